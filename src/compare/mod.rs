@@ -1,0 +1,426 @@
+//! Comparison: turns a baseline run and a current run into per-metric
+//! changes, severities, criterion outcomes and one verdict (pure).
+
+use crate::config::{Criterion, FailOn, ThresholdsConfig};
+use crate::metrics::Unit;
+use crate::results::{Direction, Metric, PhaseResult, Run, SCHEMA_VERSION};
+use crate::stats::mann_whitney_u;
+use serde::{Deserialize, Serialize};
+
+/// How a metric moved, from better to worse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Better by at least the minor threshold, and distinguishable from noise.
+    Improved,
+    /// Within the minor threshold.
+    Unchanged,
+    /// Past a threshold, but not distinguishable from noise.
+    Noise,
+    /// Only in the current run.
+    New,
+    /// Only in the baseline.
+    Missing,
+    Minor,
+    Major,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Improved => "improved",
+            Severity::Unchanged => "unchanged",
+            Severity::Noise => "noise",
+            Severity::New => "new",
+            Severity::Missing => "missing",
+            Severity::Minor => "minor",
+            Severity::Major => "major",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn is_regression(self) -> bool {
+        matches!(self, Severity::Minor | Severity::Major | Severity::Critical)
+    }
+
+    /// Whether this severity fails a check that fails on `fail_on`.
+    pub fn reaches(self, fail_on: FailOn) -> bool {
+        match fail_on {
+            FailOn::Never => false,
+            FailOn::Minor => self >= Severity::Minor,
+            FailOn::Major => self >= Severity::Major,
+            FailOn::Critical => self >= Severity::Critical,
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Pass or fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
+/// How the current run is judged.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub thresholds: ThresholdsConfig,
+}
+
+impl Policy {
+    pub fn fail_on(&self) -> FailOn {
+        self.thresholds.fail_on
+    }
+}
+
+/// One metric of one phase, baseline against current.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricComparison {
+    /// The phase's name.
+    pub phase: String,
+    /// The metric's name.
+    pub metric: String,
+    /// The metric's unit.
+    pub unit: Unit,
+    /// Whether lower or higher is better.
+    pub direction: Direction,
+    /// The baseline's value, absent for a new metric.
+    pub baseline: Option<f64>,
+    /// The current value, absent for a missing metric.
+    pub current: Option<f64>,
+    /// Signed fraction, positive = worse whichever the direction; absent
+    /// when a side is missing or the baseline is zero.
+    pub change: Option<f64>,
+    /// The judgement.
+    pub severity: Severity,
+    /// Two-sided p-value of the Mann-Whitney U test, when both sides have samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_value: Option<f64>,
+    /// Samples behind the baseline value.
+    pub baseline_samples: usize,
+    /// Samples behind the current value.
+    pub current_samples: usize,
+    /// Outliers among the current samples (Tukey's fences).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outliers: Option<usize>,
+}
+
+/// The outcome of one absolute criterion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CriterionOutcome {
+    pub phase: String,
+    pub metric: String,
+    /// The criterion as written (`< 50ms`).
+    pub criterion: String,
+    /// The measured value, absent when the metric is missing.
+    pub actual: Option<f64>,
+    pub unit: Unit,
+    pub passed: bool,
+    /// Why it failed without a value (missing metric, unit mismatch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Which run a side of the comparison is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRef {
+    pub suite: String,
+    pub environment: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha: Option<String>,
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub ref_name: Option<String>,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl RunRef {
+    pub fn of(run: &Run) -> RunRef {
+        RunRef {
+            suite: run.suite.clone(),
+            environment: run.environment.key.clone(),
+            sha: run.git.as_ref().map(|g| g.sha.clone()),
+            ref_name: run.git.as_ref().and_then(|g| g.ref_name.clone()),
+            started_at: run.started_at,
+        }
+    }
+}
+
+/// A phase error carried into the comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhaseFailure {
+    pub phase: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stderr_tail: Option<String>,
+}
+
+/// The whole comparison: the contract of `compare --format json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// Version of this JSON layout.
+    pub schema_version: u32,
+    pub suite: String,
+    /// `pass` or `fail`.
+    pub verdict: Verdict,
+    /// The worst severity among the comparisons.
+    pub worst: Severity,
+    /// The severity that fails the check.
+    pub fail_on: FailOn,
+    /// The baseline run, absent when there was none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<RunRef>,
+    pub current: RunRef,
+    /// Things the reader must know: environment mismatch, partial runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Per-metric comparisons, in phase and metric order.
+    pub comparisons: Vec<MetricComparison>,
+    /// Absolute criteria outcomes.
+    pub criteria: Vec<CriterionOutcome>,
+    /// Phase errors of the current run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<PhaseFailure>,
+}
+
+impl Comparison {
+    pub fn regressions(&self) -> impl Iterator<Item = &MetricComparison> {
+        self.comparisons
+            .iter()
+            .filter(|c| c.severity.is_regression())
+    }
+
+    pub fn failed_criteria(&self) -> impl Iterator<Item = &CriterionOutcome> {
+        self.criteria.iter().filter(|c| !c.passed)
+    }
+}
+
+/// Compares `current` with `baseline` (or with nothing, for a first run).
+pub fn compare(baseline: Option<&Run>, current: &Run, policy: &Policy) -> Comparison {
+    let mut comparisons = Vec::new();
+    for phase in &current.phases {
+        let base_phase = baseline.and_then(|b| b.phase(&phase.name));
+        for metric in &phase.metrics {
+            let base = base_phase.and_then(|p| p.metric(&metric.name).map(|m| (p, m)));
+            comparisons.push(compare_metric(
+                &phase.name,
+                base,
+                Some((phase, metric)),
+                policy,
+            ));
+        }
+        if let Some(bp) = base_phase {
+            for m in bp
+                .metrics
+                .iter()
+                .filter(|m| phase.metric(&m.name).is_none())
+            {
+                // A phase that failed this time has no metrics: its metrics are
+                // missing, which the phase error explains.
+                comparisons.push(compare_metric(&phase.name, Some((bp, m)), None, policy));
+            }
+        }
+    }
+    if let Some(b) = baseline {
+        for bp in b.phases.iter().filter(|p| current.phase(&p.name).is_none()) {
+            for m in &bp.metrics {
+                comparisons.push(compare_metric(&bp.name, Some((bp, m)), None, policy));
+            }
+        }
+    }
+
+    let criteria = current
+        .phases
+        .iter()
+        .flat_map(judge_criteria)
+        .collect::<Vec<_>>();
+    let worst = comparisons
+        .iter()
+        .map(|c| c.severity)
+        .max()
+        .unwrap_or(Severity::Unchanged);
+    let fail_on = policy.fail_on();
+    let verdict = if worst.reaches(fail_on) || criteria.iter().any(|c| !c.passed) {
+        Verdict::Fail
+    } else {
+        Verdict::Pass
+    };
+
+    let mut notes = Vec::new();
+    if let Some(b) = baseline {
+        if b.environment.key != current.environment.key {
+            notes.push(format!(
+                "the baseline was measured in environment `{}`, this run in `{}`: differences may come from the machine",
+                b.environment.key, current.environment.key
+            ));
+        }
+        if b.partial {
+            notes.push("the baseline run was interrupted and is partial".into());
+        }
+    }
+    if current.partial {
+        notes.push("this run was interrupted: its results are partial".into());
+    }
+    let errors = current
+        .phases
+        .iter()
+        .flat_map(|p| {
+            p.errors.iter().map(|e| PhaseFailure {
+                phase: p.name.clone(),
+                message: e.message.clone(),
+                stderr_tail: e.stderr_tail.clone(),
+            })
+        })
+        .collect();
+
+    Comparison {
+        schema_version: SCHEMA_VERSION,
+        suite: current.suite.clone(),
+        verdict,
+        worst,
+        fail_on,
+        baseline: baseline.map(RunRef::of),
+        current: RunRef::of(current),
+        notes,
+        comparisons,
+        criteria,
+        errors,
+    }
+}
+
+/// The samples behind a metric: its own, or those of the metric it summarizes.
+fn evidence<'a>(phase: &'a PhaseResult, metric: &'a Metric) -> &'a [f64] {
+    match &metric.samples_of {
+        Some(of) if metric.samples.is_empty() => {
+            phase.metric(of).map_or(&[], |m| m.samples.as_slice())
+        }
+        _ => &metric.samples,
+    }
+}
+
+/// Signed change, positive = worse.
+pub fn change(baseline: f64, current: f64, direction: Direction) -> Option<f64> {
+    if baseline == current {
+        return Some(0.0);
+    }
+    if baseline == 0.0 {
+        return None;
+    }
+    let raw = (current - baseline) / baseline.abs();
+    Some(match direction {
+        Direction::Lower => raw,
+        Direction::Higher => -raw,
+    })
+}
+
+fn compare_metric(
+    phase: &str,
+    base: Option<(&PhaseResult, &Metric)>,
+    current: Option<(&PhaseResult, &Metric)>,
+    policy: &Policy,
+) -> MetricComparison {
+    let any = current.or(base).expect("one side exists").1;
+    let base_ev = base.map_or(&[][..], |(p, m)| evidence(p, m));
+    let cur_ev = current.map_or(&[][..], |(p, m)| evidence(p, m));
+    let mut out = MetricComparison {
+        phase: phase.to_owned(),
+        metric: any.name.clone(),
+        unit: any.unit.clone(),
+        direction: any.direction,
+        baseline: base.map(|(_, m)| m.value),
+        current: current.map(|(_, m)| m.value),
+        change: None,
+        severity: Severity::Unchanged,
+        p_value: None,
+        baseline_samples: base_ev.len(),
+        current_samples: cur_ev.len(),
+        outliers: current.and_then(|(_, m)| m.outliers).filter(|&n| n > 0),
+    };
+    let (Some((_, b)), Some((_, c))) = (base, current) else {
+        out.severity = if base.is_none() {
+            Severity::New
+        } else {
+            Severity::Missing
+        };
+        return out;
+    };
+    let levels = policy.thresholds.levels(phase, &c.name);
+    out.change = change(b.value, c.value, c.direction);
+    // A zero baseline that got worse has no finite change: treat it as past
+    // every threshold, so it is never a silent pass.
+    let effect = out.change.unwrap_or(
+        if (c.value > b.value) == (c.direction == Direction::Lower) {
+            f64::INFINITY
+        } else {
+            f64::NEG_INFINITY
+        },
+    );
+    if effect.abs() < levels.minor {
+        out.severity = Severity::Unchanged;
+        return out;
+    }
+    if base_ev.len() >= 2 && cur_ev.len() >= 2 {
+        out.p_value = mann_whitney_u(base_ev, cur_ev).map(|r| r.p_value);
+    }
+    if out.p_value.is_some_and(|p| p >= policy.thresholds.alpha) {
+        out.severity = Severity::Noise;
+        return out;
+    }
+    out.severity = if effect < 0.0 {
+        Severity::Improved
+    } else if effect >= levels.critical {
+        Severity::Critical
+    } else if effect >= levels.major {
+        Severity::Major
+    } else {
+        Severity::Minor
+    };
+    out
+}
+
+fn judge_criteria(phase: &PhaseResult) -> Vec<CriterionOutcome> {
+    phase
+        .criteria
+        .iter()
+        .map(|(metric, text)| {
+            let m = phase.metric(metric);
+            let mut outcome = CriterionOutcome {
+                phase: phase.name.clone(),
+                metric: metric.clone(),
+                criterion: text.clone(),
+                actual: m.map(|m| m.value),
+                unit: m.map_or(Unit::Count, |m| m.unit.clone()),
+                passed: false,
+                reason: None,
+            };
+            match (Criterion::parse(text), m) {
+                (Err(e), _) => outcome.reason = Some(e),
+                (Ok(_), None) => {
+                    outcome.reason = Some(if phase.errors.is_empty() {
+                        format!("metric `{metric}` was not measured")
+                    } else {
+                        format!("metric `{metric}` was not measured: the phase failed")
+                    })
+                }
+                (Ok(c), Some(m)) if !c.fits(m.unit.dimension()) => {
+                    outcome.reason = Some(format!(
+                        "criterion `{c}` does not fit the unit `{}` of `{metric}`",
+                        m.unit
+                    ))
+                }
+                (Ok(c), Some(m)) => outcome.passed = c.op.holds(m.value, c.limit.value),
+            }
+            outcome
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,17 @@
+//! perfguard: run performance phases, compare them with baselines, report,
+//! and gate CI on regressions.
+
+pub mod app;
+pub mod cli;
+pub mod compare;
+pub mod config;
+pub mod environment;
+pub mod error;
+pub mod interrupt;
+pub mod metrics;
+pub mod phase;
+pub mod report;
+pub mod results;
+pub mod stats;
+
+pub use error::Error;

@@ -1,0 +1,19 @@
+use clap::Parser;
+use perfguard::cli::Cli;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match perfguard::app::run(cli) {
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
+        Err(err) => {
+            eprintln!("perfguard: error: {err}");
+            let mut source = std::error::Error::source(&err);
+            while let Some(cause) = source {
+                eprintln!("  caused by: {cause}");
+                source = cause.source();
+            }
+            ExitCode::from(err.exit_code())
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! Metrics: units and summaries of samples (pure).
+
+pub mod summary;
+pub mod units;
+
+pub use units::{Dimension, Quantity, Unit};

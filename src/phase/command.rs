@@ -1,0 +1,366 @@
+//! Command phases: turns a `kind = "command"` plan into wall, CPU and memory
+//! metrics over repeated runs (hyperfine-like).
+
+use super::process::{Executor, Exit, Invocation, RunOutcome};
+use crate::config::{CommandLine, CommandPhase};
+use crate::interrupt::Interrupt;
+use crate::metrics::Unit;
+use crate::metrics::summary::{mean, median, outliers, percentile};
+use crate::results::{Direction, Metric, PhaseError, PhaseKind, PhaseResult};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Progress of a command phase, for whoever shows it.
+pub trait Progress {
+    fn run_done(&mut self, _phase: &str, _done: u32, _planned: u32) {}
+}
+
+/// No progress display.
+pub struct Silent;
+impl Progress for Silent {}
+
+/// Samples of the timed runs.
+#[derive(Debug, Default, Clone)]
+pub struct Samples {
+    pub wall: Vec<f64>,
+    pub user: Vec<f64>,
+    pub sys: Vec<f64>,
+    pub rss: Vec<f64>,
+}
+
+/// Runs a command phase: warm-up, timed runs, cleanup. Never fails as a
+/// whole: what went wrong lands in the result's `errors`.
+pub fn run(
+    phase: &CommandPhase,
+    base_dir: &Path,
+    executor: &mut dyn Executor,
+    interrupt: &Interrupt,
+    progress: &mut dyn Progress,
+) -> PhaseResult {
+    let mut errors = Vec::new();
+    let samples = measure(phase, base_dir, executor, interrupt, progress, &mut errors);
+    if let Some(cleanup) = &phase.cleanup {
+        let inv = invocation(cleanup, phase, base_dir);
+        if let Err(e) = expect_success(executor.execute(&inv, None), "cleanup command") {
+            errors.push(e);
+        }
+    }
+    PhaseResult {
+        name: phase.name.clone(),
+        kind: PhaseKind::Command,
+        errors,
+        metrics: metrics(&samples),
+        criteria: phase
+            .criteria
+            .iter()
+            .map(|(k, c)| (k.clone(), c.text.clone()))
+            .collect(),
+    }
+}
+
+fn measure(
+    phase: &CommandPhase,
+    base_dir: &Path,
+    executor: &mut dyn Executor,
+    interrupt: &Interrupt,
+    progress: &mut dyn Progress,
+    errors: &mut Vec<PhaseError>,
+) -> Samples {
+    let mut samples = Samples::default();
+    let deadline = phase.timeout.map(|t| Instant::now() + t.0);
+    let command = invocation(&phase.command, phase, base_dir);
+    let prepare = phase
+        .prepare
+        .as_ref()
+        .map(|p| invocation(p, phase, base_dir));
+    let min_time = phase.min_time.map_or(Duration::ZERO, |d| d.0);
+    let mut timed = Duration::ZERO;
+    let mut run_index: u32 = 0;
+    let warmup = phase.warmup;
+
+    loop {
+        let warming = run_index < warmup;
+        let counted = run_index.saturating_sub(warmup);
+        if !warming && counted >= phase.runs && timed >= min_time {
+            break;
+        }
+        if interrupt.is_set() {
+            break;
+        }
+        if let Some(prepare) = &prepare
+            && let Err(e) = expect_success(executor.execute(prepare, deadline), "prepare command")
+        {
+            errors.push(e);
+            break;
+        }
+        let outcome = match executor.execute(&command, deadline) {
+            Ok(o) => o,
+            Err(e) => {
+                errors.push(PhaseError {
+                    message: e.to_string(),
+                    exit_code: None,
+                    stderr_tail: None,
+                });
+                break;
+            }
+        };
+        match outcome.exit {
+            Exit::Code(0) => {}
+            Exit::Interrupted => break,
+            other => {
+                let what = if warming {
+                    format!("warm-up run {}", run_index + 1)
+                } else {
+                    format!("run {}", counted + 1)
+                };
+                errors.push(failure(&what, other, phase, outcome.stderr_tail));
+                break;
+            }
+        }
+        if !warming {
+            timed += Duration::from_nanos(outcome.wall_ns as u64);
+            samples.wall.push(outcome.wall_ns);
+            samples.user.push(outcome.user_ns);
+            samples.sys.push(outcome.sys_ns);
+            samples.rss.push(outcome.max_rss_bytes);
+            progress.run_done(&phase.name, counted + 1, phase.runs);
+        }
+        run_index += 1;
+    }
+    samples
+}
+
+fn failure(
+    what: &str,
+    exit: Exit,
+    phase: &CommandPhase,
+    stderr_tail: Option<String>,
+) -> PhaseError {
+    let (message, exit_code) = match exit {
+        Exit::Code(c) => (
+            format!("{what} of `{}` exited with code {c}", phase.command),
+            Some(c),
+        ),
+        Exit::Signal(s) => (
+            format!("{what} of `{}` was killed by signal {s}", phase.command),
+            None,
+        ),
+        Exit::TimedOut => (
+            format!(
+                "{what} of `{}` passed the phase timeout of {:?}; its process group was killed",
+                phase.command,
+                phase.timeout.map(|t| t.0).unwrap_or_default()
+            ),
+            None,
+        ),
+        Exit::Interrupted => (format!("{what} was interrupted"), None),
+    };
+    PhaseError {
+        message,
+        exit_code,
+        stderr_tail: stderr_tail.filter(|s| !s.trim().is_empty()),
+    }
+}
+
+fn expect_success(outcome: std::io::Result<RunOutcome>, what: &str) -> Result<(), PhaseError> {
+    match outcome {
+        Ok(RunOutcome {
+            exit: Exit::Code(0),
+            ..
+        }) => Ok(()),
+        Ok(o) => Err(PhaseError {
+            message: match o.exit {
+                Exit::Code(c) => format!("{what} exited with code {c}"),
+                Exit::Signal(s) => format!("{what} was killed by signal {s}"),
+                Exit::TimedOut => format!("{what} passed the phase timeout"),
+                Exit::Interrupted => format!("{what} was interrupted"),
+            },
+            exit_code: match o.exit {
+                Exit::Code(c) => Some(c),
+                _ => None,
+            },
+            stderr_tail: o.stderr_tail.filter(|s| !s.trim().is_empty()),
+        }),
+        Err(e) => Err(PhaseError {
+            message: format!("{what}: {e}"),
+            exit_code: None,
+            stderr_tail: None,
+        }),
+    }
+}
+
+/// Builds the invocation: argument arrays run directly, strings by `sh -c`.
+pub fn invocation(line: &CommandLine, phase: &CommandPhase, base_dir: &Path) -> Invocation {
+    let (program, args) = match line {
+        CommandLine::Argv(argv) => (argv[0].clone(), argv[1..].to_vec()),
+        CommandLine::Shell(s) => ("sh".to_owned(), vec!["-c".to_owned(), s.clone()]),
+    };
+    let cwd = match &phase.cwd {
+        Some(c) => Some(base_dir.join(c)),
+        None if base_dir != Path::new(".") && base_dir != Path::new("") => {
+            Some(base_dir.to_owned())
+        }
+        None => None,
+    };
+    Invocation {
+        program,
+        args,
+        env: phase
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        cwd,
+    }
+}
+
+/// The metrics of a command phase from its samples.
+pub fn metrics(s: &Samples) -> Vec<Metric> {
+    if s.wall.is_empty() {
+        return Vec::new();
+    }
+    let sampled = |name: &str, unit: Unit, values: &[f64], value: f64| Metric {
+        samples: values.to_vec(),
+        outliers: Some(outliers(values)),
+        ..Metric::new(name, unit, Direction::Lower, value)
+    };
+    let summary = |name: &str, value: f64| Metric {
+        samples_of: Some("wall".into()),
+        ..Metric::new(name, Unit::Ns, Direction::Lower, value)
+    };
+    let peak = s.rss.iter().copied().fold(0.0, f64::max);
+    vec![
+        sampled("wall", Unit::Ns, &s.wall, median(&s.wall).unwrap_or(0.0)),
+        summary("wall.mean", mean(&s.wall).unwrap_or(0.0)),
+        summary("wall.p95", percentile(&s.wall, 95.0).unwrap_or(0.0)),
+        summary("wall.p99", percentile(&s.wall, 99.0).unwrap_or(0.0)),
+        sampled("user", Unit::Ns, &s.user, median(&s.user).unwrap_or(0.0)),
+        sampled("sys", Unit::Ns, &s.sys, median(&s.sys).unwrap_or(0.0)),
+        sampled("memory.peak", Unit::Bytes, &s.rss, peak),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, PhaseConfig};
+    use std::path::PathBuf;
+
+    /// Replays scripted outcomes and records what it was asked to run.
+    struct Scripted {
+        outcomes: Vec<RunOutcome>,
+        calls: Vec<Invocation>,
+    }
+
+    impl Executor for Scripted {
+        fn execute(&mut self, inv: &Invocation, _: Option<Instant>) -> std::io::Result<RunOutcome> {
+            self.calls.push(inv.clone());
+            Ok(if self.outcomes.is_empty() {
+                ok(1e6)
+            } else {
+                self.outcomes.remove(0)
+            })
+        }
+    }
+
+    fn ok(wall_ns: f64) -> RunOutcome {
+        RunOutcome {
+            exit: Exit::Code(0),
+            wall_ns,
+            user_ns: wall_ns / 2.0,
+            sys_ns: wall_ns / 4.0,
+            max_rss_bytes: 1e6,
+            stderr_tail: None,
+        }
+    }
+
+    fn phase(toml_phase: &str) -> CommandPhase {
+        let text = format!("[[phase]]\nname = \"p\"\nkind = \"command\"\n{toml_phase}");
+        match Config::parse(&text, &PathBuf::from("t.toml"))
+            .unwrap()
+            .phases
+            .remove(0)
+        {
+            PhaseConfig::Command(c) => c,
+        }
+    }
+
+    fn run_scripted(p: &CommandPhase, outcomes: Vec<RunOutcome>) -> (PhaseResult, Vec<Invocation>) {
+        let mut ex = Scripted {
+            outcomes,
+            calls: vec![],
+        };
+        let r = run(p, Path::new("."), &mut ex, &Interrupt::never(), &mut Silent);
+        (r, ex.calls)
+    }
+
+    #[test]
+    fn warmup_runs_are_not_counted() {
+        let p = phase("command = [\"x\"]\nruns = 3\nwarmup = 2");
+        let (r, calls) = run_scripted(&p, vec![ok(9e9), ok(9e9), ok(1.0), ok(2.0), ok(3.0)]);
+        assert_eq!(calls.len(), 5);
+        let wall = r.metric("wall").unwrap();
+        assert_eq!(wall.samples, vec![1.0, 2.0, 3.0]);
+        assert_eq!(wall.value, 2.0);
+    }
+
+    #[test]
+    fn prepare_runs_before_every_run_and_cleanup_once() {
+        let p = phase(
+            "command = [\"x\"]\nruns = 2\nwarmup = 0\nprepare = \"echo prep\"\ncleanup = [\"rm\", \"-f\", \"tmp\"]",
+        );
+        let (_, calls) = run_scripted(&p, vec![]);
+        let programs: Vec<&str> = calls.iter().map(|c| c.program.as_str()).collect();
+        assert_eq!(programs, ["sh", "x", "sh", "x", "rm"]);
+    }
+
+    #[test]
+    fn min_time_adds_runs_until_reached() {
+        let p = phase("command = [\"x\"]\nruns = 2\nwarmup = 0\nmin_time = \"10ms\"");
+        let (r, _) = run_scripted(&p, vec![]);
+        // Each scripted run takes 1 ms.
+        assert_eq!(r.metric("wall").unwrap().samples.len(), 10);
+    }
+
+    #[test]
+    fn a_failing_run_is_a_phase_error_with_stderr() {
+        let p = phase("command = [\"x\"]\nruns = 3\nwarmup = 0");
+        let failed = RunOutcome {
+            exit: Exit::Code(2),
+            stderr_tail: Some("boom".into()),
+            ..ok(1.0)
+        };
+        let (r, _) = run_scripted(&p, vec![ok(1.0), failed]);
+        assert_eq!(r.errors.len(), 1);
+        assert_eq!(r.errors[0].exit_code, Some(2));
+        assert_eq!(r.errors[0].stderr_tail.as_deref(), Some("boom"));
+        assert!(
+            r.errors[0].message.contains("run 2"),
+            "{}",
+            r.errors[0].message
+        );
+    }
+
+    #[test]
+    fn summary_metrics_point_at_wall_samples() {
+        let p = phase("command = [\"x\"]\nruns = 5\nwarmup = 0");
+        let (r, _) = run_scripted(&p, vec![]);
+        let names: Vec<&str> = r.metrics.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "wall",
+                "wall.mean",
+                "wall.p95",
+                "wall.p99",
+                "user",
+                "sys",
+                "memory.peak"
+            ]
+        );
+        assert_eq!(
+            r.metric("wall.p95").unwrap().samples_of.as_deref(),
+            Some("wall")
+        );
+    }
+}

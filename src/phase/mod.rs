@@ -1,0 +1,35 @@
+//! Phases: turn each configured phase into a `PhaseResult` of metrics.
+
+pub mod command;
+pub mod process;
+
+use crate::config::{Config, PhaseConfig};
+use crate::interrupt::Interrupt;
+use crate::results::{PhaseKind, PhaseResult};
+
+/// Runs one phase. Failures land in the result's `errors`, never panic.
+pub fn run_phase(
+    phase: &PhaseConfig,
+    config: &Config,
+    interrupt: &Interrupt,
+    progress: &mut dyn command::Progress,
+) -> PhaseResult {
+    match phase {
+        PhaseConfig::Command(p) => match process::ProcessExecutor::new(interrupt.clone()) {
+            Ok(mut executor) => {
+                command::run(p, &config.base_dir(), &mut executor, interrupt, progress)
+            }
+            Err(e) => PhaseResult {
+                name: p.name.clone(),
+                kind: PhaseKind::Command,
+                errors: vec![crate::results::PhaseError {
+                    message: format!("cannot prepare to run commands: {e}"),
+                    exit_code: None,
+                    stderr_tail: None,
+                }],
+                metrics: Vec::new(),
+                criteria: phase.criteria_text(),
+            },
+        },
+    }
+}

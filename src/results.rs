@@ -1,0 +1,383 @@
+//! Results: the versioned JSON contract a run writes (`Run`, `PhaseResult`,
+//! `Metric`) and reads back, with validation of files from elsewhere.
+
+use crate::metrics::Unit;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The results schema this build writes and the newest it reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One run of a suite: every phase's metrics and where they were measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    /// Version of this JSON layout; readers refuse newer versions.
+    pub schema_version: u32,
+    /// The suite's name from `[suite] name`.
+    pub suite: String,
+    /// The machine the run was measured on.
+    pub environment: Environment,
+    /// The commit measured, when run inside a git repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git: Option<GitInfo>,
+    /// When the first phase started (UTC).
+    pub started_at: DateTime<Utc>,
+    /// When the last phase ended (UTC).
+    pub finished_at: DateTime<Utc>,
+    /// True when the run was interrupted (Ctrl-C, SIGTERM) and holds only
+    /// what was measured until then.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
+    /// The phases, in configuration order.
+    pub phases: Vec<PhaseResult>,
+}
+
+/// Where a run was measured; the key decides which runs compare.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    /// The environment key: `[suite] environment`, or a slug of os, arch and
+    /// CPU model.
+    pub key: String,
+    /// Operating system name and version.
+    pub os: String,
+    /// CPU architecture (`x86_64`, `aarch64`).
+    pub arch: String,
+    /// CPU model as the OS reports it.
+    pub cpu_model: String,
+    /// Logical cores.
+    pub cores: usize,
+    /// Total memory in bytes.
+    pub memory_bytes: u64,
+    /// CI runner label (`RUNNER_NAME`), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner: Option<String>,
+}
+
+/// The commit a run measured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitInfo {
+    /// Full commit SHA of HEAD.
+    pub sha: String,
+    /// The ref name (`refs/heads/main`), when HEAD is on a branch or CI says.
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub ref_name: Option<String>,
+    /// The merge-base with the pull request's base branch, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_sha: Option<String>,
+    /// The pull request number, when the run belongs to one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pr: Option<u64>,
+}
+
+/// The kind of a phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PhaseKind {
+    Command,
+    Http,
+    Ingest,
+}
+
+impl std::fmt::Display for PhaseKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PhaseKind::Command => "command",
+            PhaseKind::Http => "http",
+            PhaseKind::Ingest => "ingest",
+        })
+    }
+}
+
+/// What one phase measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhaseResult {
+    /// The phase's name from the configuration.
+    pub name: String,
+    /// `command`, `http` or `ingest`.
+    pub kind: PhaseKind,
+    /// What went wrong; a phase with errors may still carry metrics.
+    #[serde(default)]
+    pub errors: Vec<PhaseError>,
+    /// The measured metrics.
+    #[serde(default)]
+    pub metrics: Vec<Metric>,
+    /// Absolute criteria of the phase, metric name → expression (`< 50ms`),
+    /// carried so `compare` can judge them without the configuration.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub criteria: BTreeMap<String, String>,
+}
+
+impl PhaseResult {
+    pub fn metric(&self, name: &str) -> Option<&Metric> {
+        self.metrics.iter().find(|m| m.name == name)
+    }
+}
+
+/// A failure inside a phase.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhaseError {
+    /// What happened, as one line.
+    pub message: String,
+    /// The command's exit code, when it exited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// The last lines of the command's standard error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stderr_tail: Option<String>,
+}
+
+/// Which way is better for a metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Smaller values are better (time, memory, error rate).
+    Lower,
+    /// Larger values are better (throughput, pass rate).
+    Higher,
+}
+
+/// One measured quantity and the evidence behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metric {
+    /// `wall`, `wall.p95`, `memory.peak`, `latency.p95`, or a harness's name.
+    pub name: String,
+    /// `ns`, `bytes`, `per_second`, `ratio`, `count`, or the harness's own.
+    pub unit: Unit,
+    /// Whether lower or higher is better.
+    pub direction: Direction,
+    /// The value compared (for sampled metrics, the median).
+    pub value: f64,
+    /// Every measured sample, in measurement order, where there are samples.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<f64>,
+    /// For a summary of another metric's samples (`wall.p95` of `wall`): the
+    /// metric whose samples are the evidence behind this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples_of: Option<String>,
+    /// How many samples lie outside Tukey's fences (1.5 IQR); flagged, kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outliers: Option<usize>,
+    /// An HDR histogram in V2 compressed form, base64, for merging shards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<String>,
+}
+
+impl Metric {
+    pub fn new(name: impl Into<String>, unit: Unit, direction: Direction, value: f64) -> Self {
+        Metric {
+            name: name.into(),
+            unit,
+            direction,
+            value,
+            samples: Vec::new(),
+            samples_of: None,
+            outliers: None,
+            histogram: None,
+        }
+    }
+}
+
+/// Why a results file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    #[error("cannot read results {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("results {path} is not valid results JSON at line {line}, column {column}: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(
+        "results {path} has schema_version {found}, newer than this perfguard reads ({SCHEMA_VERSION}); upgrade perfguard"
+    )]
+    NewerSchema { path: PathBuf, found: u64 },
+    #[error("results {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("cannot write results {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Run {
+    /// Reads and validates a results file.
+    pub fn read(path: &Path) -> Result<Run, ResultsError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ResultsError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Run::from_json(&text, path)
+    }
+
+    /// Parses results JSON; `origin` names it in errors.
+    pub fn from_json(text: &str, origin: &Path) -> Result<Run, ResultsError> {
+        let parse_err = |e: serde_json::Error| ResultsError::Parse {
+            path: origin.to_owned(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        };
+        // Check the version before the shape, so a newer layout gets the
+        // right message rather than a confusing field error.
+        let value: serde_json::Value = serde_json::from_str(text).map_err(parse_err)?;
+        match value.get("schema_version").and_then(|v| v.as_u64()) {
+            Some(v) if v > u64::from(SCHEMA_VERSION) => {
+                return Err(ResultsError::NewerSchema {
+                    path: origin.to_owned(),
+                    found: v,
+                });
+            }
+            Some(_) => {}
+            None => {
+                return Err(ResultsError::Invalid {
+                    path: origin.to_owned(),
+                    message:
+                        "missing or non-integer `schema_version`; is this a perfguard results file?"
+                            .into(),
+                });
+            }
+        }
+        let run: Run =
+            serde_path_to_error::deserialize(&value).map_err(|e| ResultsError::Invalid {
+                path: origin.to_owned(),
+                message: format!("at `{}`: {}", e.path(), e.inner()),
+            })?;
+        run.validate().map_err(|message| ResultsError::Invalid {
+            path: origin.to_owned(),
+            message,
+        })?;
+        Ok(run)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        for (pi, phase) in self.phases.iter().enumerate() {
+            for (mi, m) in phase.metrics.iter().enumerate() {
+                let at = format!("phases[{pi}].metrics[{mi}] ({} / {})", phase.name, m.name);
+                if !m.value.is_finite() {
+                    return Err(format!("{at}: value is not a finite number"));
+                }
+                if m.samples.iter().any(|s| !s.is_finite()) {
+                    return Err(format!("{at}: a sample is not a finite number"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the run as pretty JSON, atomically (temporary file, then rename),
+    /// so a reader never sees half a file.
+    pub fn write(&self, path: &Path) -> Result<(), ResultsError> {
+        let json = serde_json::to_string_pretty(self).expect("results serialize");
+        write_atomic(path, json.as_bytes()).map_err(|source| ResultsError::Write {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    pub fn phase(&self, name: &str) -> Option<&PhaseResult> {
+        self.phases.iter().find(|p| p.name == name)
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.phases.iter().any(|p| !p.errors.is_empty())
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_run() -> Run {
+        Run {
+            schema_version: SCHEMA_VERSION,
+            suite: "demo".into(),
+            environment: Environment {
+                key: "linux-x86_64-test".into(),
+                os: "Linux".into(),
+                arch: "x86_64".into(),
+                cpu_model: "Test CPU".into(),
+                cores: 2,
+                memory_bytes: 1 << 30,
+                runner: None,
+            },
+            git: None,
+            started_at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            finished_at: DateTime::from_timestamp(1_700_000_010, 0).unwrap(),
+            partial: false,
+            phases: vec![PhaseResult {
+                name: "p".into(),
+                kind: PhaseKind::Command,
+                errors: vec![],
+                metrics: vec![Metric::new("wall", Unit::Ns, Direction::Lower, 1.5)],
+                criteria: BTreeMap::new(),
+            }],
+        }
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let run = sample_run();
+        let json = serde_json::to_string(&run).unwrap();
+        assert_eq!(Run::from_json(&json, Path::new("x.json")).unwrap(), run);
+    }
+
+    #[test]
+    fn newer_schema_is_a_clear_error() {
+        let mut v = serde_json::to_value(sample_run()).unwrap();
+        v["schema_version"] = 99.into();
+        let err = Run::from_json(&v.to_string(), Path::new("r.json")).unwrap_err();
+        assert!(
+            err.to_string().contains("schema_version 99, newer"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn broken_files_name_path_and_place() {
+        let err = Run::from_json("{\"schema_version\": 1,\n \"suite\": ", Path::new("r.json"))
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("r.json") && msg.contains("line 2"), "{msg}");
+        let err = Run::from_json("[]", Path::new("r.json")).unwrap_err();
+        assert!(err.to_string().contains("schema_version"), "{err}");
+        let mut v = serde_json::to_value(sample_run()).unwrap();
+        v["phases"][0]["metrics"][0]["value"] = "fast".into();
+        let err = Run::from_json(&v.to_string(), Path::new("r.json")).unwrap_err();
+        assert!(
+            err.to_string().contains("phases[0].metrics[0].value"),
+            "{err}"
+        );
+    }
+}
