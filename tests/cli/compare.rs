@@ -1,0 +1,1 @@
+//! `perfguard compare`.
