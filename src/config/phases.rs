@@ -115,7 +115,11 @@ fn key_spans(table: &toml::de::DeTable<'_>) -> Vec<(String, std::ops::Range<usiz
         if let DeValue::Table(inner) = v.get_ref() {
             for (k2, v2) in inner {
                 let k2 = k2.get_ref();
-                let seg = if k2.contains('.') { format!("\"{k2}\"") } else { k2.to_string() };
+                let seg = if k2.contains('.') {
+                    format!("\"{k2}\"")
+                } else {
+                    k2.to_string()
+                };
                 out.push((format!("{key}.{seg}"), v2.span()));
             }
         }

@@ -15,7 +15,14 @@ fn minimal_config_gets_defaults() {
     let c = parse(PHASE).unwrap();
     assert_eq!(c.suite.name, "default");
     assert_eq!(c.thresholds.fail_on, FailOn::Critical);
-    assert_eq!(c.thresholds.levels("p", "wall"), Levels { minor: 0.1, major: 0.2, critical: 0.5 });
+    assert_eq!(
+        c.thresholds.levels("p", "wall"),
+        Levels {
+            minor: 0.1,
+            major: 0.2,
+            critical: 0.5
+        }
+    );
     let PhaseConfig::Command(p) = &c.phases[0];
     assert_eq!((p.runs, p.warmup), (10, 1));
 }
@@ -79,7 +86,11 @@ fn unknown_key_names_line_column_and_path() {
     assert_eq!(e.location, Some((5, 1)), "{e}");
     assert_eq!(e.key.as_deref(), Some("phase[0].runz"), "{e}");
     assert!(e.message.contains("unknown field `runz`"), "{e}");
-    assert!(e.to_string().starts_with("perfguard.toml:5:1: `phase[0].runz`"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("perfguard.toml:5:1: `phase[0].runz`"),
+        "{e}"
+    );
 
     let e = err(&format!("[suite]\nname = \"x\"\nflavour = 1\n{PHASE}"));
     assert_eq!(e.location, Some((3, 1)), "{e}");
@@ -119,12 +130,16 @@ fn bad_criteria_are_rejected() {
     assert_eq!(e.key.as_deref(), Some("phase[0].criteria.wall"), "{e}");
     assert!(e.message.contains("must start with"), "{e}");
 
-    let e = err(&format!("{PHASE}criteria = {{ \"wall.p42\" = \"< 5ms\" }}\n"));
+    let e = err(&format!(
+        "{PHASE}criteria = {{ \"wall.p42\" = \"< 5ms\" }}\n"
+    ));
     assert!(e.message.contains("unknown metric `wall.p42`"), "{e}");
     assert_eq!(e.location, Some((5, 27)), "{e}");
     assert_eq!(e.key.as_deref(), Some("phase[0].criteria.\"wall.p42\""));
 
-    let e = err(&format!("{PHASE}criteria = {{ \"memory.peak\" = \"< 5ms\" }}\n"));
+    let e = err(&format!(
+        "{PHASE}criteria = {{ \"memory.peak\" = \"< 5ms\" }}\n"
+    ));
     assert!(e.message.contains("does not fit"), "{e}");
 }
 
@@ -160,7 +175,10 @@ fn command_forms_are_checked() {
     let e = err("[[phase]]\nname = \"p\"\nkind = \"command\"\ncommand = \"sleep 1\"\n");
     assert!(e.message.contains("shell = true"), "{e}");
     assert_eq!(e.key.as_deref(), Some("phase[0].command"));
-    assert!(parse("[[phase]]\nname = \"p\"\nkind = \"command\"\ncommand = \"sleep 1\"\nshell = true\n").is_ok());
+    assert!(
+        parse("[[phase]]\nname = \"p\"\nkind = \"command\"\ncommand = \"sleep 1\"\nshell = true\n")
+            .is_ok()
+    );
     let e = err("[[phase]]\nname = \"p\"\nkind = \"command\"\ncommand = []\n");
     assert!(e.message.contains("empty"), "{e}");
     let e = err(&format!("{PHASE}runs = 0\n"));
@@ -192,7 +210,13 @@ fn toml_syntax_errors_are_located() {
 
 #[test]
 fn hostile_input_is_an_error_not_a_crash() {
-    for text in ["\u{0}", "[[phase]]\nname = \"\u{202e}\"\nkind = 7\n", "phase = 5", "phase = [1, 2]", &"[".repeat(10_000)] {
+    for text in [
+        "\u{0}",
+        "[[phase]]\nname = \"\u{202e}\"\nkind = 7\n",
+        "phase = 5",
+        "phase = [1, 2]",
+        &"[".repeat(10_000),
+    ] {
         assert!(parse(text).is_err(), "{text:?}");
     }
 }
