@@ -329,7 +329,7 @@ impl GitStore {
 
     /// The branch that a run of `save_on = []` saves on: the remote's HEAD,
     /// else `init.defaultBranch`, else `main`.
-    pub fn default_branch(&self) -> String {
+    pub fn detect_default_branch(&self) -> String {
         if let Some(r) = &self.remote {
             let prefix = format!("refs/remotes/{r}/");
             if let Ok(head) = self.repo.find_reference(&format!("{prefix}HEAD"))
@@ -356,7 +356,7 @@ impl GitStore {
 
     /// HEAD's ancestry and its merge-base with the base branch (the pull
     /// request's `GITHUB_BASE_REF`, else the default branch), for [`super::select`].
-    pub fn lineage(&self, current: &Run) -> Lineage {
+    pub fn ancestry(&self, current: &Run) -> Lineage {
         let mut lineage = Lineage::default();
         let head = current
             .git
@@ -378,7 +378,7 @@ impl GitStore {
         let base = std::env::var("GITHUB_BASE_REF")
             .ok()
             .filter(|b| !b.is_empty())
-            .unwrap_or_else(|| self.default_branch());
+            .unwrap_or_else(|| self.detect_default_branch());
         if let Some(sha) = current.git.as_ref().and_then(|g| g.base_sha.clone()) {
             lineage.merge_base = Some((base, sha));
             return lineage;
@@ -400,6 +400,14 @@ impl GitStore {
 }
 
 impl Store for GitStore {
+    fn lineage(&self, current: &Run) -> Lineage {
+        self.ancestry(current)
+    }
+
+    fn default_branch(&self) -> String {
+        self.detect_default_branch()
+    }
+
     fn describe(&self) -> String {
         match &self.remote {
             Some(r) => format!("branch `{}` on remote `{r}`", self.branch),

@@ -158,6 +158,43 @@ pub trait Store {
     /// Keeps the newest `keep` runs of every suite and environment; returns
     /// how many were removed.
     fn prune(&mut self, keep: usize) -> Result<usize, BaselineError>;
+    /// What HEAD descends from, for [`select`]; empty outside git.
+    fn lineage(&self, _current: &Run) -> Lineage {
+        Lineage::default()
+    }
+    /// The branch whose runs save when `save_on` is empty.
+    fn default_branch(&self) -> String {
+        "main".into()
+    }
+}
+
+/// Opens the store for the project in `dir`: the `[baseline] branch` of
+/// its git repository, or `.perfguard/baselines` in `dir` outside git.
+pub fn open(
+    dir: &Path,
+    config: &crate::config::BaselineConfig,
+    token: Option<String>,
+) -> Result<Box<dyn Store>, BaselineError> {
+    Ok(match git::GitStore::open(dir, config, token)? {
+        Some(store) => Box::new(store),
+        None => Box::new(dir::DirStore::new(dir.join(".perfguard").join("baselines"))),
+    })
+}
+
+/// Whether a run of `ref_name` saves: its branch is in `save_on`, or, when
+/// `save_on` is empty, it is the default branch.
+pub fn saves_on(ref_name: Option<&str>, save_on: &[String], default_branch: &dyn Fn() -> String) -> bool {
+    let Some(r) = ref_name else { return false };
+    let branch = r.strip_prefix("refs/heads/");
+    let matches = |want: &str| {
+        let want_branch = want.strip_prefix("refs/heads/").unwrap_or(want);
+        r == want || branch == Some(want_branch)
+    };
+    if save_on.is_empty() {
+        matches(&default_branch())
+    } else {
+        save_on.iter().any(|w| matches(w))
+    }
 }
 
 /// Reads one entry: a run, or a corrupt file to report. A newer schema is
