@@ -82,7 +82,7 @@ impl Store for DirStore {
         let json = serde_json::to_string_pretty(run).expect("results serialize") + "\n";
         // create_new claims the name atomically, so two saves never share a file.
         let (name, mut file) = loop {
-            let name = file_name(run, &|n| abs.join(n).exists());
+            let name = file_name(run, &self.entries(&run.suite, &run.environment.key)?);
             match std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -103,7 +103,8 @@ impl Store for DirStore {
             write_atomic(&latest, json.as_bytes())
                 .map_err(Self::io(format!("cannot write {}", latest.display())))?;
         }
-        for old in excess(&entries, keep.max(1)) {
+        let others: Vec<Entry> = entries.into_iter().filter(|e| e.path != path).collect();
+        for old in excess(&others, keep.max(1) - 1) {
             let p = self.root.join(&old.path);
             std::fs::remove_file(&p).map_err(Self::io(format!("cannot remove {}", p.display())))?;
         }

@@ -470,11 +470,7 @@ impl Store for GitStore {
         let keep = keep.max(1);
         let change = |repo: &Repository, base: &Tree<'_>| {
             let mut entries = tree_entries(repo, base, &dir, None);
-            let names: HashSet<&str> = entries
-                .iter()
-                .filter_map(|e| e.path.rsplit('/').next())
-                .collect();
-            let name = file_name(run, &|n| names.contains(n));
+            let name = file_name(run, &entries);
             let path = format!("{dir}/{name}");
             let blob = repo.blob(json.as_bytes())?;
             let mut update = TreeUpdateBuilder::new();
@@ -488,7 +484,9 @@ impl Store for GitStore {
                 update.upsert(latest.as_str(), blob, FileMode::Blob);
             }
             let mut pruned = 0;
-            for old in excess(&entries, keep) {
+            // The run just saved is never the one pruned, even when older.
+            let others: Vec<Entry> = entries.into_iter().filter(|e| *e != new).collect();
+            for old in excess(&others, keep - 1) {
                 update.remove(old.path.as_str());
                 pruned += 1;
             }

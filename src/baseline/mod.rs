@@ -458,22 +458,25 @@ pub fn latest_path(suite: &str, environment: &str) -> String {
 }
 
 /// The file name of a run: `<started_at as %Y%m%dT%H%M%SZ>-<short sha>`,
-/// plus `-<n>` when that name is taken (`taken` says which are).
-pub fn file_name(run: &Run, taken: &dyn Fn(&str) -> bool) -> String {
-    let stamp = run.started_at.format("%Y%m%dT%H%M%SZ");
+/// plus `-<n>` when `existing` already holds that timestamp and commit, `n`
+/// past every number used so far, so that names stay in save order.
+pub fn file_name(run: &Run, existing: &[Entry]) -> String {
+    let stamp = run.started_at.format("%Y%m%dT%H%M%SZ").to_string();
     let sha = run
         .git
         .as_ref()
         .map(|g| g.sha.chars().take(7).collect::<String>().to_ascii_lowercase())
         .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit()))
         .unwrap_or_else(|| "0000000".into());
-    let mut name = format!("{stamp}-{sha}.json");
-    let mut n = 2;
-    while taken(&name) {
-        name = format!("{stamp}-{sha}-{n}.json");
-        n += 1;
+    let used = existing
+        .iter()
+        .filter(|e| e.stamp == stamp && e.short_sha == sha)
+        .map(|e| e.seq.max(1))
+        .max();
+    match used {
+        None => format!("{stamp}-{sha}.json"),
+        Some(n) => format!("{stamp}-{sha}-{}.json", n + 1),
     }
-    name
 }
 
 /// Which entries to drop so that `keep` remain (oldest first).

@@ -2,5 +2,6 @@
 //! One integration binary; each area has its own module.
 
 mod common;
+mod baseline;
 mod compare;
 mod run;
