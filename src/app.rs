@@ -370,7 +370,10 @@ fn baseline_command(cmd: BaselineCommand) -> Result<Outcome, Error> {
             store.refresh()?;
             let mut runs = Vec::new();
             for (s, e) in store.keys()? {
-                if suite.as_deref().is_some_and(|want| baseline::component(want) != s) {
+                if suite
+                    .as_deref()
+                    .is_some_and(|want| baseline::component(want) != s)
+                {
                     continue;
                 }
                 let h = baseline::history(store.as_ref(), &s, &e, limit)?;
@@ -402,7 +405,9 @@ fn baseline_command(cmd: BaselineCommand) -> Result<Outcome, Error> {
                 .keys()?
                 .into_iter()
                 .filter(|(s, e)| {
-                    suite.as_deref().is_none_or(|w| baseline::component(w) == *s)
+                    suite
+                        .as_deref()
+                        .is_none_or(|w| baseline::component(w) == *s)
                         && environment
                             .as_deref()
                             .is_none_or(|w| baseline::component(w) == *e)

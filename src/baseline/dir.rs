@@ -78,7 +78,8 @@ impl Store for DirStore {
     fn save(&mut self, run: &Run, keep: usize) -> Result<SavedRun, BaselineError> {
         let dir = runs_dir(&run.suite, &run.environment.key);
         let abs = self.root.join(&dir);
-        std::fs::create_dir_all(&abs).map_err(Self::io(format!("cannot create {}", abs.display())))?;
+        std::fs::create_dir_all(&abs)
+            .map_err(Self::io(format!("cannot create {}", abs.display())))?;
         let json = serde_json::to_string_pretty(run).expect("results serialize") + "\n";
         // create_new claims the name atomically, so two saves never share a file.
         let (name, mut file) = loop {
@@ -95,11 +96,16 @@ impl Store for DirStore {
         };
         file.write_all(json.as_bytes())
             .and_then(|_| file.sync_all())
-            .map_err(Self::io(format!("cannot write {}", abs.join(&name).display())))?;
+            .map_err(Self::io(format!(
+                "cannot write {}",
+                abs.join(&name).display()
+            )))?;
         let entries = self.entries(&run.suite, &run.environment.key)?;
         let path = format!("{dir}/{name}");
         if entries.last().is_some_and(|e| e.path == path) {
-            let latest = self.root.join(latest_path(&run.suite, &run.environment.key));
+            let latest = self
+                .root
+                .join(latest_path(&run.suite, &run.environment.key));
             write_atomic(&latest, json.as_bytes())
                 .map_err(Self::io(format!("cannot write {}", latest.display())))?;
         }

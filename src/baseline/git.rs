@@ -19,6 +19,11 @@ use std::path::Path;
 use std::rc::Rc;
 use std::time::Duration;
 
+/// A change to the branch's tree: the new tree, the commit message and a
+/// value for the caller, or `None` when there is nothing to change.
+type TreeChange<'a, T> =
+    dyn Fn(&Repository, &Tree<'_>) -> Result<Option<(Oid, String, T)>, git2::Error> + 'a;
+
 /// How many times a rejected save is fetched, re-applied and pushed again.
 pub const MAX_ATTEMPTS: u32 = 12;
 /// How far back HEAD's ancestors are looked at when choosing a baseline.
@@ -174,7 +179,7 @@ impl GitStore {
     /// `change` returns `None` when there is nothing to commit.
     fn commit_change<T>(
         &mut self,
-        change: &dyn Fn(&Repository, &Tree<'_>) -> Result<Option<(Oid, String, T)>, git2::Error>,
+        change: &TreeChange<'_, T>,
     ) -> Result<Option<(T, Oid)>, BaselineError> {
         for attempt in 1..=MAX_ATTEMPTS {
             let parent = self.fetch()?;
@@ -200,7 +205,7 @@ impl GitStore {
     fn apply<T>(
         &self,
         parent: Option<Oid>,
-        change: &dyn Fn(&Repository, &Tree<'_>) -> Result<Option<(Oid, String, T)>, git2::Error>,
+        change: &TreeChange<'_, T>,
     ) -> Result<Option<(Oid, T)>, BaselineError> {
         let base = match parent {
             Some(p) => self.repo.find_commit(p).and_then(|c| c.tree()),
@@ -222,7 +227,12 @@ impl GitStore {
         Ok(Some((commit, value)))
     }
 
-    fn make_commit(&self, parent: Option<Oid>, tree: Oid, message: &str) -> Result<Oid, git2::Error> {
+    fn make_commit(
+        &self,
+        parent: Option<Oid>,
+        tree: Oid,
+        message: &str,
+    ) -> Result<Oid, git2::Error> {
         let sig = Signature::now("perfguard", "perfguard@users.noreply.github.com")?;
         let tree = self.repo.find_tree(tree)?;
         let parents = match parent {
@@ -339,9 +349,13 @@ impl GitStore {
                 return b.to_owned();
             }
             if let Ok(mut remote) = self.repo.find_remote(r)
-                && let Ok(conn) = remote.connect_auth(Direction::Fetch, Some(self.callbacks()), None)
+                && let Ok(conn) =
+                    remote.connect_auth(Direction::Fetch, Some(self.callbacks()), None)
                 && let Ok(buf) = conn.default_branch()
-                && let Some(b) = buf.as_str().ok().and_then(|s| s.strip_prefix("refs/heads/"))
+                && let Some(b) = buf
+                    .as_str()
+                    .ok()
+                    .and_then(|s| s.strip_prefix("refs/heads/"))
             {
                 return b.to_owned();
             }
@@ -384,7 +398,9 @@ impl GitStore {
             return lineage;
         }
         let candidates = [
-            self.remote.as_ref().map(|r| format!("refs/remotes/{r}/{base}")),
+            self.remote
+                .as_ref()
+                .map(|r| format!("refs/remotes/{r}/{base}")),
             Some(format!("refs/heads/{base}")),
         ];
         for name in candidates.into_iter().flatten() {
@@ -446,7 +462,12 @@ impl Store for GitStore {
         let Some((root, commit)) = self.tip_tree()? else {
             return Ok(Vec::new());
         };
-        Ok(tree_entries(&self.repo, &root, &runs_dir(suite, environment), Some(commit)))
+        Ok(tree_entries(
+            &self.repo,
+            &root,
+            &runs_dir(suite, environment),
+            Some(commit),
+        ))
     }
 
     fn read(&self, entry: &Entry) -> Result<Vec<u8>, BaselineError> {
@@ -547,7 +568,12 @@ impl Store for GitStore {
 }
 
 /// The run files in `dir` of `tree`, oldest first.
-fn tree_entries(repo: &Repository, tree: &Tree<'_>, dir: &str, commit: Option<String>) -> Vec<Entry> {
+fn tree_entries(
+    repo: &Repository,
+    tree: &Tree<'_>,
+    dir: &str,
+    commit: Option<String>,
+) -> Vec<Entry> {
     let Ok(sub) = tree
         .get_path(Path::new(dir))
         .and_then(|e| repo.find_tree(e.id()))
@@ -600,12 +626,20 @@ fn is_race(e: &git2::Error) -> bool {
 
 fn looks_like_race(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
-    ["lock", "fetch first", "non-fast-forward", "stale", "old value", "failed to update", "moved"]
-        .iter()
-        .any(|k| m.contains(k))
+    [
+        "lock",
+        "fetch first",
+        "non-fast-forward",
+        "stale",
+        "old value",
+        "failed to update",
+        "moved",
+    ]
+    .iter()
+    .any(|k| m.contains(k))
 }
 
-/// Back-off before retry `attempt`: exponential up to ~1.6 s, with random
+/// Back-off before retry `attempt`: exponential up to ~0.8 s, with random
 /// jitter so concurrent jobs spread out.
 fn jitter(attempt: u32) -> Duration {
     use std::hash::{BuildHasher, Hasher};
@@ -613,7 +647,7 @@ fn jitter(attempt: u32) -> Duration {
     h.write_u32(std::process::id());
     h.write_u32(attempt);
     let random = h.finish();
-    let base = 50u64 << attempt.min(5);
+    let base = 25u64 << attempt.min(5);
     Duration::from_millis(base / 2 + random % base)
 }
 

@@ -24,8 +24,13 @@ pub fn render(runs: &[SavedRun]) -> String {
             r.suite.clone(),
             r.environment.key.clone(),
             git.map_or_else(|| "–".into(), |g| g.sha.chars().take(7).collect()),
-            git.and_then(|g| g.ref_name.clone()).unwrap_or_else(|| "–".into()),
-            r.phases.iter().map(|p| p.metrics.len()).sum::<usize>().to_string(),
+            git.and_then(|g| g.ref_name.clone())
+                .unwrap_or_else(|| "–".into()),
+            r.phases
+                .iter()
+                .map(|p| p.metrics.len())
+                .sum::<usize>()
+                .to_string(),
             s.path.rsplit('/').next().unwrap_or(&s.path).to_owned(),
         ]);
     }

@@ -183,7 +183,11 @@ pub fn open(
 
 /// Whether a run of `ref_name` saves: its branch is in `save_on`, or, when
 /// `save_on` is empty, it is the default branch.
-pub fn saves_on(ref_name: Option<&str>, save_on: &[String], default_branch: &dyn Fn() -> String) -> bool {
+pub fn saves_on(
+    ref_name: Option<&str>,
+    save_on: &[String],
+    default_branch: &dyn Fn() -> String,
+) -> bool {
     let Some(r) = ref_name else { return false };
     let branch = r.strip_prefix("refs/heads/");
     let matches = |want: &str| {
@@ -313,7 +317,12 @@ pub struct Selection {
 impl Selection {
     /// `runs/20261121T120000Z-1a2b3c4.json (branch commit 9f8e7d6): <reason>`.
     pub fn describe(&self) -> String {
-        let file = self.saved.path.rsplit('/').next().unwrap_or(&self.saved.path);
+        let file = self
+            .saved
+            .path
+            .rsplit('/')
+            .next()
+            .unwrap_or(&self.saved.path);
         match &self.saved.commit {
             Some(c) => format!(
                 "{file} (baseline commit {}), {}",
@@ -349,7 +358,13 @@ pub fn select(
             None => e.short_sha == short,
             Some(r) => r.git.as_ref().is_some_and(|g| g.sha == *sha),
         };
-        if first(store, &entries, &pred, Reason::MergeBase { base: base.clone() }, &mut choice)? {
+        if first(
+            store,
+            &entries,
+            &pred,
+            Reason::MergeBase { base: base.clone() },
+            &mut choice,
+        )? {
             return Ok(choice);
         }
     }
@@ -414,7 +429,13 @@ pub fn find_by_sha(
     let mut choice = Choice::default();
     for e in candidates.iter().rev() {
         match load(store, e)? {
-            Ok(saved) if saved.run.git.as_ref().is_some_and(|g| g.sha.starts_with(&sha)) => {
+            Ok(saved)
+                if saved
+                    .run
+                    .git
+                    .as_ref()
+                    .is_some_and(|g| g.sha.starts_with(&sha)) =>
+            {
                 choice.selection = Some(Selection {
                     saved,
                     reason: Reason::Requested,
@@ -454,7 +475,11 @@ pub fn runs_dir(suite: &str, environment: &str) -> String {
 
 /// `<suite>/<environment>/latest.json`.
 pub fn latest_path(suite: &str, environment: &str) -> String {
-    format!("{}/{}/latest.json", component(suite), component(environment))
+    format!(
+        "{}/{}/latest.json",
+        component(suite),
+        component(environment)
+    )
 }
 
 /// The file name of a run: `<started_at as %Y%m%dT%H%M%SZ>-<short sha>`,
@@ -465,7 +490,13 @@ pub fn file_name(run: &Run, existing: &[Entry]) -> String {
     let sha = run
         .git
         .as_ref()
-        .map(|g| g.sha.chars().take(7).collect::<String>().to_ascii_lowercase())
+        .map(|g| {
+            g.sha
+                .chars()
+                .take(7)
+                .collect::<String>()
+                .to_ascii_lowercase()
+        })
         .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit()))
         .unwrap_or_else(|| "0000000".into());
     let used = existing

@@ -121,7 +121,11 @@ fn check_twice_without_remote_first_saves_then_compares() {
 
     let first = perfguard(dir).arg("check").output().unwrap();
     assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
-    assert!(stdout_of(&first).contains("no baseline yet"), "{}", stdout_of(&first));
+    assert!(
+        stdout_of(&first).contains("no baseline yet"),
+        "{}",
+        stdout_of(&first)
+    );
     assert!(stderr_of(&first).contains("saved baseline api/ci/runs/"));
 
     let second = perfguard(dir).arg("check").output().unwrap();
@@ -149,12 +153,21 @@ fn first_save_makes_an_orphan_branch_on_the_remote_and_round_trips() {
 
     // One parentless commit holding the run and latest.json.
     assert_eq!(git(&bare, &["rev-list", "--count", BRANCH]), "1");
-    assert_eq!(git(&bare, &["rev-list", "--max-parents=0", BRANCH]).lines().count(), 1);
+    assert_eq!(
+        git(&bare, &["rev-list", "--max-parents=0", BRANCH])
+            .lines()
+            .count(),
+        1
+    );
     let short = &head[..7];
     let path = format!("api/ci/runs/20260102T030405Z-{short}.json");
-    assert_eq!(runs_on(&bare, BRANCH), [path.clone()]);
+    assert_eq!(runs_on(&bare, BRANCH), std::slice::from_ref(&path));
     assert!(git(&bare, &["ls-tree", "-r", "--name-only", BRANCH]).contains("api/ci/latest.json"));
-    assert_eq!(git(&clone, &["branch", "--list", BRANCH]), "", "no local branch");
+    assert_eq!(
+        git(&clone, &["branch", "--list", BRANCH]),
+        "",
+        "no local branch"
+    );
 
     // A second clone reads it back, identical.
     git(tmp.path(), &["clone", "-q", "remote.git", "other"]);
@@ -172,9 +185,15 @@ fn first_save_makes_an_orphan_branch_on_the_remote_and_round_trips() {
         .output()
         .unwrap();
     assert_eq!(stdout_of(&by_sha), stdout_of(&shown));
-    let listed = perfguard(&other).args(["baseline", "list"]).output().unwrap();
+    let listed = perfguard(&other)
+        .args(["baseline", "list"])
+        .output()
+        .unwrap();
     let list = stdout_of(&listed);
-    assert!(list.contains(short) && list.contains("refs/heads/main"), "{list}");
+    assert!(
+        list.contains(short) && list.contains("refs/heads/main"),
+        "{list}"
+    );
 
     // compare --baseline latest: 60 % slower is critical, exit 1, and says which run.
     let cur = write(
@@ -190,7 +209,10 @@ fn first_save_makes_an_orphan_branch_on_the_remote_and_round_trips() {
     assert_eq!(cmp.status.code(), Some(1), "{}", stderr_of(&cmp));
     let report = stdout_of(&cmp);
     assert!(report.contains("critical"), "{report}");
-    assert!(report.contains(&format!("20260102T030405Z-{short}.json")), "{report}");
+    assert!(
+        report.contains(&format!("20260102T030405Z-{short}.json")),
+        "{report}"
+    );
 }
 
 #[test]
@@ -204,9 +226,15 @@ fn a_shallow_clone_reads_and_saves() {
         &results(&head, "refs/heads/main", "ci", "2026-01-02T03:04:05Z", 10.0),
     );
     let url = format!("file://{}", tmp.path().join("remote.git").display());
-    git(tmp.path(), &["clone", "-q", "--depth", "1", &url, "shallow"]);
+    git(
+        tmp.path(),
+        &["clone", "-q", "--depth", "1", &url, "shallow"],
+    );
     let shallow = tmp.path().join("shallow");
-    assert_eq!(git(&shallow, &["rev-parse", "--is-shallow-repository"]), "true");
+    assert_eq!(
+        git(&shallow, &["rev-parse", "--is-shallow-repository"]),
+        "true"
+    );
     let cur = write(
         &shallow,
         "cur.json",
@@ -218,7 +246,11 @@ fn a_shallow_clone_reads_and_saves() {
         .output()
         .unwrap();
     assert_eq!(cmp.status.code(), Some(0), "{}", stderr_of(&cmp));
-    assert!(stdout_of(&cmp).contains("20260102T030405Z"), "{}", stdout_of(&cmp));
+    assert!(
+        stdout_of(&cmp).contains("20260102T030405Z"),
+        "{}",
+        stdout_of(&cmp)
+    );
     perfguard(&shallow)
         .args(["baseline", "save"])
         .arg(&cur)
@@ -237,15 +269,37 @@ fn the_merge_base_run_is_chosen_then_an_ancestor_then_the_newest() {
     git(&clone, &["push", "-q", "origin", "main"]);
     git(&clone, &["fetch", "-q", "origin"]);
     // Runs of A, then B, then an unrelated commit, newest last.
-    save(&clone, "a.json", &results(&a, "refs/heads/main", "ci", "2026-01-01T00:00:00Z", 10.0));
-    save(&clone, "b.json", &results(&b, "refs/heads/main", "ci", "2026-01-02T00:00:00Z", 20.0));
+    save(
+        &clone,
+        "a.json",
+        &results(&a, "refs/heads/main", "ci", "2026-01-01T00:00:00Z", 10.0),
+    );
+    save(
+        &clone,
+        "b.json",
+        &results(&b, "refs/heads/main", "ci", "2026-01-02T00:00:00Z", 20.0),
+    );
     let unrelated = "f".repeat(40);
-    save(&clone, "u.json", &results(&unrelated, "refs/heads/x", "ci", "2026-01-03T00:00:00Z", 30.0));
+    save(
+        &clone,
+        "u.json",
+        &results(
+            &unrelated,
+            "refs/heads/x",
+            "ci",
+            "2026-01-03T00:00:00Z",
+            30.0,
+        ),
+    );
 
     // A feature branch that forked at A: the merge-base with main is A.
     git(&clone, &["checkout", "-q", "-b", "feature", &a]);
     let c = commit(&clone, "c");
-    let cur = write(&clone, "cur.json", &results(&c, "refs/heads/feature", "ci", "2026-01-04T00:00:00Z", 10.0));
+    let cur = write(
+        &clone,
+        "cur.json",
+        &results(&c, "refs/heads/feature", "ci", "2026-01-04T00:00:00Z", 10.0),
+    );
     let chosen = |extra: &[(&str, &str)]| {
         let mut cmd = perfguard(&clone);
         for (k, v) in extra {
@@ -256,7 +310,11 @@ fn the_merge_base_run_is_chosen_then_an_ancestor_then_the_newest() {
             .arg(&cur)
             .output()
             .unwrap();
-        assert!(out.status.code().is_some_and(|c| c <= 1), "{}", stderr_of(&out));
+        assert!(
+            out.status.code().is_some_and(|c| c <= 1),
+            "{}",
+            stderr_of(&out)
+        );
         stdout_of(&out)
     };
     let out = chosen(&[]);
@@ -266,13 +324,20 @@ fn the_merge_base_run_is_chosen_then_an_ancestor_then_the_newest() {
     // Against a base branch with no run at its merge-base: the newest ancestor.
     git(&clone, &["branch", "other", &c]);
     let out = chosen(&[("GITHUB_BASE_REF", "other")]);
-    assert!(out.contains("the newest run of an ancestor of HEAD"), "{out}");
+    assert!(
+        out.contains("the newest run of an ancestor of HEAD"),
+        "{out}"
+    );
     assert!(out.contains(&a[..7]), "{out}");
 
     // A commit with no recorded history at all: the newest run.
     git(&clone, &["checkout", "-q", "--orphan", "lonely"]);
     let d = commit(&clone, "d");
-    let cur2 = write(&clone, "cur2.json", &results(&d, "refs/heads/lonely", "ci", "2026-01-04T00:00:00Z", 30.0));
+    let cur2 = write(
+        &clone,
+        "cur2.json",
+        &results(&d, "refs/heads/lonely", "ci", "2026-01-04T00:00:00Z", 30.0),
+    );
     let out = perfguard(&clone)
         .env("GITHUB_BASE_REF", "lonely")
         .args(["compare", "--baseline", "latest", "--current"])
@@ -341,33 +406,41 @@ fn eight_concurrent_saves_leave_eight_runs() {
         let dir = tmp.path().join(format!("job{i}"));
         git(tmp.path(), &["clone", "-q", &url, dir.to_str().unwrap()]);
         let head = git(&dir, &["rev-parse", "HEAD"]);
-        write(&dir, "perfguard.toml", &CONFIG.replace("keep = 3", "keep = 50"));
+        write(
+            &dir,
+            "perfguard.toml",
+            &CONFIG.replace("keep = 3", "keep = 50"),
+        );
         // Same commit, same second: every save must still get its own file.
         let file = write(
             &dir,
             "r.json",
-            &results(&head, "refs/heads/main", "ci", "2026-01-02T03:04:05Z", 10.0 + f64::from(i)),
+            &results(
+                &head,
+                "refs/heads/main",
+                "ci",
+                "2026-01-02T03:04:05Z",
+                10.0 + f64::from(i),
+            ),
         );
         jobs.push((dir, file));
     }
-    let children: Vec<_> = jobs
+    let bin = assert_cmd::cargo::cargo_bin("perfguard");
+    let children: Vec<Child> = jobs
         .iter()
         .map(|(dir, file)| {
-            perfguard(dir)
-                .get_program()
-                .to_owned()
-                .pipe(|p| {
-                    Command::new(p)
-                        .args(["baseline", "save"])
-                        .arg(file)
-                        .current_dir(dir)
-                        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-                        .env("GIT_CONFIG_NOSYSTEM", "1")
-                        .stdout(Stdio::piped())
-                        .stderr(Stdio::piped())
-                        .spawn()
-                        .unwrap()
-                })
+            Command::new(&bin)
+                .args(["baseline", "save"])
+                .arg(file)
+                .current_dir(dir)
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env_remove("GITHUB_TOKEN")
+                .env_remove("PERFGUARD_TOKEN")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
         })
         .collect();
     for child in children {
@@ -381,13 +454,6 @@ fn eight_concurrent_saves_leave_eight_runs() {
     drop(daemon);
 }
 
-trait Pipe: Sized {
-    fn pipe<T>(self, f: impl FnOnce(Self) -> T) -> T {
-        f(self)
-    }
-}
-impl<T> Pipe for T {}
-
 #[test]
 fn retention_keeps_the_newest_runs_and_prune_trims_further() {
     let tmp = tempfile::tempdir().unwrap();
@@ -397,12 +463,21 @@ fn retention_keeps_the_newest_runs_and_prune_trims_further() {
         save(
             &clone,
             "r.json",
-            &results(&head, "refs/heads/main", "ci", &format!("2026-01-0{day}T00:00:00Z"), 10.0),
+            &results(
+                &head,
+                "refs/heads/main",
+                "ci",
+                &format!("2026-01-0{day}T00:00:00Z"),
+                10.0,
+            ),
         );
     }
     let runs = runs_on(&bare, BRANCH);
     assert_eq!(runs.len(), 3, "keep = 3: {runs:?}");
-    assert!(runs[0].contains("20260103T") && runs[2].contains("20260105T"), "{runs:?}");
+    assert!(
+        runs[0].contains("20260103T") && runs[2].contains("20260105T"),
+        "{runs:?}"
+    );
     perfguard(&clone)
         .args(["baseline", "prune", "--keep", "1"])
         .assert()
@@ -437,12 +512,20 @@ fn a_corrupt_run_is_reported_skipped_and_kept() {
     let tmp = tempfile::tempdir().unwrap();
     let (bare, clone) = remote_and_clone(tmp.path());
     let head = git(&clone, &["rev-parse", "HEAD"]);
-    save(&clone, "a.json", &results(&head, "refs/heads/main", "ci", "2026-01-01T00:00:00Z", 10.0));
+    save(
+        &clone,
+        "a.json",
+        &results(&head, "refs/heads/main", "ci", "2026-01-01T00:00:00Z", 10.0),
+    );
     let bad = format!("api/ci/runs/20260102T000000Z-{}.json", &head[..7]);
     commit_to_branch(tmp.path(), &[(&bad, "{\"schema_version\": 1, \"suite\": ")]);
     let tip = git(&bare, &["rev-parse", BRANCH]);
 
-    let cur = write(&clone, "cur.json", &results(&head, "refs/heads/main", "ci", "2026-01-03T00:00:00Z", 10.0));
+    let cur = write(
+        &clone,
+        "cur.json",
+        &results(&head, "refs/heads/main", "ci", "2026-01-03T00:00:00Z", 10.0),
+    );
     let out = perfguard(&clone)
         .args(["compare", "--baseline", "latest", "--current"])
         .arg(&cur)
@@ -450,13 +533,27 @@ fn a_corrupt_run_is_reported_skipped_and_kept() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let err = stderr_of(&out);
-    assert!(err.contains(&format!("skipped corrupt baseline {bad} in commit {tip}")), "{err}");
-    assert!(stdout_of(&out).contains("20260101T000000Z"), "{}", stdout_of(&out));
+    assert!(
+        err.contains(&format!("skipped corrupt baseline {bad} in commit {tip}")),
+        "{err}"
+    );
+    assert!(
+        stdout_of(&out).contains("20260101T000000Z"),
+        "{}",
+        stdout_of(&out)
+    );
 
     // A later save leaves the corrupt file exactly as it was.
     let before = git(&bare, &["rev-parse", &format!("{BRANCH}:{bad}")]);
-    save(&clone, "b.json", &results(&head, "refs/heads/main", "ci", "2026-01-01T00:00:01Z", 10.0));
-    assert_eq!(git(&bare, &["rev-parse", &format!("{BRANCH}:{bad}")]), before);
+    save(
+        &clone,
+        "b.json",
+        &results(&head, "refs/heads/main", "ci", "2026-01-01T00:00:01Z", 10.0),
+    );
+    assert_eq!(
+        git(&bare, &["rev-parse", &format!("{BRANCH}:{bad}")]),
+        before
+    );
 }
 
 #[test]
@@ -464,13 +561,27 @@ fn a_run_from_a_newer_perfguard_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
     let (_bare, clone) = remote_and_clone(tmp.path());
     let head = git(&clone, &["rev-parse", "HEAD"]);
-    save(&clone, "a.json", &results(&head, "refs/heads/main", "ci", "2026-01-01T00:00:00Z", 10.0));
-    let mut newer: serde_json::Value =
-        serde_json::from_str(&results(&head, "refs/heads/main", "ci", "2026-01-02T00:00:00Z", 10.0)).unwrap();
+    save(
+        &clone,
+        "a.json",
+        &results(&head, "refs/heads/main", "ci", "2026-01-01T00:00:00Z", 10.0),
+    );
+    let mut newer: serde_json::Value = serde_json::from_str(&results(
+        &head,
+        "refs/heads/main",
+        "ci",
+        "2026-01-02T00:00:00Z",
+        10.0,
+    ))
+    .unwrap();
     newer["schema_version"] = 99.into();
     let path = format!("api/ci/runs/20260102T000000Z-{}.json", &head[..7]);
     commit_to_branch(tmp.path(), &[(&path, &newer.to_string())]);
-    let cur = write(&clone, "cur.json", &results(&head, "refs/heads/main", "ci", "2026-01-03T00:00:00Z", 10.0));
+    let cur = write(
+        &clone,
+        "cur.json",
+        &results(&head, "refs/heads/main", "ci", "2026-01-03T00:00:00Z", 10.0),
+    );
     let out = perfguard(&clone)
         .args(["compare", "--baseline", "latest", "--current"])
         .arg(&cur)
@@ -478,15 +589,29 @@ fn a_run_from_a_newer_perfguard_is_a_clear_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = stderr_of(&out);
-    assert!(err.contains(&path) && err.contains("schema_version 99, newer"), "{err}");
+    assert!(
+        err.contains(&path) && err.contains("schema_version 99, newer"),
+        "{err}"
+    );
 }
 
 #[test]
 fn an_unreachable_remote_is_an_environment_error() {
     let tmp = tempfile::tempdir().unwrap();
     let (_bare, clone) = remote_and_clone(tmp.path());
-    git(&clone, &["remote", "set-url", "origin", tmp.path().join("gone.git").to_str().unwrap()]);
-    let out = perfguard(&clone).args(["baseline", "list"]).output().unwrap();
+    git(
+        &clone,
+        &[
+            "remote",
+            "set-url",
+            "origin",
+            tmp.path().join("gone.git").to_str().unwrap(),
+        ],
+    );
+    let out = perfguard(&clone)
+        .args(["baseline", "list"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     assert!(
         stderr_of(&out).contains("cannot fetch branch `perfguard-baselines` from remote `origin`"),
@@ -510,9 +635,15 @@ fn without_a_remote_the_branch_stays_local_and_pull_requests_only_read() {
     assert!(git(dir, &["branch", "--list", BRANCH]).is_empty());
     perfguard(dir).args(["check", "--save"]).assert().success();
     assert_eq!(runs_on(dir, BRANCH).len(), 1);
-    perfguard(dir).args(["check", "--no-save"]).assert().success();
+    perfguard(dir)
+        .args(["check", "--no-save"])
+        .assert()
+        .success();
     git(dir, &["checkout", "-q", "main"]);
-    perfguard(dir).args(["check", "--no-save"]).assert().success();
+    perfguard(dir)
+        .args(["check", "--no-save"])
+        .assert()
+        .success();
     assert_eq!(runs_on(dir, BRANCH).len(), 1);
 }
 
@@ -522,7 +653,11 @@ fn base64(bytes: &[u8]) -> String {
     const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -540,7 +675,10 @@ fn base64(bytes: &[u8]) -> String {
 fn serve_http(root: PathBuf, token: &'static str) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let expected = format!("Basic {}", base64(format!("x-access-token:{token}").as_bytes()));
+    let expected = format!(
+        "Basic {}",
+        base64(format!("x-access-token:{token}").as_bytes())
+    );
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let root = root.clone();
@@ -562,7 +700,10 @@ fn handle(stream: TcpStream, root: &Path, expected_auth: &str) -> std::io::Resul
             return Ok(());
         }
         let mut parts = line.split_whitespace();
-        let (method, target) = (parts.next().unwrap_or("").to_owned(), parts.next().unwrap_or("").to_owned());
+        let (method, target) = (
+            parts.next().unwrap_or("").to_owned(),
+            parts.next().unwrap_or("").to_owned(),
+        );
         let mut headers = Vec::new();
         loop {
             let mut h = String::new();
@@ -581,7 +722,8 @@ fn handle(stream: TcpStream, root: &Path, expected_auth: &str) -> std::io::Resul
             loop {
                 let mut size = String::new();
                 reader.read_line(&mut size)?;
-                let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
+                let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16)
+                    .unwrap_or(0);
                 let mut chunk = vec![0; n + 2];
                 reader.read_exact(&mut chunk)?;
                 if n == 0 {
@@ -623,7 +765,10 @@ fn handle(stream: TcpStream, root: &Path, expected_auth: &str) -> std::io::Resul
         let output = cgi.wait_with_output()?;
         let _ = feeder.join();
         let raw = output.stdout;
-        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").map(|p| (p, 4))
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|p| (p, 4))
             .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|p| (p, 2)))
             .unwrap_or((raw.len(), 0));
         let head = String::from_utf8_lossy(&raw[..split.0]).into_owned();
@@ -638,7 +783,9 @@ fn handle(stream: TcpStream, root: &Path, expected_auth: &str) -> std::io::Resul
                 response.extend_from_slice(b"\r\n");
             }
         }
-        out.write_all(format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n", content.len()).as_bytes())?;
+        out.write_all(
+            format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n", content.len()).as_bytes(),
+        )?;
         out.write_all(&response)?;
         out.write_all(b"\r\n")?;
         out.write_all(content)?;
@@ -652,13 +799,33 @@ fn an_http_remote_with_a_token_saves_and_reads_and_never_prints_it() {
     let tmp = tempfile::tempdir().unwrap();
     let (_bare, clone) = remote_and_clone(tmp.path());
     let port = serve_http(tmp.path().to_owned(), TOKEN);
-    git(&clone, &["remote", "set-url", "origin", &format!("http://127.0.0.1:{port}/remote.git")]);
+    git(
+        &clone,
+        &[
+            "remote",
+            "set-url",
+            "origin",
+            &format!("http://127.0.0.1:{port}/remote.git"),
+        ],
+    );
     let head = git(&clone, &["rev-parse", "HEAD"]);
-    let file = write(&clone, "r.json", &results(&head, "refs/heads/main", "ci", "2026-01-02T03:04:05Z", 10.0));
+    let file = write(
+        &clone,
+        "r.json",
+        &results(&head, "refs/heads/main", "ci", "2026-01-02T03:04:05Z", 10.0),
+    );
 
-    let denied = perfguard(&clone).args(["baseline", "save"]).arg(&file).output().unwrap();
+    let denied = perfguard(&clone)
+        .args(["baseline", "save"])
+        .arg(&file)
+        .output()
+        .unwrap();
     assert_eq!(denied.status.code(), Some(3));
-    assert!(stderr_of(&denied).contains("GITHUB_TOKEN"), "{}", stderr_of(&denied));
+    assert!(
+        stderr_of(&denied).contains("GITHUB_TOKEN"),
+        "{}",
+        stderr_of(&denied)
+    );
 
     let wrong = perfguard(&clone)
         .env("GITHUB_TOKEN", "ghs_wrongWrongWrong")
