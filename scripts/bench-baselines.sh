@@ -137,6 +137,10 @@ for i in 1 2 3; do
   (cd "$WORK/c$i" && measure "fresh clone, run $i" "$BIN" compare --baseline latest --current "$WORK/current.json")
 done
 head -3 "$WORK/out.txt"
+# Reference: git itself fetching the same branch into a fresh clone (what any
+# git-branch store pays before it reads a byte).
+rm -rf "$WORK/g"; git clone -q --single-branch -b main "$URL" "$WORK/g"
+(cd "$WORK/g" && measure "reference: git fetch of the same branch" git fetch -q origin "+refs/heads/perfguard-baselines:refs/remotes/origin/perfguard-baselines")
 cd - >/dev/null
 echo "perfguard branch fetched into the clone: $((PACK_AFTER - PACK_BEFORE)) KiB of pack"
 

@@ -135,7 +135,10 @@ fn compare_files(args: &CompareArgs, color: bool) -> Result<Outcome, Error> {
     if let Some(f) = args.fail_on {
         thresholds.fail_on = f;
     }
-    let (baseline, selection) = if args.baseline.is_file() {
+    let looks_like_file = args.baseline.is_file()
+        || args.baseline.components().count() > 1
+        || args.baseline.extension().is_some();
+    let (baseline, selection) = if looks_like_file {
         (Run::read(&args.baseline)?, None)
     } else {
         let which = args.baseline.to_string_lossy().into_owned();

@@ -89,3 +89,29 @@ fn later_saves_of_one_commit_and_second_sort_after_earlier_ones() {
     let third = entry("20261121T120000Z-abcdef0-3.json");
     assert_eq!(file_name(&run, &[third]), "20261121T120000Z-abcdef0-4.json");
 }
+
+#[test]
+fn the_listing_shows_time_commit_ref_and_metric_count() {
+    let run: Run = serde_json::from_value(serde_json::json!({
+        "schema_version": 1, "suite": "api",
+        "environment": {"key": "ci", "os": "l", "arch": "x", "cpu_model": "c", "cores": 1, "memory_bytes": 1},
+        "git": {"sha": "abcdef0123", "ref": "refs/heads/main"},
+        "started_at": "2026-11-21T12:00:00Z", "finished_at": "2026-11-21T12:00:00Z",
+        "phases": [{"name": "p", "kind": "command", "metrics": [
+            {"name": "wall", "unit": "ns", "direction": "lower", "value": 1.0},
+            {"name": "user", "unit": "ns", "direction": "lower", "value": 1.0}]}]
+    }))
+    .unwrap();
+    let saved = SavedRun {
+        path: "api/ci/runs/20261121T120000Z-abcdef0.json".into(),
+        commit: Some("9".repeat(40)),
+        run,
+    };
+    insta::assert_snapshot!(listing::render(&[saved]), @r"
+    ┌─────────────────────┬───────┬─────────────┬─────────┬─────────────────┬─────────┬───────────────────────────────┐
+    │ Time (UTC)          ┆ Suite ┆ Environment ┆ Commit  ┆ Ref             ┆ Metrics ┆ File                          │
+    ╞═════════════════════╪═══════╪═════════════╪═════════╪═════════════════╪═════════╪═══════════════════════════════╡
+    │ 2026-11-21 12:00:00 ┆ api   ┆ ci          ┆ abcdef0 ┆ refs/heads/main ┆ 2       ┆ 20261121T120000Z-abcdef0.json │
+    └─────────────────────┴───────┴─────────────┴─────────┴─────────────────┴─────────┴───────────────────────────────┘
+    ");
+}

@@ -853,3 +853,99 @@ fn an_http_remote_with_a_token_saves_and_reads_and_never_prints_it() {
     }
     assert_eq!(runs_on(&tmp.path().join("remote.git"), BRANCH).len(), 1);
 }
+
+#[test]
+fn outside_git_the_baselines_live_in_a_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "perfguard.toml", CONFIG);
+    let first = perfguard(dir).args(["check", "--save"]).output().unwrap();
+    assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
+    assert!(stdout_of(&first).contains("no baseline yet"));
+    let second = perfguard(dir).args(["check", "--save"]).output().unwrap();
+    assert_eq!(second.status.code(), Some(0), "{}", stderr_of(&second));
+    assert!(
+        stdout_of(&second).contains("the newest run"),
+        "{}",
+        stdout_of(&second)
+    );
+    let runs: Vec<_> = std::fs::read_dir(dir.join(".perfguard/baselines/api/ci/runs"))
+        .unwrap()
+        .collect();
+    assert_eq!(runs.len(), 2);
+    assert!(
+        dir.join(".perfguard/baselines/api/ci/latest.json")
+            .is_file()
+    );
+}
+
+#[test]
+fn compare_names_a_missing_baseline_file_or_an_unknown_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_bare, clone) = remote_and_clone(tmp.path());
+    let head = git(&clone, &["rev-parse", "HEAD"]);
+    let cur = write(
+        &clone,
+        "cur.json",
+        &results(&head, "refs/heads/main", "ci", "2026-01-03T00:00:00Z", 10.0),
+    );
+    let out = perfguard(&clone)
+        .args(["compare", "--baseline", "missing.json", "--current"])
+        .arg(&cur)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("missing.json"),
+        "{}",
+        stderr_of(&out)
+    );
+    let out = perfguard(&clone)
+        .args(["compare", "--baseline", "latest", "--current"])
+        .arg(&cur)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("no baseline `latest` for suite `api`"),
+        "{}",
+        stderr_of(&out)
+    );
+    let out = perfguard(&clone)
+        .args(["compare", "--baseline", "not-a-sha", "--current"])
+        .arg(&cur)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn hostile_suite_and_environment_names_stay_inside_the_layout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (bare, clone) = remote_and_clone(tmp.path());
+    let head = git(&clone, &["rev-parse", "HEAD"]);
+    let hostile = |started: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(&results(
+            &head,
+            "refs/heads/main",
+            "../../etc",
+            started,
+            10.0,
+        ))
+        .unwrap();
+        v["suite"] = "../up".into();
+        v.to_string()
+    };
+    save(&clone, "a.json", &hostile("2026-01-01T00:00:00Z"));
+    let runs = runs_on(&bare, BRANCH);
+    assert_eq!(runs.len(), 1);
+    assert!(runs[0].starts_with("_..-up/_..-..-etc/runs/"), "{runs:?}");
+    let cur = write(&clone, "cur.json", &hostile("2026-01-02T00:00:00Z"));
+    let out = perfguard(&clone)
+        .args(["compare", "--baseline", "latest", "--current"])
+        .arg(&cur)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(stdout_of(&out).contains("20260101T000000Z"));
+}
