@@ -38,6 +38,9 @@ impl Outcome {
 }
 
 pub fn run(cli: Cli) -> Result<Outcome, Error> {
+    // Before any repository is opened (the run's git info too): a container's
+    // workspace belongs to another user.
+    baseline::git::allow_foreign_owner();
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,

@@ -13,6 +13,7 @@ const BRANCH: &str = "perfguard-baselines";
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
+        .args(["-c", "safe.directory=*"])
         .args(args)
         .current_dir(dir)
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
@@ -948,4 +949,35 @@ fn hostile_suite_and_environment_names_stay_inside_the_layout() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert!(stdout_of(&out).contains("20260101T000000Z"));
+}
+
+#[test]
+fn a_repository_owned_by_another_user_still_opens() {
+    // Only root can hand a repository to another user; elsewhere the
+    // container case cannot be set up, and the test says so.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("not root: cannot chown a repository to another user");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ws");
+    std::fs::create_dir(&dir).unwrap();
+    git(&dir, &["init", "-q", "-b", "main"]);
+    write(&dir, "perfguard.toml", CONFIG);
+    git(&dir, &["add", "perfguard.toml"]);
+    commit(&dir, "first");
+    let status = Command::new("chown")
+        .args(["-R", "65534:65534"])
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = perfguard(&dir).arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("saved baseline"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(runs_on(&dir, BRANCH).len(), 1);
 }
