@@ -1,6 +1,7 @@
 //! Errors: joins every module's error into `crate::Error`, each with the
 //! exit code it means.
 
+use crate::baseline::BaselineError;
 use crate::config::ConfigError;
 use crate::results::ResultsError;
 
@@ -10,6 +11,8 @@ pub enum Error {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Results(#[from] ResultsError),
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
     #[error("{0}")]
     Usage(String),
     #[error("{context}: {source}")]
@@ -28,6 +31,7 @@ impl Error {
             Error::Results(ResultsError::Write { .. }) => 3,
             Error::Results(_) => 2,
             Error::Io { .. } => 3,
+            Error::Baseline(e) => e.exit_code(),
         }
     }
 }

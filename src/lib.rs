@@ -2,6 +2,7 @@
 //! and gate CI on regressions.
 
 pub mod app;
+pub mod baseline;
 pub mod cli;
 pub mod compare;
 pub mod config;
