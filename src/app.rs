@@ -281,9 +281,15 @@ fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
         current.write(out)?;
         eprintln!("perfguard: results written to {}", out.display());
     }
+    // A developer's machine keeps its baselines in the local branch: a local
+    // `check` never pushes to the team's remote unless asked to.
+    let mut store_config = config.baseline.clone();
+    if !args.remote && !in_ci() {
+        store_config.remote.clear();
+    }
     let mut store = baseline::open(
         &config.base_dir(),
-        &config.baseline,
+        &store_config,
         token(args.token.as_deref()),
     )?;
     let choice = choose_baseline(store.as_mut(), &current)?;
@@ -302,6 +308,11 @@ fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
     // Publishing (PR comment, job summary) slots in here, before the save.
     save_when_allowed(store.as_mut(), &config, &current, args)?;
     Ok(outcome(&comparison, &current))
+}
+
+/// Whether this runs in CI (`CI` set to anything but empty or `false`).
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
 fn announce_choice(store: &dyn Store, current: &Run, selection: Option<&Selection>) {

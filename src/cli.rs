@@ -65,6 +65,11 @@ pub struct CheckArgs {
     /// GITHUB_TOKEN). Never printed.
     #[arg(long, env = "PERFGUARD_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Use the remote's baseline branch (fetch and push) even outside CI.
+    /// In CI (`CI=true`) the remote is always used; outside CI, by default,
+    /// baselines stay in the local branch and nothing is pushed.
+    #[arg(long)]
+    pub remote: bool,
 }
 
 #[derive(Debug, Subcommand)]

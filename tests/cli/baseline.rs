@@ -981,3 +981,39 @@ fn a_repository_owned_by_another_user_still_opens() {
     );
     assert_eq!(runs_on(&dir, BRANCH).len(), 1);
 }
+
+#[test]
+fn a_local_check_never_pushes_but_ci_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (remote, clone) = remote_and_clone(tmp.path());
+    // On the default branch, outside CI: saved to the local branch only.
+    let local = perfguard(&clone).arg("check").output().unwrap();
+    assert_eq!(local.status.code(), Some(0), "{}", stderr_of(&local));
+    assert!(
+        stderr_of(&local).contains("saved baseline"),
+        "{}",
+        stderr_of(&local)
+    );
+    assert!(
+        git(&remote, &["branch", "--list", BRANCH])
+            .trim()
+            .is_empty(),
+        "a local check pushed"
+    );
+    assert_eq!(runs_on(&clone, BRANCH).len(), 1);
+    // In CI the remote's branch is fetched and pushed.
+    let ci = perfguard(&clone)
+        .env("CI", "true")
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(ci.status.code(), Some(0), "{}", stderr_of(&ci));
+    assert_eq!(runs_on(&remote, BRANCH).len(), 1);
+    // `--remote` asks for the same outside CI.
+    let forced = perfguard(&clone)
+        .args(["check", "--remote"])
+        .output()
+        .unwrap();
+    assert_eq!(forced.status.code(), Some(0), "{}", stderr_of(&forced));
+    assert_eq!(runs_on(&remote, BRANCH).len(), 2);
+}
