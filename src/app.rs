@@ -123,23 +123,41 @@ pub fn measure(config: &Config, selected: &[String], interrupt: &Interrupt) -> R
 fn compare_files(args: &CompareArgs, color: bool) -> Result<Outcome, Error> {
     let baseline = Run::read(&args.baseline)?;
     let current = Run::read(&args.current)?;
-    let mut thresholds = thresholds_for(args.config.as_deref())?;
+    let history = args
+        .history
+        .iter()
+        .map(|p| Run::read(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut policy = policy_for(args.config.as_deref())?;
     if let Some(f) = args.fail_on {
-        thresholds.fail_on = f;
+        policy.thresholds.fail_on = f;
     }
-    let comparison = compare::compare(Some(&baseline), &current, &Policy { thresholds });
+    check_environment(&baseline, &current, &policy)?;
+    let comparison = compare::compare_history(Some(&baseline), &current, &history, &policy);
     print!("{}", render(&comparison, args.format, color));
     Ok(outcome(&comparison, &current))
 }
 
-/// Thresholds from `-c`, else `./perfguard.toml` if present, else defaults.
-fn thresholds_for(config: Option<&Path>) -> Result<ThresholdsConfig, Error> {
+/// The policy of `-c`, else of `./perfguard.toml` if present, else defaults.
+fn policy_for(config: Option<&Path>) -> Result<Policy, Error> {
     match config {
-        Some(path) => Ok(Config::load(path)?.thresholds),
+        Some(path) => Ok(Policy::of(&Config::load(path)?)),
         None if Path::new("perfguard.toml").is_file() => {
-            Ok(Config::load(Path::new("perfguard.toml"))?.thresholds)
+            Ok(Policy::of(&Config::load(Path::new("perfguard.toml"))?))
         }
-        None => Ok(ThresholdsConfig::default()),
+        None => Ok(Policy::new(ThresholdsConfig::default())),
+    }
+}
+
+/// Under `strict_environment`, refuses a baseline from another CPU model or
+/// core count (exit 3: the runner, not the input, is wrong). `check` calls
+/// this before comparing, as `compare` does.
+pub fn check_environment(baseline: &Run, current: &Run, policy: &Policy) -> Result<(), Error> {
+    match compare::advice::environment_mismatch(baseline, current) {
+        Some(m) if policy.compare.strict_environment => Err(Error::Environment(format!(
+            "strict_environment: refusing to compare: {m}. Run on a matching runner, or set [compare] strict_environment = false to compare with a warning"
+        ))),
+        _ => Ok(()),
     }
 }
 

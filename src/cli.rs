@@ -46,6 +46,10 @@ pub struct CompareArgs {
     /// The current results file.
     #[arg(long)]
     pub current: PathBuf,
+    /// Earlier runs, oldest first (repeatable): history bands, change
+    /// points and error budgets.
+    #[arg(long = "history", value_name = "FILE")]
+    pub history: Vec<PathBuf>,
     /// Thresholds come from this configuration (default: ./perfguard.toml
     /// when it exists, else the built-in defaults).
     #[arg(short, long)]

@@ -12,6 +12,10 @@ pub enum Error {
     Results(#[from] ResultsError),
     #[error("{0}")]
     Usage(String),
+    /// The environment refuses the work: another machine's baseline under
+    /// `strict_environment`, a failed build of the paired base.
+    #[error("{0}")]
+    Environment(String),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -27,7 +31,7 @@ impl Error {
             Error::Config(_) | Error::Usage(_) => 2,
             Error::Results(ResultsError::Write { .. }) => 3,
             Error::Results(_) => 2,
-            Error::Io { .. } => 3,
+            Error::Io { .. } | Error::Environment(_) => 3,
         }
     }
 }

@@ -1,9 +1,11 @@
 //! Configuration: turns `perfguard.toml` into a validated [`Config`], or a
 //! [`ConfigError`] that names the file, line, column and key.
 
+pub mod compare;
 pub mod criterion;
 mod phases;
 
+pub use compare::{CompareConfig, CompareMode, Slo, SloConfig};
 pub use criterion::{Criterion, Op};
 pub use phases::{CommandLine, CommandPhase, PhaseConfig};
 
@@ -54,6 +56,12 @@ pub struct ConfigFile {
     /// Where baselines are kept.
     #[serde(default)]
     pub baseline: BaselineConfig,
+    /// How runs are compared: history, confirmation, paired mode, environment.
+    #[serde(default)]
+    pub compare: CompareConfig,
+    /// Service-level objectives with error budgets.
+    #[serde(default)]
+    pub slo: Vec<SloConfig>,
     /// The phases to run, in order.
     #[serde(default)]
     pub phase: Vec<PhaseConfig>,
@@ -251,6 +259,8 @@ pub struct Config {
     pub suite: SuiteConfig,
     pub thresholds: ThresholdsConfig,
     pub baseline: BaselineConfig,
+    pub compare: CompareConfig,
+    pub slos: Vec<Slo>,
     pub phases: Vec<PhaseConfig>,
 }
 
@@ -294,6 +304,16 @@ impl Config {
         let file: ConfigFile = deserialize(Spanned::new(doc_span, DeValue::Table(table)), "")
             .map_err(|(span, key, msg)| err(span, key, msg))?;
         validate_thresholds(&file.thresholds).map_err(|(key, msg)| err(None, Some(key), msg))?;
+        file.compare
+            .validate()
+            .map_err(|(key, msg)| err(None, Some(key), msg))?;
+        let slos = file
+            .slo
+            .iter()
+            .enumerate()
+            .map(|(i, s)| s.parse(i))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|(key, msg)| err(None, Some(key), msg))?;
 
         let Some(phase_value) = phase_value else {
             return Err(err(
@@ -347,6 +367,8 @@ impl Config {
             suite: file.suite,
             thresholds: file.thresholds,
             baseline: file.baseline,
+            compare: file.compare,
+            slos,
             phases,
         })
     }

@@ -110,9 +110,10 @@ fn describe_run(r: &crate::compare::RunRef) -> String {
 /// Display order: regressions (worst first), then missing, new, noise, improved, unchanged.
 fn rank(s: Severity) -> u8 {
     match s {
-        Severity::Critical => 9,
-        Severity::Major => 8,
-        Severity::Minor => 7,
+        Severity::Critical => 10,
+        Severity::Major => 9,
+        Severity::Minor => 8,
+        Severity::Insufficient => 7,
         Severity::Missing => 6,
         Severity::New => 5,
         Severity::Noise => 4,
