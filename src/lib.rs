@@ -4,6 +4,7 @@
 pub mod app;
 pub mod cli;
 pub mod compare;
+pub mod confirm;
 pub mod config;
 pub mod environment;
 pub mod error;

@@ -3,6 +3,7 @@
 
 pub mod advice;
 pub mod decide;
+pub mod paired;
 pub mod slo;
 pub mod steps;
 
@@ -162,6 +163,9 @@ pub struct MetricComparison {
     /// severity it counts as in the verdict (`critical`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counts_as: Option<Severity>,
+    /// How reruns of the phase judged a regression that would have failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<Confirmation>,
     /// Samples behind the baseline value.
     pub baseline_samples: usize,
     /// Samples behind the current value.
@@ -169,6 +173,19 @@ pub struct MetricComparison {
     /// Outliers among the current samples (Tukey's fences).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outliers: Option<usize>,
+}
+
+/// Reruns of a failing regression's phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// Reruns done.
+    pub reruns: u32,
+    /// Whether every rerun still reached `fail_on`.
+    pub held: bool,
+    /// The mildest severity a rerun gave.
+    pub rerun_severity: Severity,
+    /// The severity before the reruns.
+    pub first_severity: Severity,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -281,6 +298,22 @@ impl Comparison {
 
     pub fn failed_criteria(&self) -> impl Iterator<Item = &CriterionOutcome> {
         self.criteria.iter().filter(|c| !c.passed)
+    }
+
+    /// Recomputes `worst` and `verdict` after severities changed.
+    pub fn rejudge(&mut self) {
+        self.worst = self
+            .comparisons
+            .iter()
+            .map(MetricComparison::effective_severity)
+            .max()
+            .unwrap_or(Severity::Unchanged);
+        self.verdict = if self.worst.reaches(self.fail_on) || self.failed_criteria().next().is_some()
+        {
+            Verdict::Fail
+        } else {
+            Verdict::Pass
+        };
     }
 }
 
@@ -467,6 +500,7 @@ fn compare_metric(
         baseline_counts: None,
         current_counts: None,
         counts_as: None,
+        confirmation: None,
         baseline_samples: base_ev.len(),
         current_samples: cur_ev.len(),
         outliers: current.and_then(|(_, m)| m.outliers).filter(|&n| n > 0),
