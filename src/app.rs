@@ -1,7 +1,7 @@
 //! The pipeline, in order: configuration → phases → results → comparison →
 //! report. The only module that knows the order, and the only one that prints.
 
-use crate::cli::{Cli, ColorChoice, Command, CompareArgs, Format, RunArgs};
+use crate::cli::{Cli, ColorChoice, Command, CompareArgs, Format, PairedArgs, RunArgs};
 use crate::compare::{self, Comparison, Policy, Verdict};
 use crate::config::{Config, ThresholdsConfig};
 use crate::error::Error;
@@ -45,6 +45,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
     match cli.command {
         Command::Run(args) => run_phases(&args, color),
         Command::Compare(args) => compare_files(&args, color),
+        Command::Paired(args) => paired(&args, color),
         Command::Schema => {
             print!("{}", crate::config::json_schema());
             Ok(Outcome::Pass)
@@ -118,6 +119,101 @@ pub fn measure(config: &Config, selected: &[String], interrupt: &Interrupt) -> R
         partial,
         phases,
     })
+}
+
+/// `perfguard paired`: merge-base worktree, build, interleaved rounds,
+/// paired comparison, confirmation of a failing regression by more rounds.
+fn paired(args: &PairedArgs, color: bool) -> Result<Outcome, Error> {
+    use crate::paired::{self as pm, Worktree};
+    let config = Config::load(&args.config)?;
+    check_phase_names(&config, &args.phases)?;
+    let repo = pm::repository_root(&config.base_dir())?;
+    let sha = pm::merge_base(&repo, &args.base)?;
+    eprintln!(
+        "perfguard: base {} (merge-base of HEAD and {})",
+        &sha[..sha.len().min(12)],
+        args.base
+    );
+    let worktree = Worktree::add(&repo, &sha)?;
+    let base_config = pm::rerooted(&config, &repo, &worktree.path);
+    if let Some(build) = &config.compare.build {
+        for (side, dir) in [("base", base_config.base_dir()), ("head", config.base_dir())] {
+            eprintln!("perfguard: building {side}: {build}");
+            pm::build(build, &dir)?;
+        }
+    }
+    let interrupt = Interrupt::install().map_err(|source| Error::Io {
+        context: "cannot install signal handlers".into(),
+        source,
+    })?;
+    let policy = Policy::of(&config);
+    let environment = crate::environment::detect(&config.suite.environment);
+    let head_git = crate::environment::git_info(&config.base_dir());
+    let measure_pairs = |phases: &[String]| {
+        let started_at = chrono::Utc::now();
+        eprintln!(
+            "perfguard: running base and head interleaved{}",
+            if phases.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", phases.join(", "))
+            }
+        );
+        let pairs = pm::run_interleaved(&base_config, &config, phases, &interrupt);
+        let finished_at = chrono::Utc::now();
+        let run = |phases, git| Run {
+            schema_version: SCHEMA_VERSION,
+            suite: config.suite.name.clone(),
+            environment: environment.clone(),
+            git,
+            started_at,
+            finished_at,
+            partial: interrupt.is_set(),
+            phases,
+        };
+        (
+            run(pairs.base, Some(pm::base_git(&sha, &args.base))),
+            run(pairs.head, head_git.clone()),
+        )
+    };
+    let (base, head) = measure_pairs(&args.phases);
+    if let Some(dir) = &args.save {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            context: format!("cannot create {}", dir.display()),
+            source,
+        })?;
+        base.write(&dir.join("base.json"))?;
+        head.write(&dir.join("head.json"))?;
+    }
+    let first = compare::paired::compare_paired(&base, &head, &policy);
+    let comparison = crate::confirm::confirm(first, policy.compare.confirm, |phases| {
+        eprintln!("perfguard: confirming by rerunning {}", phases.join(", "));
+        let (b, h) = measure_pairs(phases);
+        Ok::<_, Error>(compare::paired::compare_paired(&b, &h, &policy))
+    })?;
+    drop(worktree);
+    print!("{}", render(&comparison, args.format, color));
+    Ok(if comparison.verdict == Verdict::Fail {
+        Outcome::Regression
+    } else if base.has_errors() || head.has_errors() || head.partial {
+        Outcome::PhaseFailed
+    } else {
+        Outcome::Pass
+    })
+}
+
+fn check_phase_names(config: &Config, selected: &[String]) -> Result<(), Error> {
+    for name in selected {
+        if !config.phases.iter().any(|p| p.name() == name) {
+            let names: Vec<&str> = config.phases.iter().map(|p| p.name()).collect();
+            return Err(Error::Usage(format!(
+                "no phase named `{name}` in {}; phases: {}",
+                config.path.display(),
+                names.join(", ")
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn compare_files(args: &CompareArgs, color: bool) -> Result<Outcome, Error> {

@@ -2,6 +2,7 @@
 //! exit code it means.
 
 use crate::config::ConfigError;
+use crate::paired::PairedError;
 use crate::results::ResultsError;
 
 #[derive(Debug, thiserror::Error)]
@@ -10,6 +11,8 @@ pub enum Error {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Results(#[from] ResultsError),
+    #[error(transparent)]
+    Paired(#[from] PairedError),
     #[error("{0}")]
     Usage(String),
     /// The environment refuses the work: another machine's baseline under
@@ -31,6 +34,7 @@ impl Error {
             Error::Config(_) | Error::Usage(_) => 2,
             Error::Results(ResultsError::Write { .. }) => 3,
             Error::Results(_) => 2,
+            Error::Paired(e) => e.exit_code(),
             Error::Io { .. } | Error::Environment(_) => 3,
         }
     }

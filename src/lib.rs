@@ -10,6 +10,7 @@ pub mod environment;
 pub mod error;
 pub mod interrupt;
 pub mod metrics;
+pub mod paired;
 pub mod phase;
 pub mod report;
 pub mod results;
