@@ -338,7 +338,12 @@ pub fn compare_history(
         let base_phase = baseline.and_then(|b| b.phase(&phase.name));
         for metric in &phase.metrics {
             let base = base_phase.and_then(|p| p.metric(&metric.name).map(|m| (p, m)));
-            let past = history_values(&history, &phase.name, &metric.name);
+            let past = since_last_step(
+                history_values(&history, &phase.name, &metric.name),
+                policy,
+                &phase.name,
+                &metric.name,
+            );
             comparisons.push(compare_metric(
                 &phase.name,
                 base,
@@ -438,6 +443,27 @@ pub fn compare_history(
     };
     comparison.recommendations = advice::recommend(&comparison, policy);
     comparison
+}
+
+/// The values after the last step in `values`, when enough remain for a
+/// band: a level the metric has left says nothing about its noise now.
+fn since_last_step(values: Vec<f64>, policy: &Policy, phase: &str, metric: &str) -> Vec<f64> {
+    if values.len() < steps::MIN_SERIES {
+        return values;
+    }
+    let levels = policy.thresholds.levels(phase, metric);
+    let found = crate::stats::change_point::change_points(
+        &values,
+        policy.thresholds.alpha,
+        levels.minor,
+        3,
+    );
+    match found.last() {
+        Some(step) if values.len() - step.index >= policy.compare.min_history => {
+            values[step.index..].to_vec()
+        }
+        _ => values,
+    }
 }
 
 /// The values of `phase`/`metric` in `history`, oldest first.
