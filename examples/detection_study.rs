@@ -158,7 +158,10 @@ fn main() {
     });
     let policies = [default, sensitive];
     let mut rng = Rng(0x5EED_2026);
-    println!("Trials per cell: {trials}; {SAMPLES} samples a side; {HISTORY} earlier runs; outliers: {:.0} % of samples ×1.5–3.\n", OUTLIER_RATE * 100.0);
+    println!(
+        "Trials per cell: {trials}; {SAMPLES} samples a side; {HISTORY} earlier runs; outliers: {:.0} % of samples ×1.5–3.\n",
+        OUTLIER_RATE * 100.0
+    );
     let mut scenarios = Vec::new();
     for (shape, shape_name) in [(Shape::Normal, "normal"), (Shape::LogNormal, "log-normal")] {
         for noise in NOISES {

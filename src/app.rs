@@ -137,7 +137,10 @@ fn paired(args: &PairedArgs, color: bool) -> Result<Outcome, Error> {
     let worktree = Worktree::add(&repo, &sha)?;
     let base_config = pm::rerooted(&config, &repo, &worktree.path);
     if let Some(build) = &config.compare.build {
-        for (side, dir) in [("base", base_config.base_dir()), ("head", config.base_dir())] {
+        for (side, dir) in [
+            ("base", base_config.base_dir()),
+            ("head", config.base_dir()),
+        ] {
             eprintln!("perfguard: building {side}: {build}");
             pm::build(build, &dir)?;
         }

@@ -186,7 +186,12 @@ mod tests {
         assert_eq!(settled.verdict, crate::compare::Verdict::Pass);
         assert_eq!(settled.comparisons[0].severity, Severity::Noise);
         assert!(!settled.comparisons[0].confirmation.unwrap().held);
-        assert!(settled.notes.iter().any(|n| n.contains("not confirmed on rerun")));
+        assert!(
+            settled
+                .notes
+                .iter()
+                .any(|n| n.contains("not confirmed on rerun"))
+        );
     }
 
     #[test]
@@ -208,6 +213,9 @@ mod tests {
     fn a_rerun_error_is_passed_on() {
         let base = run(&[("a", 10.0)]);
         let first = compare(Some(&base), &run(&[("a", 20.0)]), &policy());
-        assert_eq!(confirm(first, 1, |_| Err("phase broke")), Err("phase broke"));
+        assert_eq!(
+            confirm(first, 1, |_| Err("phase broke")),
+            Err("phase broke")
+        );
     }
 }

@@ -4,8 +4,8 @@
 pub mod app;
 pub mod cli;
 pub mod compare;
-pub mod confirm;
 pub mod config;
+pub mod confirm;
 pub mod environment;
 pub mod error;
 pub mod interrupt;

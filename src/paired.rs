@@ -201,9 +201,12 @@ pub fn run_interleaved(
         base: Vec::new(),
         head: Vec::new(),
     };
-    for (phase_b, phase_h) in base.phases.iter().zip(&head.phases).filter(|(_, h)| {
-        selected.is_empty() || selected.iter().any(|s| s == h.name())
-    }) {
+    for (phase_b, phase_h) in base
+        .phases
+        .iter()
+        .zip(&head.phases)
+        .filter(|(_, h)| selected.is_empty() || selected.iter().any(|s| s == h.name()))
+    {
         let (Some(pb), Some(ph)) = (command_phase(phase_b), command_phase(phase_h)) else {
             for (list, p) in [(&mut out.base, phase_b), (&mut out.head, phase_h)] {
                 list.push(PhaseResult {

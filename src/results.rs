@@ -295,7 +295,9 @@ impl Run {
                         ));
                     }
                     _ => {
-                        return Err(format!("{at}: `count` and `total` go together; give both or neither"));
+                        return Err(format!(
+                            "{at}: `count` and `total` go together; give both or neither"
+                        ));
                     }
                 }
             }

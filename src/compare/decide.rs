@@ -251,7 +251,11 @@ fn judged(estimate: f64, lower: f64, upper: f64, levels: &Levels) -> Severity {
 fn beyond(band: &Band, value: f64, direction: Direction) -> (f64, f64) {
     let scale = band.center.abs();
     if scale == 0.0 {
-        let d = if band.contains(value) { 0.0 } else { f64::INFINITY };
+        let d = if band.contains(value) {
+            0.0
+        } else {
+            f64::INFINITY
+        };
         let worse = (value > band.upper) == (direction == Direction::Lower);
         return if worse { (d, d) } else { (-d, -d) };
     }

@@ -308,12 +308,12 @@ impl Comparison {
             .map(MetricComparison::effective_severity)
             .max()
             .unwrap_or(Severity::Unchanged);
-        self.verdict = if self.worst.reaches(self.fail_on) || self.failed_criteria().next().is_some()
-        {
-            Verdict::Fail
-        } else {
-            Verdict::Pass
-        };
+        self.verdict =
+            if self.worst.reaches(self.fail_on) || self.failed_criteria().next().is_some() {
+                Verdict::Fail
+            } else {
+                Verdict::Pass
+            };
     }
 }
 
@@ -360,7 +360,13 @@ pub fn compare_history(
             {
                 // A phase that failed this time has no metrics: its metrics are
                 // missing, which the phase error explains.
-                comparisons.push(compare_metric(&phase.name, Some((bp, m)), None, &[], policy));
+                comparisons.push(compare_metric(
+                    &phase.name,
+                    Some((bp, m)),
+                    None,
+                    &[],
+                    policy,
+                ));
             }
         }
     }

@@ -97,8 +97,8 @@ fn budget(runs: &[&Run], slo: &Slo) -> SloStatus {
     if status.runs == 0 || total == 0.0 {
         return status;
     }
-    let covered = ((now - oldest).num_seconds() as f64 / slo.window.num_seconds() as f64)
-        .clamp(0.0, 1.0);
+    let covered =
+        ((now - oldest).num_seconds() as f64 / slo.window.num_seconds() as f64).clamp(0.0, 1.0);
     status.bad_share = bad / total;
     status.budget_used = status.bad_share / allowed * covered;
     status.budget_left = 1.0 - status.budget_used;

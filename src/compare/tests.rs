@@ -121,7 +121,9 @@ fn a_change_the_interval_cannot_separate_from_zero_is_noise_and_passes() {
     assert!(m.interval.unwrap().lower < 0.1);
     assert_eq!(cmp.verdict, Verdict::Pass);
     assert!(
-        cmp.recommendations.iter().any(|r| r.contains("runs a side")),
+        cmp.recommendations
+            .iter()
+            .any(|r| r.contains("runs a side")),
         "{:?}",
         cmp.recommendations
     );
@@ -141,7 +143,10 @@ fn without_samples_the_history_band_decides() {
     assert_eq!(m.method.as_deref(), Some("history band"));
     let band = m.history.unwrap();
     assert_eq!(band.runs, 6);
-    assert!(band.lower < 96.0 && band.upper > 104.0 && band.upper < 105.0, "{band:?}");
+    assert!(
+        band.lower < 96.0 && band.upper > 104.0 && band.upper < 105.0,
+        "{band:?}"
+    );
     assert_eq!(m.severity, Severity::Critical, "{m:?}");
     // 12 % above the baseline but 6 % beyond the band's edge: minor needs 10 %.
     let c = run_at(9, "c", vec![value(112.5)]);
@@ -170,7 +175,11 @@ fn too_little_data_is_insufficient_and_a_huge_change_still_fails() {
     assert_eq!(only(&cmp).severity, Severity::Insufficient);
     assert_eq!(only(&cmp).counts_as, None);
     assert_eq!(cmp.verdict, Verdict::Pass);
-    assert!(cmp.recommendations.iter().any(|r| r.contains("history band needs 5")));
+    assert!(
+        cmp.recommendations
+            .iter()
+            .any(|r| r.contains("history band needs 5"))
+    );
 
     let cmp = compare(Some(&b), &run_at(1, "b", vec![value(180.0)]), &policy());
     assert_eq!(only(&cmp).severity, Severity::Insufficient);
@@ -190,11 +199,25 @@ fn one_more_error_in_a_thousand_is_noise_not_a_doubling() {
     let m = only(&cmp);
     assert_eq!(m.severity, Severity::Noise, "{m:?}");
     assert_eq!(m.method.as_deref(), Some("proportions (fisher)"));
-    assert_eq!(m.current_counts, Some(EventCounts { count: 2, total: 1000 }));
+    assert_eq!(
+        m.current_counts,
+        Some(EventCounts {
+            count: 2,
+            total: 1000
+        })
+    );
     assert_eq!(cmp.verdict, Verdict::Pass);
 
-    let b = run_at(0, "a", vec![rate("error_rate", Direction::Lower, 100, 10_000)]);
-    let c = run_at(1, "b", vec![rate("error_rate", Direction::Lower, 300, 10_000)]);
+    let b = run_at(
+        0,
+        "a",
+        vec![rate("error_rate", Direction::Lower, 100, 10_000)],
+    );
+    let c = run_at(
+        1,
+        "b",
+        vec![rate("error_rate", Direction::Lower, 300, 10_000)],
+    );
     let m = only(&compare(Some(&b), &c, &policy())).clone();
     assert_eq!(m.severity, Severity::Critical, "{m:?}");
     assert_eq!(m.method.as_deref(), Some("proportions (z)"));
@@ -203,8 +226,16 @@ fn one_more_error_in_a_thousand_is_noise_not_a_doubling() {
 #[test]
 fn a_pass_rate_is_judged_on_its_failures() {
     // 99.0 % → 97.0 % passing: failures tripled, a 2 % drop of the rate.
-    let b = run_at(0, "a", vec![rate("checks", Direction::Higher, 9900, 10_000)]);
-    let c = run_at(1, "b", vec![rate("checks", Direction::Higher, 9700, 10_000)]);
+    let b = run_at(
+        0,
+        "a",
+        vec![rate("checks", Direction::Higher, 9900, 10_000)],
+    );
+    let c = run_at(
+        1,
+        "b",
+        vec![rate("checks", Direction::Higher, 9700, 10_000)],
+    );
     let m = only(&compare(Some(&b), &c, &policy())).clone();
     assert_eq!(m.severity, Severity::Critical, "{m:?}");
     assert!(m.interval.unwrap().lower > 1.0);
@@ -220,7 +251,11 @@ fn another_cpu_is_flagged_with_advice() {
     assert_eq!((m.baseline_cores, m.current_cores), (2, 8));
     assert!(cmp.notes.iter().any(|n| n.contains("Other CPU × 8 cores")));
     assert!(cmp.recommendations.iter().any(|r| r.contains("paired")));
-    assert!(compare(Some(&b), &b, &policy()).environment_mismatch.is_none());
+    assert!(
+        compare(Some(&b), &b, &policy())
+            .environment_mismatch
+            .is_none()
+    );
 }
 
 #[test]
@@ -240,21 +275,26 @@ fn steps_in_history_name_their_commit() {
 }
 
 fn slo_policy(slo: &str) -> Policy {
-    let text = format!(
-        "{slo}\n[[phase]]\nname = \"p\"\nkind = \"command\"\ncommand = [\"true\"]\n"
-    );
+    let text =
+        format!("{slo}\n[[phase]]\nname = \"p\"\nkind = \"command\"\ncommand = [\"true\"]\n");
     Policy::of(&Config::parse(&text, Path::new("t.toml")).unwrap())
 }
 
 #[test]
 fn error_budget_burn_and_status() {
-    let policy = slo_policy("[[slo]]\nmetric = \"error_rate\"\nobjective = \"error_rate <= 1%\"\nwindow = \"30d\"");
+    let policy = slo_policy(
+        "[[slo]]\nmetric = \"error_rate\"\nobjective = \"error_rate <= 1%\"\nwindow = \"30d\"",
+    );
     // 31 nightly runs of 10 000 requests: 0.5 % errors for 27 nights, then
     // 6 % for the last 4 (days 27–30: the recent tenth of the window).
     let runs: Vec<Run> = (0..31)
         .map(|d| {
             let errors = if d >= 27 { 600 } else { 50 };
-            run_at(d, "x", vec![rate("error_rate", Direction::Lower, errors, 10_000)])
+            run_at(
+                d,
+                "x",
+                vec![rate("error_rate", Direction::Lower, errors, 10_000)],
+            )
         })
         .collect();
     let refs: Vec<&Run> = runs.iter().collect();
@@ -262,11 +302,20 @@ fn error_budget_burn_and_status() {
     assert_eq!(s.runs, 31);
     assert!((s.burn_rate - 6.0).abs() < 1e-9, "{s:?}");
     // bad share (27·50 + 4·600)/310 000 ≈ 1.21 %: 121 % of the budget.
-    assert!((s.budget_used - 3750.0 / 310_000.0 / 0.01).abs() < 1e-9, "{s:?}");
+    assert!(
+        (s.budget_used - 3750.0 / 310_000.0 / 0.01).abs() < 1e-9,
+        "{s:?}"
+    );
     assert_eq!(s.status, slo::BudgetStatus::Critical);
 
     let calm: Vec<Run> = (0..31)
-        .map(|d| run_at(d, "x", vec![rate("error_rate", Direction::Lower, 20, 10_000)]))
+        .map(|d| {
+            run_at(
+                d,
+                "x",
+                vec![rate("error_rate", Direction::Lower, 20, 10_000)],
+            )
+        })
         .collect();
     let refs: Vec<&Run> = calm.iter().collect();
     let s = &slo::budgets(&refs, &policy.slos)[0];
@@ -276,10 +325,18 @@ fn error_budget_burn_and_status() {
 
 #[test]
 fn availability_budget_counts_the_failures() {
-    let policy = slo_policy("[[slo]]\nmetric = \"p/availability\"\nobjective = \">= 99.5%\"\nwindow = \"10d\"");
+    let policy = slo_policy(
+        "[[slo]]\nmetric = \"p/availability\"\nobjective = \">= 99.5%\"\nwindow = \"10d\"",
+    );
     // 99.1 % available over 10 days: burn 1.8×, budget 180 % spent.
     let runs: Vec<Run> = (0..11)
-        .map(|d| run_at(d, "x", vec![rate("availability", Direction::Higher, 9910, 10_000)]))
+        .map(|d| {
+            run_at(
+                d,
+                "x",
+                vec![rate("availability", Direction::Higher, 9910, 10_000)],
+            )
+        })
         .collect();
     let refs: Vec<&Run> = runs.iter().collect();
     let s = &slo::budgets(&refs, &policy.slos)[0];
@@ -293,18 +350,25 @@ fn availability_budget_counts_the_failures() {
 #[test]
 fn bad_compare_and_slo_tables_name_their_key() {
     let parse = |extra: &str| {
-        let text = format!("{extra}\n[[phase]]\nname = \"p\"\nkind = \"command\"\ncommand = [\"true\"]\n");
-        Config::parse(&text, Path::new("t.toml")).unwrap_err().to_string()
+        let text =
+            format!("{extra}\n[[phase]]\nname = \"p\"\nkind = \"command\"\ncommand = [\"true\"]\n");
+        Config::parse(&text, Path::new("t.toml"))
+            .unwrap_err()
+            .to_string()
     };
     assert!(parse("[compare]\nmin_history = 1").contains("`compare.min_history`"));
     assert!(parse("[compare]\nmode = \"sideways\"").contains("compare.mode"));
     assert!(parse("[compare]\nband_k = -1.0").contains("`compare.band_k`"));
     assert!(parse("[compare]\nbogus = 1").contains("bogus"));
     let e = parse("[[slo]]\nmetric = \"error_rate\"\nobjective = \"< 200ms\"");
-    assert!(e.contains("`slo[0].objective`") && e.contains("percentage"), "{e}");
+    assert!(
+        e.contains("`slo[0].objective`") && e.contains("percentage"),
+        "{e}"
+    );
     let e = parse("[[slo]]\nmetric = \"error_rate\"\nobjective = \"latency <= 1%\"");
     assert!(e.contains("names `latency`"), "{e}");
-    let e = parse("[[slo]]\nmetric = \"error_rate\"\nobjective = \"<= 1%\"\nwindow = \"30 parsecs\"");
+    let e =
+        parse("[[slo]]\nmetric = \"error_rate\"\nobjective = \"<= 1%\"\nwindow = \"30 parsecs\"");
     assert!(e.contains("`slo[0].window`"), "{e}");
     let e = parse("[[slo]]\nmetric = \"error_rate\"\nobjective = \"<= 100%\"");
     assert!(e.contains("strictly between"), "{e}");

@@ -134,7 +134,10 @@ impl SloConfig {
     pub(super) fn parse(&self, index: usize) -> Result<Slo, (String, String)> {
         let key = |k: &str| format!("slo[{index}].{k}");
         if self.metric.trim().is_empty() {
-            return Err((key("metric"), "expected a metric name such as `error_rate`".into()));
+            return Err((
+                key("metric"),
+                "expected a metric name such as `error_rate`".into(),
+            ));
         }
         let text = self.objective.trim();
         let metric_name = self.metric.rsplit('/').next().unwrap_or(&self.metric);
@@ -146,7 +149,10 @@ impl SloConfig {
                 if named != metric_name && named != self.metric {
                     return Err((
                         key("objective"),
-                        format!("objective `{text}` names `{named}`, but the slo's metric is `{}`", self.metric),
+                        format!(
+                            "objective `{text}` names `{named}`, but the slo's metric is `{}`",
+                            self.metric
+                        ),
                     ));
                 }
                 &text[i..]
@@ -156,19 +162,26 @@ impl SloConfig {
         if criterion.limit.dimension != Dimension::Ratio {
             return Err((
                 key("objective"),
-                format!("objective `{text}` must be a percentage, as in `<= 1%` or `>= 99.5%`: an error budget is a share of events"),
+                format!(
+                    "objective `{text}` must be a percentage, as in `<= 1%` or `>= 99.5%`: an error budget is a share of events"
+                ),
             ));
         }
         if !(criterion.limit.value > 0.0 && criterion.limit.value < 1.0) {
             return Err((
                 key("objective"),
-                format!("objective `{text}` must lie strictly between 0% and 100%, or there is no budget"),
+                format!(
+                    "objective `{text}` must lie strictly between 0% and 100%, or there is no budget"
+                ),
             ));
         }
         let window = parse_window(&self.window).ok_or_else(|| {
             (
                 key("window"),
-                format!("`{}` is not a window; expected a number and h, d or w, as in `30d`", self.window),
+                format!(
+                    "`{}` is not a window; expected a number and h, d or w, as in `30d`",
+                    self.window
+                ),
             )
         })?;
         Ok(Slo {

@@ -158,7 +158,9 @@ impl View {
                         levels: format!("{} → {}", human(st.before, &unit), human(st.after, &unit)),
                         at: format!(
                             "{} ({})",
-                            st.sha.as_deref().map_or("uncommitted", |s| &s[..s.len().min(7)]),
+                            st.sha
+                                .as_deref()
+                                .map_or("uncommitted", |s| &s[..s.len().min(7)]),
                             st.started_at.format("%Y-%m-%d")
                         ),
                     }

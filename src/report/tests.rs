@@ -40,7 +40,12 @@ fn run(day: i64, wall: f64, errors: u64) -> Run {
                 Metric {
                     count: Some(errors),
                     total: Some(10_000),
-                    ..Metric::new("error_rate", Unit::Ratio, Direction::Lower, errors as f64 / 1e4)
+                    ..Metric::new(
+                        "error_rate",
+                        Unit::Ratio,
+                        Direction::Lower,
+                        errors as f64 / 1e4,
+                    )
                 },
             ],
             criteria: BTreeMap::new(),

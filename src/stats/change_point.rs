@@ -79,7 +79,7 @@ pub fn change_points(
     min_segment: usize,
 ) -> Vec<ChangePoint> {
     let mut found = Vec::new();
-    split(x, 0, alpha, min_change, min_segment.max(2), &mut found);
+    split(x, 0, alpha, min_segment.max(2), &mut found);
     found.sort_by_key(|c| c.index);
     let bounds: Vec<usize> = std::iter::once(0)
         .chain(found.iter().map(|c| c.index))
@@ -115,14 +115,7 @@ fn least_squares_split(x: &[f64], min_segment: usize) -> usize {
     best.0
 }
 
-fn split(
-    x: &[f64],
-    offset: usize,
-    alpha: f64,
-    min_change: f64,
-    min_segment: usize,
-    found: &mut Vec<ChangePoint>,
-) {
+fn split(x: &[f64], offset: usize, alpha: f64, min_segment: usize, found: &mut Vec<ChangePoint>) {
     if x.len() < 2 * min_segment {
         return;
     }
@@ -138,8 +131,8 @@ fn split(
         before: 0.0,
         after: 0.0,
     });
-    split(left, offset, alpha, min_change, min_segment, found);
-    split(right, offset + t, alpha, min_change, min_segment, found);
+    split(left, offset, alpha, min_segment, found);
+    split(right, offset + t, alpha, min_segment, found);
 }
 
 #[cfg(test)]

@@ -124,7 +124,11 @@ mod tests {
         // scipy 1.17: scipy.stats.mannwhitneyu([1,4,7,9], [2,3,5,6,8], method="exact") -> U=11, p=0.9047619047619049
         let r = mann_whitney_u(&[1.0, 4.0, 7.0, 9.0], &[2.0, 3.0, 5.0, 6.0, 8.0]).unwrap();
         assert_eq!(r.u, 11.0);
-        assert!(close(r.p_value, 0.904_761_904_761_904_9, 1e-12), "{}", r.p_value);
+        assert!(
+            close(r.p_value, 0.904_761_904_761_904_9, 1e-12),
+            "{}",
+            r.p_value
+        );
     }
 
     #[test]
@@ -137,7 +141,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.u, 6.0);
-        assert!(close(r.p_value, 0.036_470_900_771_274_8, 1e-9), "{}", r.p_value);
+        assert!(
+            close(r.p_value, 0.036_470_900_771_274_8, 1e-9),
+            "{}",
+            r.p_value
+        );
     }
 
     #[test]

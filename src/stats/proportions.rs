@@ -80,9 +80,7 @@ pub fn z_test(baseline: Counts, current: Counts) -> f64 {
 /// Two-sided Fisher exact test of the table `[[a, b], [c, d]]`.
 pub fn fisher_exact(a: u64, b: u64, c: u64, d: u64) -> f64 {
     let (row1, col1, n) = (a + b, a + c, a + b + c + d);
-    let ln_choose = |n: u64, k: u64| {
-        ln_factorial(n) - ln_factorial(k) - ln_factorial(n - k)
-    };
+    let ln_choose = |n: u64, k: u64| ln_factorial(n) - ln_factorial(k) - ln_factorial(n - k);
     let ln_p = |x: u64| ln_choose(col1, x) + ln_choose(n - col1, row1 - x) - ln_choose(n, row1);
     let lo = row1.saturating_sub(n - col1);
     let hi = row1.min(col1);

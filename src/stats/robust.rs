@@ -57,7 +57,11 @@ mod tests {
         assert_eq!(mad(&x), Some(3.0));
         // scipy.stats.median_abs_deviation([1,2,3,4,100,7,8.5], scale="normal") -> 4.447806655516806
         let b = band(&x, 3.0).unwrap();
-        assert!((b.sigma - 4.447_806_655_516_806).abs() < 1e-12, "{}", b.sigma);
+        assert!(
+            (b.sigma - 4.447_806_655_516_806).abs() < 1e-12,
+            "{}",
+            b.sigma
+        );
         assert_eq!(b.center, 4.0);
         assert!(b.contains(4.0 + 3.0 * b.sigma) && !b.contains(4.0 + 3.0 * b.sigma + 1e-9));
         assert_eq!(mad(&[]), None);

@@ -14,7 +14,11 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
@@ -57,12 +61,17 @@ fn repo(feature_size: &str) -> tempfile::TempDir {
 fn a_memory_regression_against_the_merge_base_exits_1_confirmed() {
     let dir = repo("16000000");
     let out = perfguard(dir.path())
-        .args(["paired", "--base", "main", "--format", "json", "--save", "runs"])
+        .args([
+            "paired", "--base", "main", "--format", "json", "--save", "runs",
+        ])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("building base") && stderr.contains("confirming"), "{stderr}");
+    assert!(
+        stderr.contains("building base") && stderr.contains("confirming"),
+        "{stderr}"
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let mem = json["comparisons"]
         .as_array()
@@ -79,7 +88,10 @@ fn a_memory_regression_against_the_merge_base_exits_1_confirmed() {
     assert_eq!(git(dir.path(), &["worktree", "list"]).lines().count(), 1);
     let base = std::fs::read_to_string(dir.path().join("runs/base.json")).unwrap();
     let main_sha = git(dir.path(), &["rev-parse", "main"]);
-    assert!(base.contains(&main_sha), "the base run names the merge-base");
+    assert!(
+        base.contains(&main_sha),
+        "the base run names the merge-base"
+    );
 }
 
 #[test]
@@ -100,7 +112,12 @@ fn the_same_code_on_both_sides_passes() {
         mem["severity"] == "unchanged" || mem["severity"] == "noise",
         "{mem}"
     );
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -111,7 +128,9 @@ fn an_unknown_base_ref_exits_2() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("`no-such-branch` does not name a commit"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("`no-such-branch` does not name a commit")
+    );
     let out = perfguard(dir.path())
         .args(["paired", "--base", "--upload-pack=evil"])
         .output()
@@ -133,7 +152,10 @@ fn a_failing_build_exits_3_with_its_stderr() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("build command") && stderr.contains("compiler exploded"), "{stderr}");
+    assert!(
+        stderr.contains("build command") && stderr.contains("compiler exploded"),
+        "{stderr}"
+    );
     assert_eq!(git(dir.path(), &["worktree", "list"]).lines().count(), 1);
 }
 
