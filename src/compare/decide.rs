@@ -3,8 +3,9 @@
 //!
 //! A change is minor, major or critical only when the conservative end of
 //! its evidence reaches the threshold: the lower bound of the confidence
-//! interval of the relative change (samples on both sides, or counts of a
-//! proportion), or the distance beyond the history band (no samples). When
+//! interval of the relative change (samples on both sides: Hodges-Lehmann
+//! for a metric's own samples, a bootstrap for a summary such as
+//! `wall.p95`; or counts of a proportion), or the distance beyond the history band (no samples). When
 //! history is there as well as samples, the current value must also lie
 //! outside the band: samples only measure the noise inside one run, history
 //! the noise between runs.
@@ -12,6 +13,7 @@
 use super::{MetricComparison, Policy, Severity, change};
 use crate::config::Levels;
 use crate::results::{Direction, Metric};
+use crate::stats::bootstrap::{self, Statistic};
 use crate::stats::hodges_lehmann::{self, Interval};
 use crate::stats::mann_whitney_u;
 use crate::stats::proportions::{self, Counts};
@@ -175,14 +177,27 @@ pub fn decide(out: &mut MetricComparison, ev: &Evidence<'_>, levels: &Levels, po
         out.p_value = mann_whitney_u(ev.baseline_samples, ev.current_samples).map(|r| r.p_value);
     }
     // Own samples: the Hodges-Lehmann interval of the ratio. A summary of
-    // another metric's samples (wall.p95 of wall) is judged on the point
-    // change, gated by the rank test of those samples.
-    let interval = (with_samples && c.samples_of.is_none())
-        .then(|| hodges_lehmann::relative_change(ev.baseline_samples, ev.current_samples, alpha))
-        .flatten()
-        .map(|i| worse(i, c.direction));
+    // another metric's samples (wall.p95 of wall): a bootstrap interval of
+    // the ratio of that summary. An unknown summary: the point change,
+    // gated by the rank test.
+    let (interval, method) = if !with_samples {
+        (None, "")
+    } else if c.samples_of.is_none() {
+        (
+            hodges_lehmann::relative_change(ev.baseline_samples, ev.current_samples, alpha),
+            "hodges-lehmann",
+        )
+    } else if let Some(stat) = Statistic::of_metric(&c.name) {
+        (
+            bootstrap::relative_change(ev.baseline_samples, ev.current_samples, stat, alpha),
+            "bootstrap",
+        )
+    } else {
+        (None, "")
+    };
+    let interval = interval.map(|i| worse(i, c.direction));
     let mut severity = if let Some(i) = interval {
-        out.method = Some("hodges-lehmann".into());
+        out.method = Some(method.into());
         out.interval = Some(ChangeInterval {
             lower: i.lower,
             upper: i.upper,

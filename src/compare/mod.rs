@@ -138,8 +138,8 @@ pub struct MetricComparison {
     /// Wilcoxon signed-rank for paired samples, z or Fisher for proportions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p_value: Option<f64>,
-    /// What the severity was judged by: `hodges-lehmann`, `wilcoxon
-    /// signed-rank`, `mann-whitney`, `proportions (z)`, `proportions
+    /// What the severity was judged by: `hodges-lehmann`, `bootstrap`,
+    /// `wilcoxon signed-rank`, `mann-whitney`, `proportions (z)`, `proportions
     /// (fisher)` or `history band`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,

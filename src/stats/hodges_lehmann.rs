@@ -91,7 +91,8 @@ fn thin(v: &[f64]) -> Vec<f64> {
 /// with its interval. With all samples positive it is `exp(shift) − 1` of
 /// the Hodges-Lehmann shift of the logs: a ratio, right for timings whose
 /// noise is multiplicative. Otherwise the shift divided by the baseline's
-/// median (`None` when that median is zero).
+/// median, or, when that median is zero (CPU time quantized to clock ticks),
+/// by the mean magnitude of all samples; `None` when every sample is zero.
 pub fn relative_change(baseline: &[f64], current: &[f64], alpha: f64) -> Option<Interval> {
     if baseline.iter().chain(current).all(|v| *v > 0.0) {
         let lb: Vec<f64> = baseline.iter().map(|v| v.ln()).collect();
@@ -103,7 +104,11 @@ pub fn relative_change(baseline: &[f64], current: &[f64], alpha: f64) -> Option<
             upper: s.upper.exp_m1(),
         });
     }
-    let base = median(baseline)?;
+    let mut base = median(baseline)?;
+    if base == 0.0 {
+        let all = baseline.len() + current.len();
+        base = baseline.iter().chain(current).map(|v| v.abs()).sum::<f64>() / all as f64;
+    }
     if base == 0.0 {
         return None;
     }
@@ -154,7 +159,13 @@ mod tests {
         let r = relative_change(&base, &cur, 0.05).unwrap();
         assert!((r.estimate - 0.5).abs() < 0.02, "{r:?}");
         assert!(r.lower < r.estimate && r.estimate < r.upper);
-        assert!(relative_change(&[0.0, 0.0], &[1.0, 0.0], 0.05).is_none());
+        assert!(relative_change(&[0.0, 0.0], &[0.0, 0.0], 0.05).is_none());
+        // Ticks: mostly zero CPU time on both sides, a few 4 ms runs; the
+        // shift interval starts at zero, so there is no evidence of change.
+        let b = [0.0, 0.0, 0.0, 0.0, 4.0, 0.0, 0.0, 0.0];
+        let c = [0.0, 4.0, 0.0, 4.0, 0.0, 0.0, 4.0, 0.0];
+        let r = relative_change(&b, &c, 0.05).unwrap();
+        assert!(r.lower <= 0.0, "{r:?}");
     }
 
     proptest! {

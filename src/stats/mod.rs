@@ -2,6 +2,7 @@
 //! noise bands and change points (pure; formulas cited where they are
 //! implemented).
 
+pub mod bootstrap;
 pub mod change_point;
 pub mod hodges_lehmann;
 pub mod mann_whitney;
