@@ -356,7 +356,12 @@ fn bad_compare_and_slo_tables_name_their_key() {
             .unwrap_err()
             .to_string()
     };
-    assert!(parse("[compare]\nmin_history = 1").contains("`compare.min_history`"));
+    let e = parse("[compare]\nmin_history = 1");
+    assert!(e.starts_with("t.toml:2:1: `compare.min_history`"), "{e}");
+    let e = parse(
+        "[[slo]]\nmetric = \"a\"\nobjective = \"<= 1%\"\n[[slo]]\nmetric = \"b\"\nobjective = \"<= 1ms\"",
+    );
+    assert!(e.starts_with("t.toml:6:1: `slo[1].objective`"), "{e}");
     assert!(parse("[compare]\nmode = \"sideways\"").contains("compare.mode"));
     assert!(parse("[compare]\nband_k = -1.0").contains("`compare.band_k`"));
     assert!(parse("[compare]\nbogus = 1").contains("bogus"));

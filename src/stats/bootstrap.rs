@@ -28,7 +28,13 @@ impl Statistic {
     pub fn of_metric(name: &str) -> Option<Statistic> {
         let suffix = name.rsplit_once('.')?.1;
         let suffix = match name.rsplit_once(".p") {
-            Some((_, p)) if p.parse::<f64>().is_ok() => return p.parse().ok().filter(|p| (0.0..=100.0).contains(p)).map(Statistic::Percentile),
+            Some((_, p)) if p.parse::<f64>().is_ok() => {
+                return p
+                    .parse()
+                    .ok()
+                    .filter(|p| (0.0..=100.0).contains(p))
+                    .map(Statistic::Percentile);
+            }
             _ => suffix,
         };
         match suffix {
@@ -126,10 +132,19 @@ mod tests {
 
     #[test]
     fn metric_names_give_their_statistic() {
-        assert_eq!(Statistic::of_metric("wall.p95"), Some(Statistic::Percentile(95.0)));
-        assert_eq!(Statistic::of_metric("latency.p99.9"), Some(Statistic::Percentile(99.9)));
+        assert_eq!(
+            Statistic::of_metric("wall.p95"),
+            Some(Statistic::Percentile(95.0))
+        );
+        assert_eq!(
+            Statistic::of_metric("latency.p99.9"),
+            Some(Statistic::Percentile(99.9))
+        );
         assert_eq!(Statistic::of_metric("wall.mean"), Some(Statistic::Mean));
-        assert_eq!(Statistic::of_metric("wall.max"), Some(Statistic::Percentile(100.0)));
+        assert_eq!(
+            Statistic::of_metric("wall.max"),
+            Some(Statistic::Percentile(100.0))
+        );
         assert_eq!(Statistic::of_metric("wall"), None);
         assert_eq!(Statistic::of_metric("x.p200"), None);
         assert_eq!(Statistic::of_metric("x.pony"), None);
