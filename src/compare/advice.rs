@@ -9,9 +9,13 @@ use serde::{Deserialize, Serialize};
 /// The baseline's machine differs from this run's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnvironmentMismatch {
+    /// The baseline's CPU model.
     pub baseline_cpu: String,
+    /// The baseline's logical cores.
     pub baseline_cores: usize,
+    /// This run's CPU model.
     pub current_cpu: String,
+    /// This run's logical cores.
     pub current_cores: usize,
 }
 

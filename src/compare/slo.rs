@@ -47,6 +47,7 @@ pub struct SloStatus {
     pub budget_left: f64,
     /// Recent bad share over the allowed share.
     pub burn_rate: f64,
+    /// `ok`, `warning`, `critical` or `nodata`.
     pub status: BudgetStatus,
 }
 

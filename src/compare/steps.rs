@@ -15,7 +15,9 @@ const MIN_SEGMENT: usize = 3;
 /// A step in one metric's history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Step {
+    /// The phase's name.
     pub phase: String,
+    /// The metric's name.
     pub metric: String,
     /// The commit of the first run at the new level, when it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -148,6 +148,20 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn p_is_a_probability_and_the_sides_are_symmetric(
+            x in proptest::collection::vec(0.0f64..100.0, 1..25),
+            y in proptest::collection::vec(0.0f64..100.0, 1..25),
+        ) {
+            let a = mann_whitney_u(&x, &y).unwrap();
+            let b = mann_whitney_u(&y, &x).unwrap();
+            proptest::prop_assert!((0.0..=1.0).contains(&a.p_value));
+            proptest::prop_assert!((a.p_value - b.p_value).abs() < 1e-9);
+            proptest::prop_assert!((a.u + b.u - (x.len() * y.len()) as f64).abs() < 1e-9);
+        }
+    }
+
     #[test]
     fn identical_samples_are_not_significant() {
         let r = mann_whitney_u(&[5.0; 10], &[5.0; 10]).unwrap();
