@@ -12,6 +12,7 @@
 
 use super::{MetricComparison, Policy, Severity, change};
 use crate::config::Levels;
+use crate::metrics::Unit;
 use crate::results::{Direction, Metric};
 use crate::stats::bootstrap::{self, Statistic};
 use crate::stats::hodges_lehmann::{self, Interval};
@@ -143,7 +144,7 @@ pub fn decide(out: &mut MetricComparison, ev: &Evidence<'_>, levels: &Levels, po
 
     // Proportions with counts on both sides: a test for proportions on the
     // bad side (errors, or failures of a pass rate).
-    if let (Some((bc, bt)), Some((cc, ct))) = (b.counts(), c.counts()) {
+    if let (Unit::Ratio, Some((bc, bt)), Some((cc, ct))) = (&c.unit, b.counts(), c.counts()) {
         out.baseline_counts = Some(EventCounts {
             count: bc,
             total: bt,

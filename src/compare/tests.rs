@@ -186,6 +186,11 @@ fn too_little_data_is_insufficient_and_a_huge_change_still_fails() {
     assert_eq!(only(&cmp).counts_as, Some(Severity::Critical));
     assert_eq!(cmp.worst, Severity::Critical);
     assert_eq!(cmp.verdict, Verdict::Fail);
+    let headline = crate::report::View::of(&cmp).headline;
+    assert!(
+        headline.contains("1 change too large to pass without evidence"),
+        "{headline}"
+    );
 
     let cmp = compare(Some(&b), &run_at(1, "b", vec![value(104.0)]), &policy());
     assert_eq!(only(&cmp).severity, Severity::Unchanged);

@@ -345,6 +345,17 @@ fn headline(c: &Comparison) -> String {
             r.join(", ")
         ));
     }
+    let counted = c
+        .comparisons
+        .iter()
+        .filter(|m| m.counts_as.is_some())
+        .count();
+    if counted > 0 {
+        parts.push(format!(
+            "{counted} change{} too large to pass without evidence",
+            if counted == 1 { "" } else { "s" }
+        ));
+    }
     if !c.criteria.is_empty() {
         parts.push(format!(
             "{}/{} criteria met",
