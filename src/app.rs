@@ -3,8 +3,8 @@
 
 use crate::baseline::{self, Choice, Selection, Store};
 use crate::cli::{
-    BaselineCommand, CheckArgs, Cli, ColorChoice, Command, CompareArgs, Format, RunArgs,
-    ShowFormat, StoreArgs,
+    BaselineCommand, CheckArgs, Cli, ColorChoice, Command, CompareArgs, Format, PairedArgs,
+    RunArgs, ShowFormat, StoreArgs,
 };
 use crate::compare::{self, Comparison, Policy, Verdict};
 use crate::config::{Config, ThresholdsConfig};
@@ -52,6 +52,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
     match cli.command {
         Command::Run(args) => run_phases(&args, color),
         Command::Compare(args) => compare_files(&args, color),
+        Command::Paired(args) => paired(&args, color),
         Command::Schema => {
             print!("{}", crate::config::json_schema());
             Ok(Outcome::Pass)
@@ -129,14 +130,117 @@ pub fn measure(config: &Config, selected: &[String], interrupt: &Interrupt) -> R
     })
 }
 
+/// `perfguard paired`: merge-base worktree, build, interleaved rounds,
+/// paired comparison, confirmation of a failing regression by more rounds.
+fn paired(args: &PairedArgs, color: bool) -> Result<Outcome, Error> {
+    use crate::paired::{self as pm, Worktree};
+    let config = Config::load(&args.config)?;
+    check_phase_names(&config, &args.phases)?;
+    let repo = pm::repository_root(&config.base_dir())?;
+    let sha = pm::merge_base(&repo, &args.base)?;
+    eprintln!(
+        "perfguard: base {} (merge-base of HEAD and {})",
+        &sha[..sha.len().min(12)],
+        args.base
+    );
+    let worktree = Worktree::add(&repo, &sha)?;
+    let base_config = pm::rerooted(&config, &repo, &worktree.path);
+    if let Some(build) = &config.compare.build {
+        for (side, dir) in [
+            ("base", base_config.base_dir()),
+            ("head", config.base_dir()),
+        ] {
+            eprintln!("perfguard: building {side}: {build}");
+            pm::build(build, &dir)?;
+        }
+    }
+    let interrupt = Interrupt::install().map_err(|source| Error::Io {
+        context: "cannot install signal handlers".into(),
+        source,
+    })?;
+    let policy = Policy::of(&config);
+    let environment = crate::environment::detect(&config.suite.environment);
+    let head_git = crate::environment::git_info(&config.base_dir());
+    let measure_pairs = |phases: &[String]| {
+        let started_at = chrono::Utc::now();
+        eprintln!(
+            "perfguard: running base and head interleaved{}",
+            if phases.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", phases.join(", "))
+            }
+        );
+        let pairs = pm::run_interleaved(&base_config, &config, phases, &interrupt);
+        let finished_at = chrono::Utc::now();
+        let run = |phases, git| Run {
+            schema_version: SCHEMA_VERSION,
+            suite: config.suite.name.clone(),
+            environment: environment.clone(),
+            git,
+            started_at,
+            finished_at,
+            partial: interrupt.is_set(),
+            phases,
+        };
+        (
+            run(pairs.base, Some(pm::base_git(&sha, &args.base))),
+            run(pairs.head, head_git.clone()),
+        )
+    };
+    let (base, head) = measure_pairs(&args.phases);
+    if let Some(dir) = &args.save {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            context: format!("cannot create {}", dir.display()),
+            source,
+        })?;
+        base.write(&dir.join("base.json"))?;
+        head.write(&dir.join("head.json"))?;
+    }
+    let first = compare::paired::compare_paired(&base, &head, &policy);
+    let comparison = crate::confirm::confirm(first, policy.compare.confirm, |phases| {
+        eprintln!("perfguard: confirming by rerunning {}", phases.join(", "));
+        let (b, h) = measure_pairs(phases);
+        Ok::<_, Error>(compare::paired::compare_paired(&b, &h, &policy))
+    })?;
+    drop(worktree);
+    print!("{}", render(&comparison, args.format, color));
+    Ok(if comparison.verdict == Verdict::Fail {
+        Outcome::Regression
+    } else if base.has_errors() || head.has_errors() || head.partial {
+        Outcome::PhaseFailed
+    } else {
+        Outcome::Pass
+    })
+}
+
+fn check_phase_names(config: &Config, selected: &[String]) -> Result<(), Error> {
+    for name in selected {
+        if !config.phases.iter().any(|p| p.name() == name) {
+            let names: Vec<&str> = config.phases.iter().map(|p| p.name()).collect();
+            return Err(Error::Usage(format!(
+                "no phase named `{name}` in {}; phases: {}",
+                config.path.display(),
+                names.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn compare_files(args: &CompareArgs, color: bool) -> Result<Outcome, Error> {
     let current = Run::read(&args.current)?;
     let config = optional_config(args.config.as_deref())?;
-    let mut thresholds = config
+    let mut policy = config
         .as_ref()
-        .map_or_else(ThresholdsConfig::default, |c| c.thresholds.clone());
+        .map_or_else(|| Policy::new(ThresholdsConfig::default()), Policy::of);
+    let history = args
+        .history
+        .iter()
+        .map(|p| Run::read(p))
+        .collect::<Result<Vec<_>, _>>()?;
     if let Some(f) = args.fail_on {
-        thresholds.fail_on = f;
+        policy.thresholds.fail_on = f;
     }
     let looks_like_file = args.baseline.is_file()
         || args.baseline.components().count() > 1
@@ -174,7 +278,8 @@ fn compare_files(args: &CompareArgs, color: bool) -> Result<Outcome, Error> {
         };
         (selection.saved.run.clone(), Some(selection))
     };
-    let comparison = compare::compare(Some(&baseline), &current, &Policy { thresholds });
+    check_environment(&baseline, &current, &policy)?;
+    let comparison = compare::compare_history(Some(&baseline), &current, &history, &policy);
     print!(
         "{}",
         render_chosen(&comparison, selection.as_ref(), args.format, color)
@@ -190,6 +295,18 @@ fn optional_config(config: Option<&Path>) -> Result<Option<Config>, Error> {
             Ok(Some(Config::load(Path::new("perfguard.toml"))?))
         }
         None => Ok(None),
+    }
+}
+
+/// Under `strict_environment`, refuses a baseline from another CPU model or
+/// core count (exit 3: the runner, not the input, is wrong). `check` calls
+/// this before comparing, as `compare` does.
+pub fn check_environment(baseline: &Run, current: &Run, policy: &Policy) -> Result<(), Error> {
+    match compare::advice::environment_mismatch(baseline, current) {
+        Some(m) if policy.compare.strict_environment => Err(Error::Environment(format!(
+            "strict_environment: refusing to compare: {m}. Run on a matching runner, or set [compare] strict_environment = false to compare with a warning"
+        ))),
+        _ => Ok(()),
     }
 }
 
@@ -294,13 +411,25 @@ fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
     )?;
     let choice = choose_baseline(store.as_mut(), &current)?;
     announce_choice(store.as_ref(), &current, choice.selection.as_ref());
-    let comparison = compare::compare(
-        choice.selection.as_ref().map(|s| &s.saved.run),
-        &current,
-        &Policy {
-            thresholds: config.thresholds.clone(),
-        },
-    );
+    let policy = Policy::of(&config);
+    let baseline_run = choice.selection.as_ref().map(|s| &s.saved.run);
+    if let Some(b) = baseline_run {
+        check_environment(b, &current, &policy)?;
+    }
+    let history = saved_history(store.as_ref(), &current)?;
+    let comparison = compare::compare_history(baseline_run, &current, &history, &policy);
+    // A failing regression is measured again before it fails the check.
+    let comparison = crate::confirm::confirm(comparison, policy.compare.confirm, |phases| {
+        eprintln!("perfguard: confirming: running {} again", phases.join(", "));
+        let rerun = measure(&config, phases, &interrupt)?;
+        let merged = crate::confirm::with_phases(&current, &rerun);
+        Ok::<_, Error>(compare::compare_history(
+            baseline_run,
+            &merged,
+            &history,
+            &policy,
+        ))
+    })?;
     print!(
         "{}",
         render_chosen(&comparison, choice.selection.as_ref(), args.format, color)
@@ -308,6 +437,17 @@ fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
     // Publishing (PR comment, job summary) slots in here, before the save.
     save_when_allowed(store.as_mut(), &config, &current, args)?;
     Ok(outcome(&comparison, &current))
+}
+
+/// Earlier runs of this suite and environment, oldest first: the noise band,
+/// change points and error budgets are read from them.
+fn saved_history(store: &dyn Store, current: &Run) -> Result<Vec<Run>, Error> {
+    const HISTORY: usize = 60;
+    let history = baseline::history(store, &current.suite, &current.environment.key, HISTORY)?;
+    for c in &history.skipped {
+        eprintln!("perfguard: warning: {c}");
+    }
+    Ok(history.runs.into_iter().map(|s| s.run).collect())
 }
 
 /// Whether this runs in CI (`CI` set to anything but empty or `false`).

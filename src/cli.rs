@@ -21,6 +21,9 @@ pub enum Command {
     Run(RunArgs),
     /// Compare two results files and judge the change.
     Compare(CompareArgs),
+    /// Build the merge-base with REF in a worktree and run base and head
+    /// interleaved (A B A B) on this machine, then compare the pairs.
+    Paired(PairedArgs),
     /// Print the JSON Schema of perfguard.toml.
     Schema,
     /// Run the phases, compare with the baseline, report, and save the run
@@ -147,6 +150,10 @@ pub struct CompareArgs {
     /// The current results file.
     #[arg(long)]
     pub current: PathBuf,
+    /// Earlier runs, oldest first (repeatable): history bands, change
+    /// points and error budgets.
+    #[arg(long = "history", value_name = "FILE")]
+    pub history: Vec<PathBuf>,
     /// Thresholds come from this configuration (default: ./perfguard.toml
     /// when it exists, else the built-in defaults).
     #[arg(short, long)]
@@ -161,6 +168,25 @@ pub struct CompareArgs {
     /// GITHUB_TOKEN). Never printed.
     #[arg(long, env = "PERFGUARD_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PairedArgs {
+    /// The base to compare with: its merge-base with HEAD is measured.
+    #[arg(long, value_name = "REF")]
+    pub base: String,
+    /// The configuration file.
+    #[arg(short, long, default_value = "perfguard.toml")]
+    pub config: PathBuf,
+    /// Run only these phases (repeatable).
+    #[arg(long = "phase", value_name = "NAME")]
+    pub phases: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Terminal)]
+    pub format: Format,
+    /// Write the base and head results as base.json and head.json here.
+    #[arg(long, value_name = "DIR")]
+    pub save: Option<PathBuf>,
 }
 
 fn parse_fail_on(s: &str) -> Result<FailOn, String> {

@@ -4,4 +4,6 @@
 mod baseline;
 mod common;
 mod compare;
+mod history;
+mod paired;
 mod run;
