@@ -1,10 +1,11 @@
 //! The pipeline, in order: configuration → phases → results → comparison →
 //! report. The only module that knows the order, and the only one that prints.
 
-use crate::cli::{Cli, ColorChoice, Command, CompareArgs, Format, RunArgs};
+use crate::cli::{Cli, ColorChoice, Command, CommentArgs, CompareArgs, Format, RunArgs};
 use crate::compare::{self, Comparison, Policy, Verdict};
 use crate::config::{Config, ThresholdsConfig};
 use crate::error::Error;
+use crate::github;
 use crate::interrupt::Interrupt;
 use crate::phase;
 use crate::report::{self, View};
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
     match cli.command {
         Command::Run(args) => run_phases(&args, color),
         Command::Compare(args) => compare_files(&args, color),
+        Command::Comment(args) => post_comment(&args),
         Command::Schema => {
             print!("{}", crate::config::json_schema());
             Ok(Outcome::Pass)
@@ -121,15 +123,126 @@ pub fn measure(config: &Config, selected: &[String], interrupt: &Interrupt) -> R
 }
 
 fn compare_files(args: &CompareArgs, color: bool) -> Result<Outcome, Error> {
+    // The GitHub context is read first: the token is masked before anything
+    // else reaches the log, and a broken event payload stops the run early.
+    let github = if args.github {
+        github_context()?
+    } else {
+        None
+    };
     let baseline = Run::read(&args.baseline)?;
     let current = Run::read(&args.current)?;
     let mut thresholds = thresholds_for(args.config.as_deref())?;
-    if let Some(f) = args.fail_on {
+    if let Some(f) = args.fail_on.or(github.as_ref().and_then(|(_, i)| i.fail_on)) {
         thresholds.fail_on = f;
     }
     let comparison = compare::compare(Some(&baseline), &current, &Policy { thresholds });
     print!("{}", render(&comparison, args.format, color));
-    Ok(outcome(&comparison, &current))
+    let mut outcome = outcome(&comparison, &current);
+    if let Some((ctx, inputs)) = github {
+        let dir = std::env::current_dir().map_err(|source| Error::Io {
+            context: "cannot read the working directory".into(),
+            source,
+        })?;
+        let published = github::publish(&comparison, &[], &ctx, &github::Options::new(inputs, &dir));
+        outcome = gated(outcome, &published);
+        report_publication(&published);
+    }
+    Ok(outcome)
+}
+
+/// The Actions context and inputs, with the token masked; `None` outside
+/// GitHub Actions (said once on stderr).
+fn github_context() -> Result<Option<(github::Context, github::Inputs)>, Error> {
+    let vars = std::env::vars().collect();
+    if !github::Context::in_actions(&vars) {
+        eprintln!("perfguard: --github: not running in GitHub Actions (GITHUB_ACTIONS is not `true`); nothing published");
+        return Ok(None);
+    }
+    let inputs = github::Inputs::from_vars(&vars)?;
+    if let Some(token) = &inputs.token {
+        print!("{}", github::commands::add_mask(token.expose()));
+    }
+    let ctx = github::Context::from_vars(&vars)?;
+    if let Some(dir) = &inputs.working_directory {
+        // The action's `working-directory`: every path after this is relative to it.
+        std::env::set_current_dir(dir).map_err(|source| Error::Io {
+            context: format!("cannot enter working-directory {}", dir.display()),
+            source,
+        })?;
+    }
+    Ok(Some((ctx, inputs)))
+}
+
+/// The exit after the accept label: an accepted regression passes; a phase
+/// failure still fails.
+fn gated(outcome: Outcome, published: &github::PublishOutcome) -> Outcome {
+    if outcome == Outcome::Regression && published.accepted.is_some() {
+        Outcome::Pass
+    } else {
+        outcome
+    }
+}
+
+fn report_publication(p: &github::PublishOutcome) {
+    print!("{}", p.commands);
+    for w in &p.warnings {
+        println!("::warning title=perfguard::{}", github::commands::escape_data(w));
+        eprintln!("perfguard: warning: {w}");
+    }
+    match (&p.comment, &p.comment_url) {
+        (github::CommentStatus::Created, Some(url)) => eprintln!("perfguard: commented {url}"),
+        (github::CommentStatus::Updated, Some(url)) => eprintln!("perfguard: updated {url}"),
+        (github::CommentStatus::Skipped(why), _) => eprintln!("perfguard: no comment: {why}"),
+        _ => {}
+    }
+    if let Some(a) = &p.accepted {
+        eprintln!(
+            "perfguard: label `{}` accepts: {}",
+            a.label,
+            a.items.join("; ")
+        );
+    }
+    if let Some(path) = &p.report_path {
+        eprintln!("perfguard: report saved to {}", path.display());
+    }
+}
+
+fn post_comment(args: &CommentArgs) -> Result<Outcome, Error> {
+    let vars = std::env::vars().collect();
+    let inputs = github::Inputs::from_vars(&vars)?;
+    if let Some(token) = &inputs.token
+        && github::Context::in_actions(&vars)
+    {
+        print!("{}", github::commands::add_mask(token.expose()));
+    }
+    let ctx = github::Context::from_vars(&vars)?;
+    let posted = github::post_saved_report(
+        &args.report,
+        args.pr,
+        &ctx,
+        &inputs,
+        github::api::RetryPolicy::from_env(),
+    )?;
+    eprintln!(
+        "perfguard: {} the comment on #{}: {}",
+        if posted.written.created { "created" } else { "updated" },
+        posted.pr,
+        posted.written.url
+    );
+    if let Some(out) = &ctx.output {
+        let text = github::commands::output_entries(&[("comment-url", posted.written.url.clone())]);
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(out)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+            .map_err(|source| Error::Io {
+                context: format!("cannot write {}", out.display()),
+                source,
+            })?;
+    }
+    Ok(Outcome::Pass)
 }
 
 /// Thresholds from `-c`, else `./perfguard.toml` if present, else defaults.

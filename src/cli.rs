@@ -21,6 +21,9 @@ pub enum Command {
     Run(RunArgs),
     /// Compare two results files and judge the change.
     Compare(CompareArgs),
+    /// Post a saved report as the pull request's sticky comment (the
+    /// trusted half of the fork-safe workflow pair).
+    Comment(CommentArgs),
     /// Print the JSON Schema of perfguard.toml.
     Schema,
 }
@@ -56,6 +59,21 @@ pub struct CompareArgs {
     /// Override the configuration's fail_on.
     #[arg(long, value_parser = parse_fail_on)]
     pub fail_on: Option<FailOn>,
+    /// In GitHub Actions, publish: job summary, sticky PR comment, outputs,
+    /// annotations, accept label (ignored elsewhere).
+    #[arg(long)]
+    pub github: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CommentArgs {
+    /// The report perfguard saved (`report-path` output).
+    #[arg(long)]
+    pub report: PathBuf,
+    /// The pull request (default: the workflow_run payload's, else the
+    /// `.json` saved beside the report).
+    #[arg(long)]
+    pub pr: Option<u64>,
 }
 
 fn parse_fail_on(s: &str) -> Result<FailOn, String> {

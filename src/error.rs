@@ -2,6 +2,7 @@
 //! exit code it means.
 
 use crate::config::ConfigError;
+use crate::github::GithubError;
 use crate::results::ResultsError;
 
 #[derive(Debug, thiserror::Error)]
@@ -10,6 +11,8 @@ pub enum Error {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Results(#[from] ResultsError),
+    #[error(transparent)]
+    Github(#[from] GithubError),
     #[error("{0}")]
     Usage(String),
     #[error("{context}: {source}")]
@@ -28,6 +31,7 @@ impl Error {
             Error::Results(ResultsError::Write { .. }) => 3,
             Error::Results(_) => 2,
             Error::Io { .. } => 3,
+            Error::Github(e) => e.exit_code(),
         }
     }
 }

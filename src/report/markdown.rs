@@ -37,37 +37,34 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// Links and decisions around a report that only CI knows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Decorations {
+    /// The baseline commit's page.
+    pub baseline_url: Option<String>,
+    /// The workflow run's page.
+    pub run_url: Option<String>,
+    /// The regressions a pull-request label accepted.
+    pub accepted: Option<Acceptance>,
+}
+
+/// Regressions and failed criteria a label let pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acceptance {
+    pub label: String,
+    /// `phase metric (critical, +61.0 %)` or `phase metric < 200ms`.
+    pub items: Vec<String>,
+}
+
 /// Renders the whole report.
 pub fn render(view: &View) -> String {
+    render_decorated(view, &Decorations::default())
+}
+
+/// Renders the whole report with CI's links and acceptance.
+pub fn render_decorated(view: &View, deco: &Decorations) -> String {
     let mut s = String::new();
-    let icon = match view.verdict {
-        Verdict::Pass => "✅",
-        Verdict::Fail => "❌",
-    };
-    let _ = writeln!(s, "{}", marker(&view.suite));
-    let _ = writeln!(
-        s,
-        "### {icon} perfguard · {} · {}",
-        escape(&view.suite),
-        escape(&view.headline)
-    );
-    let _ = writeln!(s);
-    match &view.baseline {
-        Some(b) => {
-            let _ = writeln!(
-                s,
-                "Baseline {} · current {}",
-                escape(b),
-                escape(&view.current)
-            );
-        }
-        None => {
-            let _ = writeln!(s, "No baseline yet · current {}", escape(&view.current));
-        }
-    }
-    for note in &view.notes {
-        let _ = writeln!(s, "\n> [!WARNING]\n> {}", escape(note));
-    }
+    header(&mut s, view, deco);
     if !view.errors.is_empty() {
         let _ = writeln!(s, "\n**Phase errors**\n");
         for (phase, message, tail) in &view.errors {
@@ -85,20 +82,7 @@ pub fn render(view: &View) -> String {
             }
         }
     }
-    if !view.criteria.is_empty() {
-        let _ = writeln!(s, "\n| | Phase | Criterion | Actual |\n|:-:|---|---|---|");
-        for c in &view.criteria {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} {} | {} |",
-                if c.passed { "✅" } else { "❌" },
-                escape(&c.phase),
-                escape(&c.metric),
-                escape(&c.criterion),
-                escape(&c.actual)
-            );
-        }
-    }
+    criteria(&mut s, view, false);
     if !view.changed.is_empty() {
         let _ = writeln!(s);
         table(&mut s, &view.changed);
@@ -116,14 +100,214 @@ pub fn render(view: &View) -> String {
     s
 }
 
-fn table(s: &mut String, rows: &[Row]) {
+/// The report in at most `limit` characters: the full one when it fits, else
+/// a compact one with only regressions and failed criteria (whole rows, the
+/// rest counted), so a table is never cut mid-row.
+pub fn render_within(view: &View, deco: &Decorations, limit: usize) -> String {
+    let full = render_decorated(view, deco);
+    if full.chars().count() <= limit {
+        return full;
+    }
+    let regressions: Vec<&Row> = view
+        .changed
+        .iter()
+        .filter(|r| r.severity.is_regression())
+        .collect();
+    let mut keep = regressions.len();
+    loop {
+        let text = compact(view, deco, &regressions[..keep]);
+        if text.chars().count() <= limit || keep == 0 {
+            return text;
+        }
+        // Shrink geometrically, then the count line says how many were left out.
+        keep = keep.saturating_sub((keep / 4).max(1));
+    }
+}
+
+fn compact(view: &View, deco: &Decorations, regressions: &[&Row]) -> String {
+    let mut s = String::new();
+    header(&mut s, view, deco);
+    if !view.errors.is_empty() {
+        let _ = writeln!(s, "\n**Phase errors**\n");
+        for (phase, message, _) in &view.errors {
+            let short: String = message.chars().take(300).collect();
+            let _ = writeln!(s, "- **{}**: {}", escape(phase), escape(&short));
+        }
+    }
+    criteria(&mut s, view, true);
+    let all_regressions = view
+        .changed
+        .iter()
+        .filter(|r| r.severity.is_regression())
+        .count();
+    if !regressions.is_empty() {
+        let _ = writeln!(s);
+        let rows: Vec<Row> = regressions.iter().map(|r| (*r).clone()).collect();
+        table(&mut s, &rows);
+    }
+    let other_changed = view.changed.len() - all_regressions;
+    let mut omitted = Vec::new();
+    if regressions.len() < all_regressions {
+        omitted.push(format!(
+            "{} more regression{}",
+            all_regressions - regressions.len(),
+            plural(all_regressions - regressions.len())
+        ));
+    }
+    if other_changed > 0 {
+        omitted.push(format!(
+            "{other_changed} other changed metric{}",
+            plural(other_changed)
+        ));
+    }
+    if !view.unchanged.is_empty() {
+        omitted.push(format!("{} unchanged", view.unchanged.len()));
+    }
+    let passed = view.criteria.iter().filter(|c| c.passed).count();
+    if passed > 0 {
+        omitted.push(format!("{passed} met criteri{}", if passed == 1 { "on" } else { "a" }));
+    }
+    let where_ = match &deco.run_url {
+        Some(u) => format!("the [job summary]({u})"),
+        None => "the job summary".into(),
+    };
     let _ = writeln!(
         s,
-        "| Phase | Metric | Baseline | Current | Change | Severity | Evidence |"
+        "\nThe full report is over GitHub's comment limit; this shows regressions and failed criteria only. Not shown: {}. The whole table is in {where_}.",
+        if omitted.is_empty() { "nothing".to_owned() } else { omitted.join(", ") },
     );
-    let _ = writeln!(s, "|---|---|--:|--:|--:|---|---|");
-    for r in rows {
+    s
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn header(s: &mut String, view: &View, deco: &Decorations) {
+    let (icon, headline) = match (&deco.accepted, view.verdict) {
+        (Some(_), Verdict::Fail) => (
+            "☑️",
+            format!(
+                "accepted: {}",
+                view.headline.strip_prefix("fail: ").unwrap_or(&view.headline)
+            ),
+        ),
+        (_, Verdict::Pass) => ("✅", view.headline.clone()),
+        (None, Verdict::Fail) => ("❌", view.headline.clone()),
+    };
+    let _ = writeln!(s, "{}", marker(&view.suite));
+    let _ = writeln!(
+        s,
+        "### {icon} perfguard · {} · {}",
+        escape(&view.suite),
+        escape(&headline)
+    );
+    let _ = writeln!(s);
+    let linked = |text: &str, url: &Option<String>| match url {
+        Some(u) => format!("[{}]({})", escape(text), url_escape(u)),
+        None => escape(text),
+    };
+    let run = deco
+        .run_url
+        .as_ref()
+        .map(|u| format!(" · [workflow run]({})", url_escape(u)))
+        .unwrap_or_default();
+    match &view.baseline {
+        Some(b) => {
+            let _ = writeln!(
+                s,
+                "Baseline {} · current {}{run}",
+                linked(b, &deco.baseline_url),
+                escape(&view.current)
+            );
+        }
+        None => {
+            let _ = writeln!(s, "No baseline yet · current {}{run}", escape(&view.current));
+        }
+    }
+    if let Some(a) = &deco.accepted {
         let _ = writeln!(
+            s,
+            "\n> [!NOTE]\n> Accepted by the label `{}`, so this check passes: {}.",
+            a.label.replace('`', "'"),
+            a.items.iter().map(|i| escape(i)).collect::<Vec<_>>().join("; ")
+        );
+    }
+    for note in &view.notes {
+        let _ = writeln!(s, "\n> [!WARNING]\n> {}", escape(note));
+    }
+}
+
+fn criteria(s: &mut String, view: &View, failed_only: bool) {
+    let rows: Vec<_> = view
+        .criteria
+        .iter()
+        .filter(|c| !failed_only || !c.passed)
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "\n| | Phase | Criterion | Actual |\n|:-:|---|---|---|");
+    for c in rows {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} {} | {} |",
+            if c.passed { "✅" } else { "❌" },
+            escape(&c.phase),
+            escape(&c.metric),
+            escape(&c.criterion),
+            escape(&c.actual)
+        );
+    }
+}
+
+/// A URL as a Markdown link target: nothing that ends the target or starts markup.
+fn url_escape(url: &str) -> String {
+    url.chars()
+        .filter(|c| !c.is_control() && !c.is_whitespace())
+        .map(|c| match c {
+            '(' => "%28".to_owned(),
+            ')' => "%29".to_owned(),
+            '<' => "%3C".to_owned(),
+            '>' => "%3E".to_owned(),
+            '"' => "%22".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// Eight-level bars from the minimum to the maximum of `values`.
+pub fn sparkline(values: &[f64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    values
+        .iter()
+        .map(|v| {
+            if max > min {
+                let i = ((v - min) / (max - min) * 7.0).round() as usize;
+                BARS[i.min(7)]
+            } else {
+                BARS[3]
+            }
+        })
+        .collect()
+}
+
+fn table(s: &mut String, rows: &[Row]) {
+    let trend = rows.iter().any(|r| r.trend.len() >= 2);
+    let _ = writeln!(
+        s,
+        "| Phase | Metric | Baseline | Current | Change | Severity | Evidence |{}",
+        if trend { " Trend |" } else { "" }
+    );
+    let _ = writeln!(
+        s,
+        "|---|---|--:|--:|--:|---|---|{}",
+        if trend { "---|" } else { "" }
+    );
+    for r in rows {
+        let _ = write!(
             s,
             "| {} | {} | {} | {} | {} | {} | {} |",
             escape(&r.phase),
@@ -134,6 +318,10 @@ fn table(s: &mut String, rows: &[Row]) {
             severity_label(r.severity),
             escape(&r.note)
         );
+        if trend {
+            let _ = write!(s, " {} |", sparkline(&r.trend));
+        }
+        let _ = writeln!(s);
     }
 }
 
