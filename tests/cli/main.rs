@@ -3,4 +3,5 @@
 
 mod common;
 mod compare;
+mod github;
 mod run;
