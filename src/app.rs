@@ -125,15 +125,14 @@ pub fn measure(config: &Config, selected: &[String], interrupt: &Interrupt) -> R
 fn compare_files(args: &CompareArgs, color: bool) -> Result<Outcome, Error> {
     // The GitHub context is read first: the token is masked before anything
     // else reaches the log, and a broken event payload stops the run early.
-    let github = if args.github {
-        github_context()?
-    } else {
-        None
-    };
+    let github = if args.github { github_context()? } else { None };
     let baseline = Run::read(&args.baseline)?;
     let current = Run::read(&args.current)?;
     let mut thresholds = thresholds_for(args.config.as_deref())?;
-    if let Some(f) = args.fail_on.or(github.as_ref().and_then(|(_, i)| i.fail_on)) {
+    if let Some(f) = args
+        .fail_on
+        .or(github.as_ref().and_then(|(_, i)| i.fail_on))
+    {
         thresholds.fail_on = f;
     }
     let comparison = compare::compare(Some(&baseline), &current, &Policy { thresholds });
@@ -144,7 +143,8 @@ fn compare_files(args: &CompareArgs, color: bool) -> Result<Outcome, Error> {
             context: "cannot read the working directory".into(),
             source,
         })?;
-        let published = github::publish(&comparison, &[], &ctx, &github::Options::new(inputs, &dir));
+        let published =
+            github::publish(&comparison, &[], &ctx, &github::Options::new(inputs, &dir));
         outcome = gated(outcome, &published);
         report_publication(&published);
     }
@@ -156,7 +156,9 @@ fn compare_files(args: &CompareArgs, color: bool) -> Result<Outcome, Error> {
 fn github_context() -> Result<Option<(github::Context, github::Inputs)>, Error> {
     let vars = std::env::vars().collect();
     if !github::Context::in_actions(&vars) {
-        eprintln!("perfguard: --github: not running in GitHub Actions (GITHUB_ACTIONS is not `true`); nothing published");
+        eprintln!(
+            "perfguard: --github: not running in GitHub Actions (GITHUB_ACTIONS is not `true`); nothing published"
+        );
         return Ok(None);
     }
     let inputs = github::Inputs::from_vars(&vars)?;
@@ -187,7 +189,10 @@ fn gated(outcome: Outcome, published: &github::PublishOutcome) -> Outcome {
 fn report_publication(p: &github::PublishOutcome) {
     print!("{}", p.commands);
     for w in &p.warnings {
-        println!("::warning title=perfguard::{}", github::commands::escape_data(w));
+        println!(
+            "::warning title=perfguard::{}",
+            github::commands::escape_data(w)
+        );
         eprintln!("perfguard: warning: {w}");
     }
     match (&p.comment, &p.comment_url) {
@@ -226,7 +231,11 @@ fn post_comment(args: &CommentArgs) -> Result<Outcome, Error> {
     )?;
     eprintln!(
         "perfguard: {} the comment on #{}: {}",
-        if posted.written.created { "created" } else { "updated" },
+        if posted.written.created {
+            "created"
+        } else {
+            "updated"
+        },
         posted.pr,
         posted.written.url
     );

@@ -138,7 +138,11 @@ impl Api {
         .map_err(transport)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let text = self.octo.body_to_string(response).await.map_err(transport)?;
+        let text = self
+            .octo
+            .body_to_string(response)
+            .await
+            .map_err(transport)?;
         let body = if text.trim().is_empty() {
             Value::Null
         } else {
@@ -220,7 +224,11 @@ fn retry_wait(r: &Response, cap: Duration, attempt: u32) -> Option<Duration> {
         return Some(Duration::from_secs((reset - now).max(1) as u64).min(cap));
     }
     // GitHub asks for at least a minute on a secondary limit without headers.
-    Some(Duration::from_secs(60).min(cap).max(backoff(attempt).min(cap)))
+    Some(
+        Duration::from_secs(60)
+            .min(cap)
+            .max(backoff(attempt).min(cap)),
+    )
 }
 
 /// The `rel="next"` URL of a `Link` header.
@@ -298,7 +306,10 @@ mod tests {
             Value::Null,
         );
         let w = retry_wait(&r, CAP, 1).unwrap();
-        assert!(w >= Duration::from_secs(28) && w <= Duration::from_secs(30), "{w:?}");
+        assert!(
+            w >= Duration::from_secs(28) && w <= Duration::from_secs(30),
+            "{w:?}"
+        );
     }
 
     #[test]
@@ -318,7 +329,10 @@ mod tests {
             &[],
             serde_json::json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}),
         );
-        assert_eq!(retry_wait(&r, Duration::from_millis(5), 1), Some(Duration::from_millis(5)));
+        assert_eq!(
+            retry_wait(&r, Duration::from_millis(5), 1),
+            Some(Duration::from_millis(5))
+        );
     }
 
     #[test]

@@ -100,7 +100,9 @@ impl Context {
         let mut ctx = Context {
             repo: get("GITHUB_REPOSITORY").and_then(|r| Repo::parse(&r)),
             api_url: trim(get("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into())),
-            server_url: trim(get("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into())),
+            server_url: trim(
+                get("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into()),
+            ),
             run_id: get("GITHUB_RUN_ID").and_then(|v| v.parse().ok()),
             sha: get("GITHUB_SHA"),
             git_ref: get("GITHUB_REF"),
@@ -401,7 +403,13 @@ impl Inputs {
                 "on-change" => CommentMode::OnChange,
                 "on-regression" => CommentMode::OnRegression,
                 "never" => CommentMode::Never,
-                _ => return Err(bad("comment", &c, "always, on-change, on-regression, never")),
+                _ => {
+                    return Err(bad(
+                        "comment",
+                        &c,
+                        "always, on-change, on-regression, never",
+                    ));
+                }
             };
         }
         if let Some(s) = get("save") {
@@ -515,9 +523,12 @@ mod tests {
         let nightly =
             with_event("schedule", PUSH_EVENT, &[("GITHUB_REF", "refs/heads/main")]).unwrap();
         assert!(inputs.should_save(&nightly));
-        let dispatch =
-            with_event("workflow_dispatch", PUSH_EVENT, &[("GITHUB_REF", "refs/heads/main")])
-                .unwrap();
+        let dispatch = with_event(
+            "workflow_dispatch",
+            PUSH_EVENT,
+            &[("GITHUB_REF", "refs/heads/main")],
+        )
+        .unwrap();
         assert!(inputs.should_save(&dispatch));
     }
 
@@ -527,7 +538,12 @@ mod tests {
             save: SaveMode::Always,
             ..Inputs::default()
         };
-        let ctx = with_event("pull_request", PR_EVENT, &[("GITHUB_REF", "refs/heads/trunk")]).unwrap();
+        let ctx = with_event(
+            "pull_request",
+            PR_EVENT,
+            &[("GITHUB_REF", "refs/heads/trunk")],
+        )
+        .unwrap();
         assert!(!inputs.should_save(&ctx));
     }
 

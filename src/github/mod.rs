@@ -3,8 +3,8 @@
 //! annotations, degrading (never failing the verdict) when GitHub refuses.
 
 pub mod api;
-pub mod comment;
 pub mod commands;
+pub mod comment;
 pub mod context;
 
 use crate::compare::{Comparison, Verdict};
@@ -69,7 +69,11 @@ impl GithubError {
     pub fn is_forbidden(&self) -> bool {
         matches!(
             self,
-            GithubError::Status { status: 403 | 404, rate_limited: false, .. }
+            GithubError::Status {
+                status: 403 | 404,
+                rate_limited: false,
+                ..
+            }
         )
     }
 }
@@ -194,7 +198,11 @@ pub fn annotations(c: &Comparison, accepted: bool) -> Vec<Annotation> {
     }
     for o in c.failed_criteria() {
         out.push(Annotation {
-            level: if accepted { Level::Warning } else { Level::Error },
+            level: if accepted {
+                Level::Warning
+            } else {
+                Level::Error
+            },
             title: format!("perfguard {}: {} {}", c.suite, o.phase, o.metric),
             message: format!(
                 "criterion {} {} failed: {}",
@@ -202,7 +210,8 @@ pub fn annotations(c: &Comparison, accepted: bool) -> Vec<Annotation> {
                 o.criterion,
                 match (&o.reason, o.actual) {
                     (Some(r), _) => r.clone(),
-                    (None, Some(v)) => format!("measured {}", crate::metrics::units::human(v, &o.unit)),
+                    (None, Some(v)) =>
+                        format!("measured {}", crate::metrics::units::human(v, &o.unit)),
                     (None, None) => "not measured".into(),
                 }
             ),
@@ -253,12 +262,7 @@ pub fn meta_path(report: &Path) -> PathBuf {
 /// Publishes a comparison: job summary (always), report file, comment,
 /// outputs, annotations. Never fails: what GitHub refuses is reported in the
 /// outcome, and the verdict stands.
-pub fn publish(
-    c: &Comparison,
-    history: &[Run],
-    ctx: &Context,
-    opts: &Options,
-) -> PublishOutcome {
+pub fn publish(c: &Comparison, history: &[Run], ctx: &Context, opts: &Options) -> PublishOutcome {
     let accepted = acceptance(c, ctx, &opts.inputs.accept_label);
     let verdict = if accepted.is_some() {
         Verdict::Pass
@@ -272,7 +276,10 @@ pub fn publish(
 
     // The summary first: whatever GitHub's API does next, the verdict is shown.
     let summary_written = match &ctx.step_summary {
-        Some(path) => match append(path, &format!("{}\n", markdown::render_within(&view, &deco, 1_000_000))) {
+        Some(path) => match append(
+            path,
+            &format!("{}\n", markdown::render_within(&view, &deco, 1_000_000)),
+        ) {
             Ok(()) => true,
             Err(e) => {
                 warnings.push(e.to_string());
@@ -377,7 +384,15 @@ fn post(
     };
     let result = block_on(async {
         let api = api::Api::new(&ctx.api_url, token, opts.retry)?;
-        comment::upsert(&api, repo, pr.number, &markdown::marker(&c.suite), body, create).await
+        comment::upsert(
+            &api,
+            repo,
+            pr.number,
+            &markdown::marker(&c.suite),
+            body,
+            create,
+        )
+        .await
     });
     match result {
         Ok(Some(w)) => (
@@ -481,10 +496,16 @@ pub fn post_saved_report(
     }
     let meta_file = meta_path(report);
     let meta: Option<ReportMeta> = match std::fs::read_to_string(&meta_file) {
-        Ok(text) => Some(serde_json::from_str(&text).map_err(|e| GithubError::Report {
-            path: meta_file.clone(),
-            message: format!("not valid JSON at line {}, column {}: {e}", e.line(), e.column()),
-        })?),
+        Ok(text) => Some(
+            serde_json::from_str(&text).map_err(|e| GithubError::Report {
+                path: meta_file.clone(),
+                message: format!(
+                    "not valid JSON at line {}, column {}: {e}",
+                    e.line(),
+                    e.column()
+                ),
+            })?,
+        ),
         Err(_) => None,
     };
     let pr = pr

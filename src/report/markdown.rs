@@ -165,7 +165,10 @@ fn compact(view: &View, deco: &Decorations, regressions: &[&Row]) -> String {
     }
     let passed = view.criteria.iter().filter(|c| c.passed).count();
     if passed > 0 {
-        omitted.push(format!("{passed} met criteri{}", if passed == 1 { "on" } else { "a" }));
+        omitted.push(format!(
+            "{passed} met criteri{}",
+            if passed == 1 { "on" } else { "a" }
+        ));
     }
     let where_ = match &deco.run_url {
         Some(u) => format!("the [job summary]({u})"),
@@ -174,7 +177,11 @@ fn compact(view: &View, deco: &Decorations, regressions: &[&Row]) -> String {
     let _ = writeln!(
         s,
         "\nThe full report is over GitHub's comment limit; this shows regressions and failed criteria only. Not shown: {}. The whole table is in {where_}.",
-        if omitted.is_empty() { "nothing".to_owned() } else { omitted.join(", ") },
+        if omitted.is_empty() {
+            "nothing".to_owned()
+        } else {
+            omitted.join(", ")
+        },
     );
     s
 }
@@ -189,7 +196,9 @@ fn header(s: &mut String, view: &View, deco: &Decorations) {
             "☑️",
             format!(
                 "accepted: {}",
-                view.headline.strip_prefix("fail: ").unwrap_or(&view.headline)
+                view.headline
+                    .strip_prefix("fail: ")
+                    .unwrap_or(&view.headline)
             ),
         ),
         (_, Verdict::Pass) => ("✅", view.headline.clone()),
@@ -222,7 +231,11 @@ fn header(s: &mut String, view: &View, deco: &Decorations) {
             );
         }
         None => {
-            let _ = writeln!(s, "No baseline yet · current {}{run}", escape(&view.current));
+            let _ = writeln!(
+                s,
+                "No baseline yet · current {}{run}",
+                escape(&view.current)
+            );
         }
     }
     if let Some(a) = &deco.accepted {
@@ -230,7 +243,11 @@ fn header(s: &mut String, view: &View, deco: &Decorations) {
             s,
             "\n> [!NOTE]\n> Accepted by the label `{}`, so this check passes: {}.",
             a.label.replace('`', "'"),
-            a.items.iter().map(|i| escape(i)).collect::<Vec<_>>().join("; ")
+            a.items
+                .iter()
+                .map(|i| escape(i))
+                .collect::<Vec<_>>()
+                .join("; ")
         );
     }
     for note in &view.notes {

@@ -14,8 +14,7 @@ const TOKEN: &str = "ghs_TestToken0123456789";
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/github");
 
 fn fixture(name: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(Path::new(FIXTURES).join(name)).unwrap())
-        .unwrap()
+    serde_json::from_str(&std::fs::read_to_string(Path::new(FIXTURES).join(name)).unwrap()).unwrap()
 }
 
 /// One request as the server saw it.
@@ -337,7 +336,12 @@ fn pr_event(dir: &Path, edit: impl FnOnce(&mut Value)) -> PathBuf {
 }
 
 /// `perfguard compare --github` as the Actions runner starts it.
-fn compare_in_actions(dir: &Path, gh: &Github, event: &Path, event_name: &str) -> assert_cmd::Command {
+fn compare_in_actions(
+    dir: &Path,
+    gh: &Github,
+    event: &Path,
+    event_name: &str,
+) -> assert_cmd::Command {
     let mut cmd = perfguard(dir);
     cmd.args([
         "compare",
@@ -407,14 +411,20 @@ fn first_run_creates_the_comment_summary_outputs_and_annotations() {
         .clone();
     assert_token_hidden(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.starts_with(&format!("::add-mask::{TOKEN}\n")), "{stdout}");
+    assert!(
+        stdout.starts_with(&format!("::add-mask::{TOKEN}\n")),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("::error title=perfguard api%3A startup wall::critical regression of startup wall: +61.0 %25 ▲ (baseline 100 ms, current 161 ms)\n"),
         "{stdout}"
     );
 
     let reqs = gh.requests();
-    let calls: Vec<String> = reqs.iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    let calls: Vec<String> = reqs
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
     assert_eq!(
         calls,
         vec![
@@ -422,7 +432,10 @@ fn first_run_creates_the_comment_summary_outputs_and_annotations() {
             "POST /repos/octo/api/issues/2/comments",
         ]
     );
-    assert!(reqs.iter().all(|r| r.auth.as_deref() == Some(&format!("Bearer {TOKEN}")[..])));
+    assert!(
+        reqs.iter()
+            .all(|r| r.auth.as_deref() == Some(&format!("Bearer {TOKEN}")[..]))
+    );
     let comments = gh.comments();
     assert_eq!(comments.len(), 1);
     let body = &comments[0].1;
@@ -435,7 +448,10 @@ fn first_run_creates_the_comment_summary_outputs_and_annotations() {
     assert_eq!(o["verdict"], "fail");
     assert_eq!(o["regressions"], "1");
     assert_eq!(o["worst-severity"], "critical");
-    assert_eq!(o["comment-url"], "https://github.com/octo/api/pull/2#issuecomment-1001");
+    assert_eq!(
+        o["comment-url"],
+        "https://github.com/octo/api/pull/2#issuecomment-1001"
+    );
     let report = PathBuf::from(&o["report-path"]);
     assert_eq!(&std::fs::read_to_string(&report).unwrap(), body);
 }
@@ -457,13 +473,27 @@ fn a_second_run_updates_the_comment_in_place() {
         .collect();
     assert_eq!(writes.len(), 1);
     assert_eq!(writes[0].method, "PATCH");
-    assert_eq!(writes[0].path, format!("/repos/octo/api/issues/comments/{ours}"));
+    assert_eq!(
+        writes[0].path,
+        format!("/repos/octo/api/issues/comments/{ours}")
+    );
+    let sent: Value = serde_json::from_str(&writes[0].body).unwrap();
+    assert_eq!(sent.as_object().unwrap().len(), 1, "only the body is sent");
+    assert!(
+        sent["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("<!-- perfguard:api -->\n### ❌")
+    );
     let comments = gh.comments();
     assert_eq!(comments.len(), 2);
     assert_eq!(comments[0], (other, "LGTM, but is startup slower?".into()));
     assert!(comments[1].1.contains("fail: 1 regression"));
     let o = outputs(dir.path());
-    assert_eq!(o["comment-url"], format!("https://github.com/octo/api/pull/2#issuecomment-{ours}"));
+    assert_eq!(
+        o["comment-url"],
+        format!("https://github.com/octo/api/pull/2#issuecomment-{ours}")
+    );
 }
 
 #[test]
@@ -543,7 +573,10 @@ fn a_fork_pull_request_degrades_to_summary_and_saved_report_then_comment_posts_i
     assert!(stderr.contains("pull-requests: write"), "{stderr}");
     assert!(stderr.contains("perfguard comment --report"), "{stderr}");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("::warning title=perfguard::could not write"), "{stdout}");
+    assert!(
+        stdout.contains("::warning title=perfguard::could not write"),
+        "{stdout}"
+    );
     assert!(gh.comments().is_empty());
     let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
     assert!(summary.contains("fail: 1 regression"));
@@ -590,7 +623,10 @@ fn a_fork_pull_request_degrades_to_summary_and_saved_report_then_comment_posts_i
         .filter(|r| r.auth.is_some())
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
-    assert!(posted.contains(&"GET /repos/octo/api/pulls/2".to_owned()), "{posted:?}");
+    assert!(
+        posted.contains(&"GET /repos/octo/api/pulls/2".to_owned()),
+        "{posted:?}"
+    );
 }
 
 #[test]
@@ -668,7 +704,10 @@ fn a_secondary_rate_limit_is_waited_out_and_retried() {
     let reset = (chrono::Utc::now().timestamp() + 3600).to_string();
     gh.script(
         429,
-        &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &reset)],
+        &[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", &reset),
+        ],
         json!({"message": "API rate limit exceeded"}),
     );
     let dir = workspace("api");
@@ -715,7 +754,8 @@ fn github_enterprise_server_is_reached_through_its_api_url() {
     let reqs = gh.requests();
     assert_eq!(reqs.len(), 3);
     assert!(
-        reqs.iter().all(|r| r.path.starts_with("/api/v3/repos/octo/api/")),
+        reqs.iter()
+            .all(|r| r.path.starts_with("/api/v3/repos/octo/api/")),
         "{reqs:?}"
     );
     let body = &gh.comments()[1].1;
@@ -723,7 +763,9 @@ fn github_enterprise_server_is_reached_through_its_api_url() {
         body.contains("(https://ghe.example.com/octo/api/actions/runs/777)"),
         "{body}"
     );
-    assert!(body.contains(&format!("(https://ghe.example.com/octo/api/commit/{BASE_SHA})")));
+    assert!(body.contains(&format!(
+        "(https://ghe.example.com/octo/api/commit/{BASE_SHA})"
+    )));
 }
 
 #[test]
@@ -731,7 +773,8 @@ fn the_accept_label_passes_the_run_and_the_comment_says_what_it_accepted() {
     let gh = Github::start();
     let dir = workspace("api");
     let event = pr_event(dir.path(), |v| {
-        v["pull_request"]["labels"] = json!([{"id": 1, "name": "perf"}, {"id": 2, "name": "perfguard:accept"}]);
+        v["pull_request"]["labels"] =
+            json!([{"id": 1, "name": "perf"}, {"id": 2, "name": "perfguard:accept"}]);
     });
     let out = compare_in_actions(dir.path(), &gh, &event, "pull_request")
         .assert()
@@ -739,7 +782,10 @@ fn the_accept_label_passes_the_run_and_the_comment_says_what_it_accepted() {
         .get_output()
         .clone();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("::warning title=perfguard api%3A startup wall::"), "{stdout}");
+    assert!(
+        stdout.contains("::warning title=perfguard api%3A startup wall::"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("::error"), "{stdout}");
     let body = &gh.comments()[0].1;
     insta::assert_snapshot!("accepted_comment", body);
@@ -776,8 +822,16 @@ fn a_report_over_the_limit_becomes_a_compact_comment_of_whole_rows() {
         let refs: Vec<(&str, &str, f64)> = v.iter().map(|(p, n, x)| (*p, n.as_str(), *x)).collect();
         run_json("api", sha, &refs)
     };
-    write(dir.path(), "baseline.json", &to_json(BASE_SHA, as_refs(&base)));
-    write(dir.path(), "current.json", &to_json(HEAD_SHA, as_refs(&cur)));
+    write(
+        dir.path(),
+        "baseline.json",
+        &to_json(BASE_SHA, as_refs(&base)),
+    );
+    write(
+        dir.path(),
+        "current.json",
+        &to_json(HEAD_SHA, as_refs(&cur)),
+    );
     let event = pr_event(dir.path(), |_| {});
     compare_in_actions(dir.path(), &gh, &event, "pull_request")
         .assert()
@@ -785,9 +839,16 @@ fn a_report_over_the_limit_becomes_a_compact_comment_of_whole_rows() {
     let body = &gh.comments()[0].1;
     assert!(body.chars().count() <= 65_536, "{}", body.chars().count());
     assert!(body.contains("over GitHub's comment limit"));
-    assert!(body.contains("2800 unchanged"), "{}", &body[body.len() - 400..]);
+    assert!(
+        body.contains("2800 unchanged"),
+        "{}",
+        &body[body.len() - 400..]
+    );
     assert!(!body.contains("<details>"));
-    for line in body.lines().filter(|l| l.starts_with('|') && !l.starts_with("|-")) {
+    for line in body
+        .lines()
+        .filter(|l| l.starts_with('|') && !l.starts_with("|-"))
+    {
         assert!(line.ends_with('|'), "cut row: {line}");
         assert_eq!(line.matches(" | ").count(), 6, "{line}");
     }
@@ -795,7 +856,13 @@ fn a_report_over_the_limit_becomes_a_compact_comment_of_whole_rows() {
     assert_eq!(rows, 200);
     // The job summary has room for the whole table.
     let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
-    assert_eq!(summary.lines().filter(|l| l.contains("🔴 critical")).count(), 200);
+    assert_eq!(
+        summary
+            .lines()
+            .filter(|l| l.contains("🔴 critical"))
+            .count(),
+        200
+    );
     assert!(summary.contains("<details>"));
 }
 
@@ -819,7 +886,11 @@ fn on_regression_does_not_start_a_comment_for_a_clean_run() {
     write(
         dir.path(),
         "current.json",
-        &run_json("api", HEAD_SHA, &[("startup", "wall", 101e6), ("build", "wall", 1e9)]),
+        &run_json(
+            "api",
+            HEAD_SHA,
+            &[("startup", "wall", 101e6), ("build", "wall", 1e9)],
+        ),
     );
     let event = pr_event(dir.path(), |_| {});
     compare_in_actions(dir.path(), &gh, &event, "pull_request")
@@ -835,25 +906,29 @@ fn on_regression_does_not_start_a_comment_for_a_clean_run() {
 fn a_push_publishes_the_summary_but_no_comment() {
     let gh = Github::start();
     let dir = workspace("api");
-    let event = write(
-        dir.path(),
-        "event.json",
-        &fixture("push.json").to_string(),
-    );
+    let event = write(dir.path(), "event.json", &fixture("push.json").to_string());
     compare_in_actions(dir.path(), &gh, &event, "push")
         .env("GITHUB_REF", "refs/heads/main")
         .assert()
         .code(1)
         .stderr(predicates::str::contains("no comment: not a pull request"));
     assert!(gh.requests().is_empty());
-    assert!(std::fs::read_to_string(dir.path().join("summary.md")).unwrap().contains("fail"));
+    assert!(
+        std::fs::read_to_string(dir.path().join("summary.md"))
+            .unwrap()
+            .contains("fail")
+    );
 }
 
 #[test]
 fn a_broken_event_payload_is_refused_with_its_path_and_line() {
     let gh = Github::start();
     let dir = workspace("api");
-    let event = write(dir.path(), "event.json", "{\"pull_request\": {\"number\": 2,\n ]");
+    let event = write(
+        dir.path(),
+        "event.json",
+        "{\"pull_request\": {\"number\": 2,\n ]",
+    );
     compare_in_actions(dir.path(), &gh, &event, "pull_request")
         .assert()
         .code(2)
@@ -878,7 +953,14 @@ fn a_bad_input_is_refused_naming_it() {
 fn github_flag_outside_actions_publishes_nothing() {
     let dir = workspace("api");
     perfguard(dir.path())
-        .args(["compare", "--baseline", "baseline.json", "--current", "current.json", "--github"])
+        .args([
+            "compare",
+            "--baseline",
+            "baseline.json",
+            "--current",
+            "current.json",
+            "--github",
+        ])
         .assert()
         .code(1)
         .stderr(predicates::str::contains("not running in GitHub Actions"));
