@@ -363,3 +363,120 @@ fn indent(text: &str, pad: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+#[cfg(test)]
+mod github_tests {
+    use super::*;
+    use crate::compare::{Policy, compare};
+    use crate::config::ThresholdsConfig;
+    use crate::metrics::Unit;
+    use crate::results::{Direction, Environment, Metric, PhaseKind, PhaseResult, Run};
+
+    fn run(values: &[(&str, f64)]) -> Run {
+        Run {
+            schema_version: 1,
+            suite: "api".into(),
+            environment: Environment {
+                key: "ci".into(),
+                os: "linux".into(),
+                arch: "x86_64".into(),
+                cpu_model: "t".into(),
+                cores: 2,
+                memory_bytes: 1,
+                runner: None,
+            },
+            git: None,
+            started_at: chrono::DateTime::UNIX_EPOCH,
+            finished_at: chrono::DateTime::UNIX_EPOCH,
+            partial: false,
+            phases: vec![PhaseResult {
+                name: "p".into(),
+                kind: PhaseKind::Command,
+                errors: vec![],
+                metrics: values
+                    .iter()
+                    .map(|(n, v)| Metric::new(*n, Unit::Ns, Direction::Lower, *v))
+                    .collect(),
+                criteria: Default::default(),
+            }],
+        }
+    }
+
+    fn policy() -> Policy {
+        Policy {
+            thresholds: ThresholdsConfig::default(),
+        }
+    }
+
+    #[test]
+    fn sparkline_spans_min_to_max_and_is_flat_for_constant_values() {
+        assert_eq!(sparkline(&[1.0, 2.0, 3.0, 8.0]), "▁▂▃█");
+        assert_eq!(sparkline(&[5.0, 5.0]), "▄▄");
+        assert_eq!(sparkline(&[]), "");
+    }
+
+    #[test]
+    fn history_adds_a_trend_column_ending_with_the_current_value() {
+        let history = [run(&[("wall", 100.0)]), run(&[("wall", 110.0)])];
+        let c = compare(Some(&history[1]), &run(&[("wall", 200.0)]), &policy());
+        let view = View::with_history(&c, &history);
+        assert_eq!(view.changed[0].trend, vec![100.0, 110.0, 200.0]);
+        let md = render(&view);
+        assert!(md.contains("| Trend |"), "{md}");
+        assert!(md.contains("| ▁▂█ |"), "{md}");
+        assert!(!render(&View::of(&c)).contains("Trend"));
+    }
+
+    #[test]
+    fn accepted_report_names_the_label_and_escapes_what_it_lists() {
+        let c = compare(
+            Some(&run(&[("wall", 100.0)])),
+            &run(&[("wall", 200.0)]),
+            &policy(),
+        );
+        let deco = Decorations {
+            accepted: Some(Acceptance {
+                label: "ok`<b>".into(),
+                items: vec!["p <script> wall".into()],
+            }),
+            ..Decorations::default()
+        };
+        let md = render_decorated(&View::of(&c), &deco);
+        assert!(
+            md.contains("### ☑️ perfguard · api · accepted: 1 regression"),
+            "{md}"
+        );
+        assert!(md.contains("label `ok'<b>`"), "{md}");
+        assert!(md.contains("p &lt;script&gt; wall"), "{md}");
+    }
+
+    #[test]
+    fn a_report_within_the_limit_is_the_full_one() {
+        let c = compare(
+            Some(&run(&[("wall", 100.0)])),
+            &run(&[("wall", 200.0)]),
+            &policy(),
+        );
+        let v = View::of(&c);
+        let d = Decorations::default();
+        assert_eq!(render_within(&v, &d, 65_536), render_decorated(&v, &d));
+    }
+
+    #[test]
+    fn a_compact_report_drops_whole_rows_and_counts_them() {
+        let names: Vec<String> = (0..50).map(|i| format!("m{i}")).collect();
+        let base: Vec<(&str, f64)> = names.iter().map(|n| (n.as_str(), 100.0)).collect();
+        let cur: Vec<(&str, f64)> = names.iter().map(|n| (n.as_str(), 300.0)).collect();
+        let c = compare(Some(&run(&base)), &run(&cur), &policy());
+        let v = View::of(&c);
+        let d = Decorations::default();
+        let text = render_within(&v, &d, 2_000);
+        assert!(text.chars().count() <= 2_000, "{}", text.chars().count());
+        let rows = text.lines().filter(|l| l.starts_with("| p |")).count();
+        assert!(rows > 0 && rows < 50);
+        assert!(
+            text.contains(&format!("{} more regressions", 50 - rows)),
+            "{text}"
+        );
+    }
+}
