@@ -135,16 +135,29 @@ fn compare_files(args: &CompareArgs, color: bool) -> Result<Outcome, Error> {
     {
         thresholds.fail_on = f;
     }
+    let mut history = args
+        .history
+        .iter()
+        .map(|p| Run::read(p))
+        .collect::<Result<Vec<Run>, _>>()?;
+    history.sort_by_key(|r| r.started_at);
     let comparison = compare::compare(Some(&baseline), &current, &Policy { thresholds });
-    print!("{}", render(&comparison, args.format, color));
+    print!(
+        "{}",
+        render_with_history(&comparison, &history, args.format, color)
+    );
     let mut outcome = outcome(&comparison, &current);
     if let Some((ctx, inputs)) = github {
         let dir = std::env::current_dir().map_err(|source| Error::Io {
             context: "cannot read the working directory".into(),
             source,
         })?;
-        let published =
-            github::publish(&comparison, &[], &ctx, &github::Options::new(inputs, &dir));
+        let published = github::publish(
+            &comparison,
+            &history,
+            &ctx,
+            &github::Options::new(inputs, &dir),
+        );
         outcome = gated(outcome, &published);
         report_publication(&published);
     }
@@ -266,9 +279,19 @@ fn thresholds_for(config: Option<&Path>) -> Result<ThresholdsConfig, Error> {
 }
 
 pub fn render(comparison: &Comparison, format: Format, color: bool) -> String {
+    render_with_history(comparison, &[], format, color)
+}
+
+/// As `render`, with earlier runs (oldest first) as the Markdown trend.
+pub fn render_with_history(
+    comparison: &Comparison,
+    history: &[Run],
+    format: Format,
+    color: bool,
+) -> String {
     match format {
+        Format::Md => report::markdown::render(&View::with_history(comparison, history)),
         Format::Terminal => report::terminal::render(&View::of(comparison), color),
-        Format::Md => report::markdown::render(&View::of(comparison)),
         Format::Json => report::json(comparison),
     }
 }

@@ -59,6 +59,9 @@ pub struct CompareArgs {
     /// Override the configuration's fail_on.
     #[arg(long, value_parser = parse_fail_on)]
     pub fail_on: Option<FailOn>,
+    /// Earlier results of the suite, for the trend column (repeatable).
+    #[arg(long = "history", value_name = "FILE")]
+    pub history: Vec<PathBuf>,
     /// In GitHub Actions, publish: job summary, sticky PR comment, outputs,
     /// annotations, accept label (ignored elsewhere).
     #[arg(long)]

@@ -508,6 +508,21 @@ pub fn post_saved_report(
         ),
         Err(_) => None,
     };
+    let repo = ctx
+        .repo
+        .as_ref()
+        .ok_or_else(|| GithubError::Client("GITHUB_REPOSITORY is not set".into()))?;
+    if let Some(saved) = meta.as_ref().and_then(|m| m.repository.as_deref())
+        && saved != repo.full()
+    {
+        return Err(GithubError::Report {
+            path: meta_file.clone(),
+            message: format!(
+                "was made for repository {saved}, not {}; refusing to post it",
+                repo.full()
+            ),
+        });
+    }
     let pr = pr
         .or_else(|| ctx.workflow_run.as_ref()?.pull_requests.first().copied())
         .or_else(|| meta.as_ref()?.pr)
@@ -517,10 +532,6 @@ pub fn post_saved_report(
                 meta_file.display()
             ))
         })?;
-    let repo = ctx
-        .repo
-        .as_ref()
-        .ok_or_else(|| GithubError::Client("GITHUB_REPOSITORY is not set".into()))?;
     let token = inputs.token.as_ref().ok_or_else(|| {
         GithubError::Client("no token: set GITHUB_TOKEN or the `token` input".into())
     })?;

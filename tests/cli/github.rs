@@ -966,3 +966,161 @@ fn github_flag_outside_actions_publishes_nothing() {
         .stderr(predicates::str::contains("not running in GitHub Actions"));
     assert!(!dir.path().join("perfguard-report").exists());
 }
+
+#[test]
+fn a_hostile_suite_name_stays_inside_its_marker_and_finds_its_comment_again() {
+    let gh = Github::start();
+    let suite = "api --><img src=x onerror=alert(1)> | *x*";
+    for _ in 0..2 {
+        let dir = workspace(suite);
+        let event = pr_event(dir.path(), |_| {});
+        compare_in_actions(dir.path(), &gh, &event, "pull_request")
+            .assert()
+            .code(1);
+    }
+    let comments = gh.comments();
+    assert_eq!(
+        comments.len(),
+        1,
+        "the second run updated the first comment"
+    );
+    let body = &comments[0].1;
+    let first = body.lines().next().unwrap();
+    assert!(first.starts_with("<!-- perfguard:") && first.ends_with(" -->"));
+    assert_eq!(first.matches("-->").count(), 1, "{first}");
+    assert!(
+        !body.lines().skip(1).any(|l| l.contains("<img")),
+        "raw HTML outside the marker: {body}"
+    );
+    assert!(
+        body.contains("&lt;img src=x onerror=alert(1)&gt; &#124; \\*x\\*"),
+        "{body}"
+    );
+}
+
+#[test]
+fn a_missing_event_file_is_refused_with_its_path() {
+    let gh = Github::start();
+    let dir = workspace("api");
+    let missing = dir.path().join("no-such-event.json");
+    compare_in_actions(dir.path(), &gh, &missing, "pull_request")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no-such-event.json"));
+}
+
+#[test]
+fn labels_that_are_not_a_list_are_refused() {
+    let gh = Github::start();
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |v| {
+        v["pull_request"]["labels"] = "perfguard:accept".into()
+    });
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("pull_request.labels"));
+    assert!(gh.requests().is_empty());
+}
+
+#[test]
+fn history_runs_give_the_comment_a_trend_sparkline() {
+    let gh = Github::start();
+    let dir = workspace("api");
+    for (i, wall) in [90e6, 95e6, 100e6].iter().enumerate() {
+        let text = run_json(
+            "api",
+            BASE_SHA,
+            &[("startup", "wall", *wall), ("build", "wall", 1e9)],
+        )
+        .replace("2026-11-21T12:00:00Z", &format!("2026-11-1{i}T12:00:00Z"));
+        write(dir.path(), &format!("h{i}.json"), &text);
+    }
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        // Given newest first: perfguard orders them by time.
+        .args([
+            "--history",
+            "h2.json",
+            "--history",
+            "h0.json",
+            "--history",
+            "h1.json",
+        ])
+        .assert()
+        .code(1);
+    let body = &gh.comments()[0].1;
+    assert!(body.contains("| Trend |"), "{body}");
+    assert!(
+        body.contains("| startup | wall | 100 ms | 161 ms | +61.0 % ▲ | 🔴 critical |  | ▁▁▂█ |"),
+        "{body}"
+    );
+}
+
+#[test]
+fn on_change_keeps_an_existing_comment_current_even_when_nothing_moved() {
+    let gh = Github::start();
+    let ours = gh.seed("<!-- perfguard:api -->\n### ❌ an old failure");
+    let dir = workspace("api");
+    write(
+        dir.path(),
+        "current.json",
+        &run_json(
+            "api",
+            HEAD_SHA,
+            &[("startup", "wall", 100e6), ("build", "wall", 1e9)],
+        ),
+    );
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .env("INPUT_COMMENT", "on-change")
+        .assert()
+        .code(0);
+    let comments = gh.comments();
+    assert_eq!(comments.len(), 1);
+    assert_eq!(comments[0].0, ours);
+    assert!(
+        comments[0].1.contains("### ✅ perfguard · api · pass"),
+        "{}",
+        comments[0].1
+    );
+}
+
+#[test]
+fn comment_refuses_a_report_made_for_another_repository() {
+    let gh = Github::start();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "api.md", "<!-- perfguard:api -->\nhello\n");
+    write(
+        dir.path(),
+        "api.json",
+        &json!({"schema_version": 1, "suite": "api", "repository": "mallory/api", "pr": 2})
+            .to_string(),
+    );
+    perfguard(dir.path())
+        .args(["comment", "--report", "api.md"])
+        .env("GITHUB_REPOSITORY", "octo/api")
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("mallory/api"));
+    assert!(gh.requests().is_empty());
+}
+
+#[test]
+fn comment_with_a_broken_saved_json_names_it() {
+    let gh = Github::start();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "api.md", "<!-- perfguard:api -->\nhello\n");
+    write(dir.path(), "api.json", "{\"pr\": 2,");
+    perfguard(dir.path())
+        .args(["comment", "--report", "api.md"])
+        .env("GITHUB_REPOSITORY", "octo/api")
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("api.json"))
+        .stderr(predicates::str::contains("line 1"));
+}
