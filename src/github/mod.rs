@@ -236,6 +236,9 @@ pub fn slug(suite: &str) -> String {
     if s.is_empty() { "suite".into() } else { s }
 }
 
+/// The most of the job summary one report takes, in bytes.
+const SUMMARY_BYTES: usize = 512 * 1024;
+
 /// What is saved beside a report, so `perfguard comment` knows where it goes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReportMeta {
@@ -276,9 +279,13 @@ pub fn publish(c: &Comparison, history: &[Run], ctx: &Context, opts: &Options) -
 
     // The summary first: whatever GitHub's API does next, the verdict is shown.
     let summary_written = match &ctx.step_summary {
+        // GitHub takes up to 1 MiB of summary per step; leave room for other suites.
         Some(path) => match append(
             path,
-            &format!("{}\n", markdown::render_within(&view, &deco, 1_000_000)),
+            &format!(
+                "{}\n",
+                markdown::render_within_by(&view, &deco, SUMMARY_BYTES, str::len)
+            ),
         ) {
             Ok(()) => true,
             Err(e) => {

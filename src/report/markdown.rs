@@ -104,8 +104,19 @@ pub fn render_decorated(view: &View, deco: &Decorations) -> String {
 /// a compact one with only regressions and failed criteria (whole rows, the
 /// rest counted), so a table is never cut mid-row.
 pub fn render_within(view: &View, deco: &Decorations, limit: usize) -> String {
+    render_within_by(view, deco, limit, |t| t.chars().count())
+}
+
+/// As `render_within`, with `measure` saying how big a text is (characters
+/// for a comment, bytes for the job summary).
+pub fn render_within_by(
+    view: &View,
+    deco: &Decorations,
+    limit: usize,
+    measure: impl Fn(&str) -> usize,
+) -> String {
     let full = render_decorated(view, deco);
-    if full.chars().count() <= limit {
+    if measure(&full) <= limit {
         return full;
     }
     let regressions: Vec<&Row> = view
@@ -116,11 +127,40 @@ pub fn render_within(view: &View, deco: &Decorations, limit: usize) -> String {
     let mut keep = regressions.len();
     loop {
         let text = compact(view, deco, &regressions[..keep]);
-        if text.chars().count() <= limit || keep == 0 {
+        if measure(&text) <= limit {
             return text;
+        }
+        if keep == 0 {
+            return minimal(view, deco, limit, &measure);
         }
         // Shrink geometrically, then the count line says how many were left out.
         keep = keep.saturating_sub((keep / 4).max(1));
+    }
+}
+
+/// The last resort when even the compact report is too big (thousands of
+/// phase errors or criteria): the verdict line and where to look.
+fn minimal(
+    view: &View,
+    deco: &Decorations,
+    limit: usize,
+    measure: &impl Fn(&str) -> usize,
+) -> String {
+    let mut s = format!("{}\n", marker(&view.suite));
+    let headline: String = escape(&view.headline).chars().take(500).collect();
+    let _ = writeln!(s, "### perfguard · {headline}\n");
+    let _ = writeln!(
+        s,
+        "The report is too large for a comment; it is in the job summary{}.",
+        deco.run_url
+            .as_ref()
+            .map(|u| format!(" of the [workflow run]({})", url_escape(u)))
+            .unwrap_or_default()
+    );
+    if measure(&s) <= limit {
+        s
+    } else {
+        marker(&view.suite)
     }
 }
 
@@ -242,12 +282,8 @@ fn header(s: &mut String, view: &View, deco: &Decorations) {
         let _ = writeln!(
             s,
             "\n> [!NOTE]\n> Accepted by the label `{}`, so this check passes: {}.",
-            a.label.replace('`', "'"),
-            a.items
-                .iter()
-                .map(|i| escape(i))
-                .collect::<Vec<_>>()
-                .join("; ")
+            a.label.replace('`', "'").replace(['\n', '\r'], " "),
+            listed(&a.items, MAX_LISTED)
         );
     }
     for note in &view.notes {
@@ -291,6 +327,17 @@ fn url_escape(url: &str) -> String {
             c => c.to_string(),
         })
         .collect()
+}
+
+/// Accepted items listed by name; the rest counted.
+const MAX_LISTED: usize = 25;
+
+fn listed(items: &[String], max: usize) -> String {
+    let mut parts: Vec<String> = items.iter().take(max).map(|i| escape(i)).collect();
+    if items.len() > max {
+        parts.push(format!("and {} more", items.len() - max));
+    }
+    parts.join("; ")
 }
 
 /// Eight-level bars from the minimum to the maximum of `values`.
@@ -478,5 +525,39 @@ mod github_tests {
             text.contains(&format!("{} more regressions", 50 - rows)),
             "{text}"
         );
+    }
+
+    #[test]
+    fn when_nothing_else_fits_the_comment_is_the_verdict_and_a_pointer() {
+        let names: Vec<String> = (0..50).map(|i| format!("m{i}")).collect();
+        let base: Vec<(&str, f64)> = names.iter().map(|n| (n.as_str(), 100.0)).collect();
+        let cur: Vec<(&str, f64)> = names.iter().map(|n| (n.as_str(), 300.0)).collect();
+        let c = compare(Some(&run(&base)), &run(&cur), &policy());
+        let text = render_within(&View::of(&c), &Decorations::default(), 300);
+        assert!(text.chars().count() <= 300, "{text}");
+        assert!(
+            text.starts_with("<!-- perfguard:api -->\n### perfguard · fail: 50 regressions"),
+            "{text}"
+        );
+        assert!(!text.contains('|'), "{text}");
+    }
+
+    #[test]
+    fn a_long_acceptance_lists_some_and_counts_the_rest() {
+        let c = compare(
+            Some(&run(&[("wall", 100.0)])),
+            &run(&[("wall", 200.0)]),
+            &policy(),
+        );
+        let deco = Decorations {
+            accepted: Some(Acceptance {
+                label: "perfguard:accept".into(),
+                items: (0..100).map(|i| format!("p m{i}")).collect(),
+            }),
+            ..Decorations::default()
+        };
+        let md = render_decorated(&View::of(&c), &deco);
+        assert!(md.contains("p m24; and 75 more."), "{md}");
+        assert!(!md.contains("p m25;"), "{md}");
     }
 }
