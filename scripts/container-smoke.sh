@@ -9,9 +9,11 @@
 #
 #   /work/shared/tools/container/setup.sh     # once: podman + local debian:bookworm-slim
 #   export CONTAINERS_CONF=/work/shared/tools/container/containers.conf
-#   scripts/container-smoke.sh                # PERFGUARD_BIN=path to use another binary
+#   scripts/container-smoke.sh                # PERFGUARD_BIN=path to use another binary,
+#                                             # CONTAINER_ENGINE=docker on a GitHub runner
 set -euo pipefail
 cd "$(dirname "$0")/.."
+engine=${CONTAINER_ENGINE:-podman}
 bin=${PERFGUARD_BIN:-target/debug/perfguard}
 [ -x "$bin" ] || cargo build --locked
 tmp=$(mktemp -d)
@@ -22,8 +24,8 @@ trap '[ -n "$stub" ] && kill "$stub" 2>/dev/null; rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/ctx/target/release"
 cp "$bin" "$tmp/ctx/target/release/perfguard"
 strip "$tmp/ctx/target/release/perfguard" 2>/dev/null || true
-podman build -q --target prebuilt -f Dockerfile -t localhost/perfguard:smoke "$tmp/ctx" >/dev/null
-podman run --rm localhost/perfguard:smoke --version
+"$engine" build -q --target prebuilt -f Dockerfile -t localhost/perfguard:smoke "$tmp/ctx" >/dev/null
+"$engine" run --rm localhost/perfguard:smoke --version
 
 python3 scripts/github-stub.py "$tmp/port" "$tmp/requests.jsonl" & stub=$!
 for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
@@ -47,7 +49,7 @@ PY
 chmod -R a+rwX "$tmp"
 
 set +e
-podman run --rm --network=host \
+"$engine" run --rm --network=host \
   -e GITHUB_ACTIONS=true -e CI=true \
   -e GITHUB_EVENT_NAME=pull_request -e GITHUB_EVENT_PATH=/github/workflow/event.json \
   -e GITHUB_REPOSITORY=octo/api -e GITHUB_RUN_ID=777 \
@@ -71,4 +73,4 @@ grep -q 'issuecomment-1000' "$fc/output" || fail "no comment-url output"
 grep -q '"method": "POST", "path": "/repos/octo/api/issues/2/comments", "auth": true' "$tmp/requests.jsonl" || fail "no comment request"
 [ -f "$ws/perfguard-report/api.md" ] || fail "no saved report"
 if grep -v '^::add-mask::' "$tmp/stdout" "$tmp/stderr" | grep -q ghs_smoke_token; then fail "token printed"; fi
-echo "container smoke: ok (exit $code; image $(podman image ls localhost/perfguard:smoke --format '{{.Size}}'))"
+echo "container smoke: ok (exit $code; image $("$engine" image ls localhost/perfguard:smoke --format '{{.Size}}'))"
