@@ -118,6 +118,8 @@ pub struct PublishOutcome {
     pub accepted: Option<Acceptance>,
     pub comment: CommentStatus,
     pub comment_url: Option<String>,
+    /// The comment body as rendered (and saved at `report_path`).
+    pub body: String,
     pub report_path: Option<PathBuf>,
     pub summary_written: bool,
     /// Workflow commands (annotations) for stdout.
@@ -357,6 +359,7 @@ pub fn publish(c: &Comparison, history: &[Run], ctx: &Context, opts: &Options) -
         accepted,
         comment,
         comment_url,
+        body,
         report_path,
         summary_written,
         commands,
