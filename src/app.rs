@@ -3,12 +3,13 @@
 
 use crate::baseline::{self, Choice, Selection, Store};
 use crate::cli::{
-    BaselineCommand, CheckArgs, Cli, ColorChoice, Command, CompareArgs, Format, PairedArgs,
-    RunArgs, ShowFormat, StoreArgs,
+    BaselineCommand, CheckArgs, Cli, ColorChoice, Command, CommentArgs, CompareArgs, Format,
+    PairedArgs, RunArgs, ShowFormat, StoreArgs,
 };
 use crate::compare::{self, Comparison, Policy, Verdict};
 use crate::config::{Config, ThresholdsConfig};
 use crate::error::Error;
+use crate::github;
 use crate::interrupt::Interrupt;
 use crate::phase;
 use crate::report::{self, View};
@@ -53,6 +54,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Run(args) => run_phases(&args, color),
         Command::Compare(args) => compare_files(&args, color),
         Command::Paired(args) => paired(&args, color),
+        Command::Comment(args) => post_comment(&args),
         Command::Schema => {
             print!("{}", crate::config::json_schema());
             Ok(Outcome::Pass)
@@ -229,17 +231,24 @@ fn check_phase_names(config: &Config, selected: &[String]) -> Result<(), Error> 
 }
 
 fn compare_files(args: &CompareArgs, color: bool) -> Result<Outcome, Error> {
+    // The GitHub context is read first: the token is masked before anything
+    // else reaches the log, and a broken event payload stops the run early.
+    let github = if args.github { github_context()? } else { None };
     let current = Run::read(&args.current)?;
     let config = optional_config(args.config.as_deref())?;
     let mut policy = config
         .as_ref()
         .map_or_else(|| Policy::new(ThresholdsConfig::default()), Policy::of);
-    let history = args
+    let mut history = args
         .history
         .iter()
         .map(|p| Run::read(p))
         .collect::<Result<Vec<_>, _>>()?;
-    if let Some(f) = args.fail_on {
+    history.sort_by_key(|r| r.started_at);
+    if let Some(f) = args
+        .fail_on
+        .or(github.as_ref().and_then(|(_, i)| i.fail_on))
+    {
         policy.thresholds.fail_on = f;
     }
     let looks_like_file = args.baseline.is_file()
@@ -282,9 +291,145 @@ fn compare_files(args: &CompareArgs, color: bool) -> Result<Outcome, Error> {
     let comparison = compare::compare_history(Some(&baseline), &current, &history, &policy);
     print!(
         "{}",
-        render_chosen(&comparison, selection.as_ref(), args.format, color)
+        render_full(
+            &comparison,
+            selection.as_ref(),
+            &history,
+            args.format,
+            color
+        )
     );
-    Ok(outcome(&comparison, &current))
+    let outcome = outcome(&comparison, &current);
+    Ok(match github {
+        Some((ctx, inputs)) => publish(&comparison, &history, ctx, inputs, outcome)?,
+        None => outcome,
+    })
+}
+
+/// Publishes to GitHub (summary, sticky comment, outputs, annotations) and
+/// applies the accept label to the exit.
+fn publish(
+    comparison: &Comparison,
+    history: &[Run],
+    ctx: github::Context,
+    inputs: github::Inputs,
+    outcome: Outcome,
+) -> Result<Outcome, Error> {
+    let dir = std::env::current_dir().map_err(|source| Error::Io {
+        context: "cannot read the working directory".into(),
+        source,
+    })?;
+    let published = github::publish(
+        comparison,
+        history,
+        &ctx,
+        &github::Options::new(inputs, &dir),
+    );
+    report_publication(&published);
+    Ok(gated(outcome, &published))
+}
+
+/// The Actions context and inputs, with the token masked; `None` outside
+/// GitHub Actions (said once on stderr).
+fn github_context() -> Result<Option<(github::Context, github::Inputs)>, Error> {
+    let vars = std::env::vars().collect();
+    if !github::Context::in_actions(&vars) {
+        eprintln!(
+            "perfguard: --github: not running in GitHub Actions (GITHUB_ACTIONS is not `true`); nothing published"
+        );
+        return Ok(None);
+    }
+    let inputs = github::Inputs::from_vars(&vars)?;
+    if let Some(token) = &inputs.token {
+        print!("{}", github::commands::add_mask(token.expose()));
+    }
+    let ctx = github::Context::from_vars(&vars)?;
+    if let Some(dir) = &inputs.working_directory {
+        // The action's `working-directory`: every path after this is relative to it.
+        std::env::set_current_dir(dir).map_err(|source| Error::Io {
+            context: format!("cannot enter working-directory {}", dir.display()),
+            source,
+        })?;
+    }
+    Ok(Some((ctx, inputs)))
+}
+
+/// The exit after the accept label: an accepted regression passes; a phase
+/// failure still fails.
+fn gated(outcome: Outcome, published: &github::PublishOutcome) -> Outcome {
+    if outcome == Outcome::Regression && published.accepted.is_some() {
+        Outcome::Pass
+    } else {
+        outcome
+    }
+}
+
+fn report_publication(p: &github::PublishOutcome) {
+    print!("{}", p.commands);
+    for w in &p.warnings {
+        println!(
+            "::warning title=perfguard::{}",
+            github::commands::escape_data(w)
+        );
+        eprintln!("perfguard: warning: {w}");
+    }
+    match (&p.comment, &p.comment_url) {
+        (github::CommentStatus::Created, Some(url)) => eprintln!("perfguard: commented {url}"),
+        (github::CommentStatus::Updated, Some(url)) => eprintln!("perfguard: updated {url}"),
+        (github::CommentStatus::Skipped(why), _) => eprintln!("perfguard: no comment: {why}"),
+        _ => {}
+    }
+    if let Some(a) = &p.accepted {
+        eprintln!(
+            "perfguard: label `{}` accepts: {}",
+            a.label,
+            a.items.join("; ")
+        );
+    }
+    if let Some(path) = &p.report_path {
+        eprintln!("perfguard: report saved to {}", path.display());
+    }
+}
+
+fn post_comment(args: &CommentArgs) -> Result<Outcome, Error> {
+    let vars = std::env::vars().collect();
+    let inputs = github::Inputs::from_vars(&vars)?;
+    if let Some(token) = &inputs.token
+        && github::Context::in_actions(&vars)
+    {
+        print!("{}", github::commands::add_mask(token.expose()));
+    }
+    let ctx = github::Context::from_vars(&vars)?;
+    let posted = github::post_saved_report(
+        &args.report,
+        args.pr,
+        &ctx,
+        &inputs,
+        github::api::RetryPolicy::from_env(),
+    )?;
+    eprintln!(
+        "perfguard: {} the comment on #{}: {}",
+        if posted.written.created {
+            "created"
+        } else {
+            "updated"
+        },
+        posted.pr,
+        posted.written.url
+    );
+    if let Some(out) = &ctx.output {
+        let text = github::commands::output_entries(&[("comment-url", posted.written.url.clone())]);
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(out)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+            .map_err(|source| Error::Io {
+                context: format!("cannot write {}", out.display()),
+                source,
+            })?;
+    }
+    Ok(Outcome::Pass)
 }
 
 /// `-c`, else `./perfguard.toml` if present, else none (built-in defaults).
@@ -311,18 +456,20 @@ pub fn check_environment(baseline: &Run, current: &Run, policy: &Policy) -> Resu
 }
 
 pub fn render(comparison: &Comparison, format: Format, color: bool) -> String {
-    render_chosen(comparison, None, format, color)
+    render_full(comparison, None, &[], format, color)
 }
 
-/// Renders a comparison, saying which saved run the baseline is and why.
-pub fn render_chosen(
+/// Renders a comparison, saying which saved run the baseline is and why,
+/// with earlier runs (oldest first) as the Markdown trend.
+pub fn render_full(
     comparison: &Comparison,
     selection: Option<&Selection>,
+    history: &[Run],
     format: Format,
     color: bool,
 ) -> String {
     let view = || {
-        let mut view = View::of(comparison);
+        let mut view = View::with_history(comparison, history);
         if let (Some(b), Some(s)) = (&view.baseline, selection) {
             view.baseline = Some(format!("{b} · {}", s.describe()));
         }
@@ -388,7 +535,30 @@ fn choose_baseline(store: &mut dyn Store, current: &Run) -> Result<Choice, Error
 
 /// `perfguard check`: measure → baseline → compare → report → save.
 fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
-    let config = Config::load(&args.config)?;
+    // In GitHub Actions the context comes first: the token is masked before
+    // anything reaches the log, and the action's inputs shape the run.
+    let github = if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        github_context()?
+    } else {
+        None
+    };
+    let inputs = github.as_ref().map(|(_, i)| i);
+    let config_path = match inputs {
+        Some(i) if std::env::var_os("INPUT_CONFIG").is_some() => i.config.clone(),
+        _ => args.config.clone(),
+    };
+    let mut config = Config::load(&config_path)?;
+    if let Some(branch) = inputs.and_then(|i| i.baseline_branch.clone()) {
+        config.baseline.branch = branch;
+    }
+    if let Some(f) = inputs.and_then(|i| i.fail_on) {
+        config.thresholds.fail_on = f;
+    }
+    let token = token(
+        args.token
+            .as_deref()
+            .or(inputs.and_then(|i| i.token.as_ref()).map(|t| t.expose())),
+    );
     let interrupt = Interrupt::install().map_err(|source| Error::Io {
         context: "cannot install signal handlers".into(),
         source,
@@ -404,11 +574,7 @@ fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
     if !args.remote && !in_ci() {
         store_config.remote.clear();
     }
-    let mut store = baseline::open(
-        &config.base_dir(),
-        &store_config,
-        token(args.token.as_deref()),
-    )?;
+    let mut store = baseline::open(&config.base_dir(), &store_config, token)?;
     let choice = choose_baseline(store.as_mut(), &current)?;
     announce_choice(store.as_ref(), &current, choice.selection.as_ref());
     let policy = Policy::of(&config);
@@ -432,11 +598,42 @@ fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
     })?;
     print!(
         "{}",
-        render_chosen(&comparison, choice.selection.as_ref(), args.format, color)
+        render_full(
+            &comparison,
+            choice.selection.as_ref(),
+            &history,
+            args.format,
+            color
+        )
     );
-    // Publishing (PR comment, job summary) slots in here, before the save.
-    save_when_allowed(store.as_mut(), &config, &current, args)?;
-    Ok(outcome(&comparison, &current))
+    let outcome = outcome(&comparison, &current);
+    // In Actions, `save` decides; elsewhere `save_on` does.
+    let save = match &github {
+        _ if args.no_save => Save::Never,
+        _ if args.save => Save::Always,
+        Some((ctx, inputs)) => match inputs.save {
+            github::SaveMode::Never => Save::Never,
+            _ if !inputs.should_save(ctx) => Save::Never,
+            github::SaveMode::Always => Save::Always,
+            github::SaveMode::Auto => Save::OnSaveOnRefs,
+        },
+        None => Save::OnSaveOnRefs,
+    };
+    let outcome = match github {
+        Some((ctx, inputs)) => publish(&comparison, &history, ctx, inputs, outcome)?,
+        None => outcome,
+    };
+    save_when_allowed(store.as_mut(), &config, &current, save)?;
+    Ok(outcome)
+}
+
+/// Whether a run is saved as a baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Save {
+    Never,
+    Always,
+    /// When the run's ref is in `save_on` (default: the default branch).
+    OnSaveOnRefs,
 }
 
 /// Earlier runs of this suite and environment, oldest first: the noise band,
@@ -467,15 +664,14 @@ fn announce_choice(store: &dyn Store, current: &Run, selection: Option<&Selectio
     }
 }
 
-/// Saves `current` when its ref is in `save_on` (or `--save`), never a
-/// failed or partial run, never with `--no-save`.
+/// Saves `current` as `save` says, never a failed or partial run.
 fn save_when_allowed(
     store: &mut dyn Store,
     config: &Config,
     current: &Run,
-    args: &CheckArgs,
+    save: Save,
 ) -> Result<(), Error> {
-    if args.no_save {
+    if save == Save::Never {
         return Ok(());
     }
     if current.partial || current.has_errors() {
@@ -483,7 +679,7 @@ fn save_when_allowed(
         return Ok(());
     }
     let ref_name = current.git.as_ref().and_then(|g| g.ref_name.as_deref());
-    let allowed = args.save
+    let allowed = save == Save::Always
         || baseline::saves_on(ref_name, &config.baseline.save_on, &|| {
             store.default_branch()
         });

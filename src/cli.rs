@@ -24,6 +24,9 @@ pub enum Command {
     /// Build the merge-base with REF in a worktree and run base and head
     /// interleaved (A B A B) on this machine, then compare the pairs.
     Paired(PairedArgs),
+    /// Post a saved report as the pull request's sticky comment (the
+    /// trusted half of the fork-safe workflow pair).
+    Comment(CommentArgs),
     /// Print the JSON Schema of perfguard.toml.
     Schema,
     /// Run the phases, compare with the baseline, report, and save the run
@@ -168,6 +171,10 @@ pub struct CompareArgs {
     /// GITHUB_TOKEN). Never printed.
     #[arg(long, env = "PERFGUARD_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// In GitHub Actions, publish: job summary, sticky PR comment, outputs,
+    /// annotations, accept label (ignored elsewhere).
+    #[arg(long)]
+    pub github: bool,
 }
 
 #[derive(Debug, Args)]
@@ -187,6 +194,17 @@ pub struct PairedArgs {
     /// Write the base and head results as base.json and head.json here.
     #[arg(long, value_name = "DIR")]
     pub save: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CommentArgs {
+    /// The report perfguard saved (`report-path` output).
+    #[arg(long)]
+    pub report: PathBuf,
+    /// The pull request (default: the workflow_run payload's, else the
+    /// `.json` saved beside the report).
+    #[arg(long)]
+    pub pr: Option<u64>,
 }
 
 fn parse_fail_on(s: &str) -> Result<FailOn, String> {

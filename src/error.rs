@@ -3,6 +3,7 @@
 
 use crate::baseline::BaselineError;
 use crate::config::ConfigError;
+use crate::github::GithubError;
 use crate::paired::PairedError;
 use crate::results::ResultsError;
 
@@ -16,6 +17,8 @@ pub enum Error {
     Baseline(#[from] BaselineError),
     #[error(transparent)]
     Paired(#[from] PairedError),
+    #[error(transparent)]
+    Github(#[from] GithubError),
     #[error("{0}")]
     Usage(String),
     /// The environment refuses the work: another machine's baseline under
@@ -40,6 +43,7 @@ impl Error {
             Error::Baseline(e) => e.exit_code(),
             Error::Paired(e) => e.exit_code(),
             Error::Io { .. } | Error::Environment(_) => 3,
+            Error::Github(e) => e.exit_code(),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod confirm;
 pub mod environment;
 pub mod error;
+pub mod github;
 pub mod interrupt;
 pub mod metrics;
 pub mod paired;

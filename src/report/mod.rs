@@ -7,6 +7,7 @@ pub mod terminal;
 use crate::compare::slo::BudgetStatus;
 use crate::compare::{Comparison, MetricComparison, Severity, Verdict};
 use crate::metrics::units::human;
+use crate::results::Run;
 
 /// One row of a comparison table, in display text.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +21,9 @@ pub struct Row {
     pub severity: Severity,
     /// Extra evidence: p-value, sample counts, outliers.
     pub note: String,
+    /// Recent history of the value, oldest first, the current value last;
+    /// empty without history.
+    pub trend: Vec<f64>,
 }
 
 /// What every renderer shows, in the order it shows it.
@@ -84,8 +88,28 @@ pub struct CriterionRow {
 
 impl View {
     pub fn of(c: &Comparison) -> View {
-        let mut rows: Vec<(Severity, Row)> =
-            c.comparisons.iter().map(|m| (m.severity, row(m))).collect();
+        View::with_history(c, &[])
+    }
+
+    /// The view, with each metric's values in `history` (earlier runs of the
+    /// suite, oldest first) as its trend.
+    pub fn with_history(c: &Comparison, history: &[Run]) -> View {
+        let mut rows: Vec<(Severity, Row)> = c
+            .comparisons
+            .iter()
+            .map(|m| {
+                let mut r = row(m);
+                if !history.is_empty() {
+                    r.trend = history
+                        .iter()
+                        .filter_map(|run| run.phase(&m.phase)?.metric(&m.metric).map(|x| x.value))
+                        .chain(m.current)
+                        .filter(|v| v.is_finite())
+                        .collect();
+                }
+                (m.severity, r)
+            })
+            .collect();
         // Worst first; stable, so phase and metric order holds within a severity.
         rows.sort_by_key(|(s, _)| std::cmp::Reverse(rank(*s)));
         let (unchanged, changed): (Vec<_>, Vec<_>) = rows
@@ -282,6 +306,7 @@ fn row(m: &MetricComparison) -> Row {
         change: change_text(m),
         severity: m.severity,
         note: note.join(", "),
+        trend: Vec::new(),
     }
 }
 

@@ -4,6 +4,7 @@
 mod baseline;
 mod common;
 mod compare;
+mod github;
 mod history;
 mod paired;
 mod run;

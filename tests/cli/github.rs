@@ -1,0 +1,1129 @@
+//! GitHub publishing (`compare --github`, `comment`) against a local server
+//! that implements the REST endpoints perfguard uses, answers with GitHub's
+//! shapes (tests/fixtures/github/) and records every request.
+
+use crate::common::{perfguard, write};
+use serde_json::{Value, json};
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+const TOKEN: &str = "ghs_TestToken0123456789";
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/github");
+
+fn fixture(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(Path::new(FIXTURES).join(name)).unwrap()).unwrap()
+}
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+struct Request {
+    method: String,
+    /// Path and query.
+    path: String,
+    auth: Option<String>,
+    body: String,
+}
+
+/// A response to give before routing (an outage, a rate limit).
+#[derive(Debug, Clone)]
+struct Scripted {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+#[derive(Default)]
+struct State {
+    /// The pull request's comments: (id, body).
+    comments: Vec<(u64, String)>,
+    next_id: u64,
+    page_size: usize,
+    /// Refuse writes like a fork pull request's read-only token.
+    read_only: bool,
+    /// Answer these first, one per request.
+    script: VecDeque<Scripted>,
+    /// Answer every request with a 502 (an outage).
+    down: bool,
+    pr_head_sha: String,
+    requests: Vec<Request>,
+}
+
+/// The local GitHub.
+struct Github {
+    base: String,
+    prefix: String,
+    state: Arc<Mutex<State>>,
+}
+
+impl Github {
+    fn start() -> Github {
+        Github::start_at("")
+    }
+
+    /// Serves the API under `prefix` (GHES serves it under `/api/v3`).
+    fn start_at(prefix: &str) -> Github {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = Arc::new(Mutex::new(State {
+            next_id: 1_000,
+            page_size: 100,
+            pr_head_sha: "36afaef2afdf0ce794d7e4663e7f327664aaa4d7".into(),
+            ..State::default()
+        }));
+        let (st, b, p) = (state.clone(), base.clone(), prefix.to_owned());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (st, b, p) = (st.clone(), b.clone(), p.clone());
+                std::thread::spawn(move || serve(stream, &st, &b, &p));
+            }
+        });
+        Github {
+            base,
+            prefix: prefix.to_owned(),
+            state,
+        }
+    }
+
+    fn api_url(&self) -> String {
+        format!("{}{}", self.base, self.prefix)
+    }
+
+    fn requests(&self) -> Vec<Request> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    fn comments(&self) -> Vec<(u64, String)> {
+        self.state.lock().unwrap().comments.clone()
+    }
+
+    fn seed(&self, body: &str) -> u64 {
+        let mut s = self.state.lock().unwrap();
+        s.next_id += 1;
+        let id = s.next_id;
+        s.comments.push((id, body.to_owned()));
+        id
+    }
+
+    fn script(&self, status: u16, headers: &[(&str, &str)], body: Value) {
+        self.state.lock().unwrap().script.push_back(Scripted {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: body.to_string(),
+        });
+    }
+
+    fn set(&self, f: impl FnOnce(&mut State)) {
+        f(&mut self.state.lock().unwrap());
+    }
+}
+
+fn serve(stream: TcpStream, state: &Mutex<State>, base: &str, prefix: &str) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    if reader.read_line(&mut line).is_err() || line.is_empty() {
+        return;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_owned();
+    let path = parts.next().unwrap_or("").to_owned();
+    let mut length = 0;
+    let mut auth = None;
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).unwrap();
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (k, v) = h.split_once(':').unwrap();
+        match k.to_ascii_lowercase().as_str() {
+            "content-length" => length = v.trim().parse().unwrap(),
+            "authorization" => auth = Some(v.trim().to_owned()),
+            _ => {}
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    let body = String::from_utf8(body).unwrap();
+    let (status, headers, text) = {
+        let mut s = state.lock().unwrap();
+        s.requests.push(Request {
+            method: method.clone(),
+            path: path.clone(),
+            auth,
+            body: body.clone(),
+        });
+        route(&mut s, &method, &path, &body, base, prefix)
+    };
+    let mut out = stream;
+    let mut head = format!(
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+        text.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let _ = out.write_all(head.as_bytes());
+    let _ = out.write_all(text.as_bytes());
+}
+
+fn comment_json(id: u64, body: &str) -> Value {
+    let mut c = fixture("issue_comment.json");
+    c["id"] = id.into();
+    c["body"] = body.into();
+    c["html_url"] = format!("https://github.com/octo/api/pull/2#issuecomment-{id}").into();
+    c
+}
+
+fn route(
+    s: &mut State,
+    method: &str,
+    path: &str,
+    body: &str,
+    base: &str,
+    prefix: &str,
+) -> (u16, Vec<(String, String)>, String) {
+    if let Some(r) = s.script.pop_front() {
+        return (r.status, r.headers, r.body);
+    }
+    if s.down {
+        return (502, vec![], "<html>bad gateway</html>".into());
+    }
+    let not_found = (404, vec![], json!({"message": "Not Found"}).to_string());
+    let Some(rest) = path.strip_prefix(prefix) else {
+        return not_found;
+    };
+    let (route_path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let segs: Vec<&str> = route_path.trim_matches('/').split('/').collect();
+    let forbidden = (
+        403,
+        vec![("x-ratelimit-remaining".to_owned(), "4999".to_owned())],
+        json!({"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest/issues/comments#create-an-issue-comment", "status": "403"}).to_string(),
+    );
+    match (method, segs.as_slice()) {
+        ("GET", ["repos", _, _, "issues", _, "comments"]) => {
+            let page: usize = query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("page="))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1);
+            let size = s.page_size;
+            let items: Vec<Value> = s
+                .comments
+                .iter()
+                .skip((page - 1) * size)
+                .take(size)
+                .map(|(id, b)| comment_json(*id, b))
+                .collect();
+            let mut headers = vec![];
+            if page * size < s.comments.len() {
+                headers.push((
+                    "link".to_owned(),
+                    format!(
+                        "<{base}{route_path}?per_page=100&page={}>; rel=\"next\", <{base}{route_path}?per_page=100&page=9>; rel=\"last\"",
+                        page + 1
+                    ),
+                ));
+            }
+            (200, headers, Value::Array(items).to_string())
+        }
+        ("POST", ["repos", _, _, "issues", _, "comments"]) => {
+            if s.read_only {
+                return forbidden;
+            }
+            let text = serde_json::from_str::<Value>(body).unwrap()["body"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            s.next_id += 1;
+            let id = s.next_id;
+            s.comments.push((id, text.clone()));
+            (201, vec![], comment_json(id, &text).to_string())
+        }
+        // GitHub documents PATCH; octocrab's update_comment sends POST, which GitHub also takes.
+        ("PATCH" | "POST", ["repos", _, _, "issues", "comments", id]) => {
+            if s.read_only {
+                return forbidden;
+            }
+            let id: u64 = id.parse().unwrap();
+            let text = serde_json::from_str::<Value>(body).unwrap()["body"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            match s.comments.iter_mut().find(|(i, _)| *i == id) {
+                Some(c) => {
+                    c.1 = text.clone();
+                    (200, vec![], comment_json(id, &text).to_string())
+                }
+                None => not_found,
+            }
+        }
+        ("GET", ["repos", _, _, "pulls", n]) => {
+            let mut pr = fixture("pull_request_opened.json")["pull_request"].clone();
+            pr["number"] = n.parse::<u64>().unwrap().into();
+            pr["head"]["sha"] = s.pr_head_sha.clone().into();
+            (200, vec![], pr.to_string())
+        }
+        _ => not_found,
+    }
+}
+
+/// A results file: `metrics` are (phase, metric, value in ns).
+fn run_json(suite: &str, sha: &str, metrics: &[(&str, &str, f64)]) -> String {
+    let mut phases: Vec<Value> = Vec::new();
+    for (phase, metric, value) in metrics {
+        // Ten tight samples, so changes are judged on evidence, not "insufficient".
+        let samples: Vec<f64> = (0..10).map(|i| value * (1.0 + f64::from(i) * 1e-4)).collect();
+        let m = json!({"name": metric, "unit": "ns", "direction": "lower", "value": value, "samples": samples});
+        match phases.iter_mut().find(|p| p["name"] == *phase) {
+            Some(p) => p["metrics"].as_array_mut().unwrap().push(m),
+            None => phases.push(json!({"name": phase, "kind": "command", "metrics": [m]})),
+        }
+    }
+    json!({
+        "schema_version": 1,
+        "suite": suite,
+        "environment": {"key": "ci", "os": "linux", "arch": "x86_64", "cpu_model": "test", "cores": 2, "memory_bytes": 1_000_000_000u64},
+        "git": {"sha": sha, "ref": "refs/heads/main"},
+        "started_at": "2026-11-21T12:00:00Z",
+        "finished_at": "2026-11-21T12:01:00Z",
+        "phases": phases,
+    })
+    .to_string()
+}
+
+const BASE_SHA: &str = "1a2b3c4d5e6f70819283746556473829101a2b3c";
+const HEAD_SHA: &str = "36afaef2afdf0ce794d7e4663e7f327664aaa4d7";
+
+/// A workspace with a baseline and a current run of `suite`: startup wall
+/// 100 ms → 161 ms (critical), build 1.00 s → 1.02 s (unchanged).
+fn workspace(suite: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "baseline.json",
+        &run_json(
+            suite,
+            BASE_SHA,
+            &[("startup", "wall", 100e6), ("build", "wall", 1e9)],
+        ),
+    );
+    write(
+        dir.path(),
+        "current.json",
+        &run_json(
+            suite,
+            HEAD_SHA,
+            &[("startup", "wall", 161e6), ("build", "wall", 1.02e9)],
+        ),
+    );
+    dir
+}
+
+/// The pull-request event, edited by `edit`, written into `dir`.
+fn pr_event(dir: &Path, edit: impl FnOnce(&mut Value)) -> PathBuf {
+    let mut v = fixture("pull_request_opened.json");
+    v["repository"]["full_name"] = "octo/api".into();
+    v["pull_request"]["base"]["repo"]["full_name"] = "octo/api".into();
+    v["pull_request"]["head"]["repo"]["full_name"] = "octo/api".into();
+    edit(&mut v);
+    write(dir, "event.json", &v.to_string())
+}
+
+/// `perfguard compare --github` as the Actions runner starts it.
+fn compare_in_actions(
+    dir: &Path,
+    gh: &Github,
+    event: &Path,
+    event_name: &str,
+) -> assert_cmd::Command {
+    let mut cmd = perfguard(dir);
+    cmd.args([
+        "compare",
+        "--baseline",
+        "baseline.json",
+        "--current",
+        "current.json",
+        "--format",
+        "md",
+        "--github",
+    ])
+    .env("GITHUB_ACTIONS", "true")
+    .env("GITHUB_EVENT_NAME", event_name)
+    .env("GITHUB_EVENT_PATH", event)
+    .env("GITHUB_REPOSITORY", "octo/api")
+    .env("GITHUB_API_URL", gh.api_url())
+    .env("GITHUB_SERVER_URL", "https://github.com")
+    .env("GITHUB_RUN_ID", "777")
+    .env("GITHUB_SHA", HEAD_SHA)
+    .env("GITHUB_REF", "refs/pull/2/merge")
+    .env("GITHUB_STEP_SUMMARY", dir.join("summary.md"))
+    .env("GITHUB_OUTPUT", dir.join("output.txt"))
+    .env("INPUT_TOKEN", TOKEN)
+    .env("PERFGUARD_GITHUB_MAX_WAIT_MS", "20");
+    cmd
+}
+
+/// `$GITHUB_OUTPUT` parsed (heredoc form).
+fn outputs(dir: &Path) -> std::collections::BTreeMap<String, String> {
+    let text = std::fs::read_to_string(dir.join("output.txt")).unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    let mut lines = text.lines();
+    while let Some(l) = lines.next() {
+        let (name, delim) = l.split_once("<<").expect("heredoc form");
+        let mut value = Vec::new();
+        for v in lines.by_ref() {
+            if v == delim {
+                break;
+            }
+            value.push(v);
+        }
+        out.insert(name.to_owned(), value.join("\n"));
+    }
+    out
+}
+
+fn assert_token_hidden(out: &std::process::Output) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains(TOKEN), "token in stderr");
+    let leaks: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains(TOKEN) && !l.starts_with("::add-mask::"))
+        .collect();
+    assert!(leaks.is_empty(), "token printed: {leaks:?}");
+}
+
+#[test]
+fn first_run_creates_the_comment_summary_outputs_and_annotations() {
+    let gh = Github::start();
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |_| {});
+    let out = compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert_token_hidden(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with(&format!("::add-mask::{TOKEN}\n")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("::error title=perfguard api%3A startup wall::critical regression of startup wall: +61.0 %25 ▲ (baseline 100 ms, current 161 ms)\n"),
+        "{stdout}"
+    );
+
+    let reqs = gh.requests();
+    let calls: Vec<String> = reqs
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        calls,
+        vec![
+            "GET /repos/octo/api/issues/2/comments?per_page=100",
+            "POST /repos/octo/api/issues/2/comments",
+        ]
+    );
+    assert!(
+        reqs.iter()
+            .all(|r| r.auth.as_deref() == Some(&format!("Bearer {TOKEN}")[..]))
+    );
+    let comments = gh.comments();
+    assert_eq!(comments.len(), 1);
+    let body = &comments[0].1;
+    assert!(body.starts_with("<!-- perfguard:api -->\n"));
+    insta::assert_snapshot!("first_comment", body);
+
+    let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(summary.contains("perfguard · api · fail: 1 regression (1 critical)"));
+    let o = outputs(dir.path());
+    assert_eq!(o["verdict"], "fail");
+    assert_eq!(o["regressions"], "1");
+    assert_eq!(o["worst-severity"], "critical");
+    assert_eq!(
+        o["comment-url"],
+        "https://github.com/octo/api/pull/2#issuecomment-1001"
+    );
+    let report = PathBuf::from(&o["report-path"]);
+    assert_eq!(&std::fs::read_to_string(&report).unwrap(), body);
+}
+
+#[test]
+fn a_second_run_updates_the_comment_in_place() {
+    let gh = Github::start();
+    let other = gh.seed("LGTM, but is startup slower?");
+    let ours = gh.seed("<!-- perfguard:api -->\n### old report");
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .assert()
+        .code(1);
+    let writes: Vec<Request> = gh
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .collect();
+    assert_eq!(writes.len(), 1);
+    assert_eq!(writes[0].method, "PATCH");
+    assert_eq!(
+        writes[0].path,
+        format!("/repos/octo/api/issues/comments/{ours}")
+    );
+    let sent: Value = serde_json::from_str(&writes[0].body).unwrap();
+    assert_eq!(sent.as_object().unwrap().len(), 1, "only the body is sent");
+    assert!(
+        sent["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("<!-- perfguard:api -->\n### ❌")
+    );
+    let comments = gh.comments();
+    assert_eq!(comments.len(), 2);
+    assert_eq!(comments[0], (other, "LGTM, but is startup slower?".into()));
+    assert!(comments[1].1.contains("fail: 1 regression"));
+    let o = outputs(dir.path());
+    assert_eq!(
+        o["comment-url"],
+        format!("https://github.com/octo/api/pull/2#issuecomment-{ours}")
+    );
+}
+
+#[test]
+fn two_suites_give_two_comments() {
+    let gh = Github::start();
+    for suite in ["api", "worker"] {
+        let dir = workspace(suite);
+        let event = pr_event(dir.path(), |_| {});
+        compare_in_actions(dir.path(), &gh, &event, "pull_request")
+            .assert()
+            .code(1);
+    }
+    // Again: each suite finds and updates its own.
+    for suite in ["worker", "api"] {
+        let dir = workspace(suite);
+        let event = pr_event(dir.path(), |_| {});
+        compare_in_actions(dir.path(), &gh, &event, "pull_request")
+            .assert()
+            .code(1);
+    }
+    let comments = gh.comments();
+    assert_eq!(comments.len(), 2);
+    assert!(comments[0].1.starts_with("<!-- perfguard:api -->"));
+    assert!(comments[1].1.starts_with("<!-- perfguard:worker -->"));
+    let methods: Vec<String> = gh
+        .requests()
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| r.method.clone())
+        .collect();
+    assert_eq!(methods, vec!["POST", "POST", "PATCH", "PATCH"]);
+}
+
+#[test]
+fn the_marker_on_page_two_is_found_through_the_link_header() {
+    let gh = Github::start();
+    gh.set(|s| s.page_size = 2);
+    gh.seed("first");
+    gh.seed("> <!-- perfguard:api -->\n> a quote of our comment is not ours");
+    let ours = gh.seed("<!-- perfguard:api -->\nold");
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .assert()
+        .code(1);
+    let calls: Vec<String> = gh
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        calls,
+        vec![
+            "GET /repos/octo/api/issues/2/comments?per_page=100".to_owned(),
+            "GET /repos/octo/api/issues/2/comments?per_page=100&page=2".to_owned(),
+            format!("PATCH /repos/octo/api/issues/comments/{ours}"),
+        ]
+    );
+    assert_eq!(gh.comments().len(), 3);
+}
+
+#[test]
+fn a_fork_pull_request_degrades_to_summary_and_saved_report_then_comment_posts_it() {
+    let gh = Github::start();
+    gh.set(|s| s.read_only = true);
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |v| {
+        v["pull_request"]["head"]["repo"]["full_name"] = "mallory/api".into();
+    });
+    let out = compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("403"), "{stderr}");
+    assert!(stderr.contains("pull-requests: write"), "{stderr}");
+    assert!(stderr.contains("perfguard comment --report"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("::warning title=perfguard::could not write"),
+        "{stdout}"
+    );
+    assert!(gh.comments().is_empty());
+    let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(summary.contains("fail: 1 regression"));
+    let o = outputs(dir.path());
+    assert_eq!(o["comment-url"], "");
+    let report = PathBuf::from(&o["report-path"]);
+    let meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(report.with_extension("json")).unwrap())
+            .unwrap();
+    assert_eq!(meta["pr"], 2);
+
+    // The trusted workflow_run half, with a write token. Fork runs have no
+    // pull_requests in the payload: the number comes from the saved .json.
+    gh.set(|s| s.read_only = false);
+    let trusted = tempfile::tempdir().unwrap();
+    let mut wr = fixture("workflow_run.json");
+    wr["workflow_run"]["event"] = "pull_request".into();
+    wr["workflow_run"]["head_sha"] = HEAD_SHA.into();
+    wr["workflow_run"]["pull_requests"] = json!([]);
+    let wr_path = write(trusted.path(), "event.json", &wr.to_string());
+    let saved = trusted.path().join("report/api.md");
+    std::fs::create_dir_all(saved.parent().unwrap()).unwrap();
+    std::fs::copy(&report, &saved).unwrap();
+    std::fs::copy(report.with_extension("json"), saved.with_extension("json")).unwrap();
+    let out = perfguard(trusted.path())
+        .args(["comment", "--report", "report/api.md"])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_EVENT_NAME", "workflow_run")
+        .env("GITHUB_EVENT_PATH", &wr_path)
+        .env("GITHUB_REPOSITORY", "octo/api")
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_token_hidden(&out);
+    let comments = gh.comments();
+    assert_eq!(comments.len(), 1);
+    assert_eq!(comments[0].1, std::fs::read_to_string(&report).unwrap());
+    let posted: Vec<String> = gh
+        .requests()
+        .iter()
+        .filter(|r| r.auth.is_some())
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(
+        posted.contains(&"GET /repos/octo/api/pulls/2".to_owned()),
+        "{posted:?}"
+    );
+}
+
+#[test]
+fn comment_refuses_a_report_aimed_at_a_pull_request_the_run_did_not_build() {
+    let gh = Github::start();
+    gh.set(|s| s.pr_head_sha = "ffffffffffffffffffffffffffffffffffffffff".into());
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "api.md", "<!-- perfguard:api -->\nhello\n");
+    let mut wr = fixture("workflow_run.json");
+    wr["workflow_run"]["head_sha"] = HEAD_SHA.into();
+    let wr_path = write(dir.path(), "event.json", &wr.to_string());
+    perfguard(dir.path())
+        .args(["comment", "--report", "api.md", "--pr", "7"])
+        .env("GITHUB_EVENT_NAME", "workflow_run")
+        .env("GITHUB_EVENT_PATH", &wr_path)
+        .env("GITHUB_REPOSITORY", "octo/api")
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("refusing to post it there"));
+    assert!(gh.comments().is_empty());
+}
+
+#[test]
+fn comment_refuses_a_file_that_is_not_a_perfguard_report() {
+    let gh = Github::start();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "evil.md", "@everyone click here\n");
+    perfguard(dir.path())
+        .args(["comment", "--report", "evil.md", "--pr", "2"])
+        .env("GITHUB_REPOSITORY", "octo/api")
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("evil.md"))
+        .stderr(predicates::str::contains("marker"));
+    assert!(gh.requests().is_empty());
+}
+
+#[test]
+fn a_502_is_retried_then_the_comment_is_written() {
+    let gh = Github::start();
+    gh.script(502, &[], json!({"message": "Server Error"}));
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .assert()
+        .code(1);
+    let calls: Vec<String> = gh
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        calls,
+        vec![
+            "GET /repos/octo/api/issues/2/comments?per_page=100",
+            "GET /repos/octo/api/issues/2/comments?per_page=100",
+            "POST /repos/octo/api/issues/2/comments",
+        ]
+    );
+    assert_eq!(gh.comments().len(), 1);
+}
+
+#[test]
+fn a_secondary_rate_limit_is_waited_out_and_retried() {
+    let gh = Github::start();
+    gh.script(
+        403,
+        &[("retry-after", "30")],
+        json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}),
+    );
+    let reset = (chrono::Utc::now().timestamp() + 3600).to_string();
+    gh.script(
+        429,
+        &[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", &reset),
+        ],
+        json!({"message": "API rate limit exceeded"}),
+    );
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .assert()
+        .code(1);
+    assert_eq!(gh.requests().len(), 4);
+    assert_eq!(gh.comments().len(), 1);
+}
+
+#[test]
+fn a_github_outage_still_gives_the_summary_and_the_exit_code() {
+    let gh = Github::start();
+    gh.set(|s| s.down = true);
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |_| {});
+    let out = compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    // Bounded: four attempts, then give up.
+    assert_eq!(gh.requests().len(), 4);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("502"), "{stderr}");
+    let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(summary.contains("fail: 1 regression"));
+    assert_eq!(outputs(dir.path())["verdict"], "fail");
+}
+
+#[test]
+fn github_enterprise_server_is_reached_through_its_api_url() {
+    let gh = Github::start_at("/api/v3");
+    gh.set(|s| s.page_size = 1);
+    gh.seed("someone else");
+    gh.seed("<!-- perfguard:api -->\nold");
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .env("GITHUB_SERVER_URL", "https://ghe.example.com")
+        .assert()
+        .code(1);
+    let reqs = gh.requests();
+    assert_eq!(reqs.len(), 3);
+    assert!(
+        reqs.iter()
+            .all(|r| r.path.starts_with("/api/v3/repos/octo/api/")),
+        "{reqs:?}"
+    );
+    let body = &gh.comments()[1].1;
+    assert!(
+        body.contains("(https://ghe.example.com/octo/api/actions/runs/777)"),
+        "{body}"
+    );
+    assert!(body.contains(&format!(
+        "(https://ghe.example.com/octo/api/commit/{BASE_SHA})"
+    )));
+}
+
+#[test]
+fn the_accept_label_passes_the_run_and_the_comment_says_what_it_accepted() {
+    let gh = Github::start();
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |v| {
+        v["pull_request"]["labels"] =
+            json!([{"id": 1, "name": "perf"}, {"id": 2, "name": "perfguard:accept"}]);
+    });
+    let out = compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("::warning title=perfguard api%3A startup wall::"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("::error"), "{stdout}");
+    let body = &gh.comments()[0].1;
+    insta::assert_snapshot!("accepted_comment", body);
+    assert_eq!(outputs(dir.path())["verdict"], "accepted");
+}
+
+#[test]
+fn a_custom_accept_label_is_the_one_that_counts() {
+    let gh = Github::start();
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |v| {
+        v["pull_request"]["labels"] = json!([{"name": "perfguard:accept"}]);
+    });
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .env("INPUT_ACCEPT-LABEL", "slow-ok")
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn a_report_over_the_limit_becomes_a_compact_comment_of_whole_rows() {
+    let gh = Github::start();
+    let dir = tempfile::tempdir().unwrap();
+    // 3000 metrics: 400 critical regressions, the rest unchanged.
+    let name = "a_rather_long_metric_name_to_fill_the_table";
+    let base: Vec<(String, f64)> = (0..3000).map(|i| (format!("{name}_{i}"), 1e6)).collect();
+    let cur: Vec<(String, f64)> = (0..3000)
+        .map(|i| (format!("{name}_{i}"), if i % 15 == 0 { 3e6 } else { 1e6 }))
+        .collect();
+    let as_refs = |v: &[(String, f64)]| -> Vec<(&'static str, String, f64)> {
+        v.iter().map(|(n, x)| ("bench", n.clone(), *x)).collect()
+    };
+    let to_json = |sha: &str, v: Vec<(&'static str, String, f64)>| {
+        let refs: Vec<(&str, &str, f64)> = v.iter().map(|(p, n, x)| (*p, n.as_str(), *x)).collect();
+        run_json("api", sha, &refs)
+    };
+    write(
+        dir.path(),
+        "baseline.json",
+        &to_json(BASE_SHA, as_refs(&base)),
+    );
+    write(
+        dir.path(),
+        "current.json",
+        &to_json(HEAD_SHA, as_refs(&cur)),
+    );
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .assert()
+        .code(1);
+    let body = &gh.comments()[0].1;
+    assert!(body.chars().count() <= 65_536, "{}", body.chars().count());
+    assert!(body.contains("over GitHub's comment limit"));
+    assert!(
+        body.contains("2800 unchanged"),
+        "{}",
+        &body[body.len() - 400..]
+    );
+    assert!(!body.contains("<details>"));
+    for line in body
+        .lines()
+        .filter(|l| l.starts_with('|') && !l.starts_with("|-"))
+    {
+        assert!(line.ends_with('|'), "cut row: {line}");
+        assert_eq!(line.matches(" | ").count(), 6, "{line}");
+    }
+    let rows = body.lines().filter(|l| l.contains("🔴 critical")).count();
+    assert_eq!(rows, 200);
+    // The job summary has room for the whole table.
+    let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert_eq!(
+        summary
+            .lines()
+            .filter(|l| l.contains("🔴 critical"))
+            .count(),
+        200
+    );
+    assert!(summary.contains("<details>"));
+}
+
+#[test]
+fn comment_never_writes_nothing_to_the_api() {
+    let gh = Github::start();
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .env("INPUT_COMMENT", "never")
+        .assert()
+        .code(1);
+    assert!(gh.requests().is_empty());
+    assert!(dir.path().join("summary.md").is_file());
+}
+
+#[test]
+fn on_regression_does_not_start_a_comment_for_a_clean_run() {
+    let gh = Github::start();
+    let dir = workspace("api");
+    write(
+        dir.path(),
+        "current.json",
+        &run_json(
+            "api",
+            HEAD_SHA,
+            &[("startup", "wall", 101e6), ("build", "wall", 1e9)],
+        ),
+    );
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .env("INPUT_COMMENT", "on-regression")
+        .assert()
+        .code(0);
+    let methods: Vec<String> = gh.requests().iter().map(|r| r.method.clone()).collect();
+    assert_eq!(methods, vec!["GET"]);
+    assert_eq!(outputs(dir.path())["verdict"], "pass");
+}
+
+#[test]
+fn a_push_publishes_the_summary_but_no_comment() {
+    let gh = Github::start();
+    let dir = workspace("api");
+    let event = write(dir.path(), "event.json", &fixture("push.json").to_string());
+    compare_in_actions(dir.path(), &gh, &event, "push")
+        .env("GITHUB_REF", "refs/heads/main")
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("no comment: not a pull request"));
+    assert!(gh.requests().is_empty());
+    assert!(
+        std::fs::read_to_string(dir.path().join("summary.md"))
+            .unwrap()
+            .contains("fail")
+    );
+}
+
+#[test]
+fn a_broken_event_payload_is_refused_with_its_path_and_line() {
+    let gh = Github::start();
+    let dir = workspace("api");
+    let event = write(
+        dir.path(),
+        "event.json",
+        "{\"pull_request\": {\"number\": 2,\n ]",
+    );
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("event.json"))
+        .stderr(predicates::str::contains("line 2"));
+    assert!(gh.requests().is_empty());
+}
+
+#[test]
+fn a_bad_input_is_refused_naming_it() {
+    let gh = Github::start();
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .env("INPUT_SAVE", "sometimes")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("action input `save`"));
+}
+
+#[test]
+fn github_flag_outside_actions_publishes_nothing() {
+    let dir = workspace("api");
+    perfguard(dir.path())
+        .args([
+            "compare",
+            "--baseline",
+            "baseline.json",
+            "--current",
+            "current.json",
+            "--github",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("not running in GitHub Actions"));
+    assert!(!dir.path().join("perfguard-report").exists());
+}
+
+#[test]
+fn a_hostile_suite_name_stays_inside_its_marker_and_finds_its_comment_again() {
+    let gh = Github::start();
+    let suite = "api --><img src=x onerror=alert(1)> | *x*";
+    for _ in 0..2 {
+        let dir = workspace(suite);
+        let event = pr_event(dir.path(), |_| {});
+        compare_in_actions(dir.path(), &gh, &event, "pull_request")
+            .assert()
+            .code(1);
+    }
+    let comments = gh.comments();
+    assert_eq!(
+        comments.len(),
+        1,
+        "the second run updated the first comment"
+    );
+    let body = &comments[0].1;
+    let first = body.lines().next().unwrap();
+    assert!(first.starts_with("<!-- perfguard:") && first.ends_with(" -->"));
+    assert_eq!(first.matches("-->").count(), 1, "{first}");
+    assert!(
+        !body.lines().skip(1).any(|l| l.contains("<img")),
+        "raw HTML outside the marker: {body}"
+    );
+    assert!(
+        body.contains("&lt;img src=x onerror=alert(1)&gt; &#124; \\*x\\*"),
+        "{body}"
+    );
+}
+
+#[test]
+fn a_missing_event_file_is_refused_with_its_path() {
+    let gh = Github::start();
+    let dir = workspace("api");
+    let missing = dir.path().join("no-such-event.json");
+    compare_in_actions(dir.path(), &gh, &missing, "pull_request")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no-such-event.json"));
+}
+
+#[test]
+fn labels_that_are_not_a_list_are_refused() {
+    let gh = Github::start();
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |v| {
+        v["pull_request"]["labels"] = "perfguard:accept".into()
+    });
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("pull_request.labels"));
+    assert!(gh.requests().is_empty());
+}
+
+#[test]
+fn history_runs_give_the_comment_a_trend_sparkline() {
+    let gh = Github::start();
+    let dir = workspace("api");
+    for (i, wall) in [90e6, 95e6, 100e6].iter().enumerate() {
+        let text = run_json(
+            "api",
+            BASE_SHA,
+            &[("startup", "wall", *wall), ("build", "wall", 1e9)],
+        )
+        .replace("2026-11-21T12:00:00Z", &format!("2026-11-1{i}T12:00:00Z"));
+        write(dir.path(), &format!("h{i}.json"), &text);
+    }
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        // Given newest first: perfguard orders them by time.
+        .args([
+            "--history",
+            "h2.json",
+            "--history",
+            "h0.json",
+            "--history",
+            "h1.json",
+        ])
+        .assert()
+        .code(1);
+    let body = &gh.comments()[0].1;
+    assert!(body.contains("| Trend |"), "{body}");
+    assert!(
+        body.contains("| startup | wall | 100 ms | 161 ms | +61.0 % ▲ | 🔴 critical |")
+            && body.contains("n=10/10 | ▁▁▂█ |"),
+        "{body}"
+    );
+}
+
+#[test]
+fn on_change_keeps_an_existing_comment_current_even_when_nothing_moved() {
+    let gh = Github::start();
+    let ours = gh.seed("<!-- perfguard:api -->\n### ❌ an old failure");
+    let dir = workspace("api");
+    write(
+        dir.path(),
+        "current.json",
+        &run_json(
+            "api",
+            HEAD_SHA,
+            &[("startup", "wall", 100e6), ("build", "wall", 1e9)],
+        ),
+    );
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .env("INPUT_COMMENT", "on-change")
+        .assert()
+        .code(0);
+    let comments = gh.comments();
+    assert_eq!(comments.len(), 1);
+    assert_eq!(comments[0].0, ours);
+    assert!(
+        comments[0].1.contains("### ✅ perfguard · api · pass"),
+        "{}",
+        comments[0].1
+    );
+}
+
+#[test]
+fn comment_refuses_a_report_made_for_another_repository() {
+    let gh = Github::start();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "api.md", "<!-- perfguard:api -->\nhello\n");
+    write(
+        dir.path(),
+        "api.json",
+        &json!({"schema_version": 1, "suite": "api", "repository": "mallory/api", "pr": 2})
+            .to_string(),
+    );
+    perfguard(dir.path())
+        .args(["comment", "--report", "api.md"])
+        .env("GITHUB_REPOSITORY", "octo/api")
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("mallory/api"));
+    assert!(gh.requests().is_empty());
+}
+
+#[test]
+fn comment_with_a_broken_saved_json_names_it() {
+    let gh = Github::start();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "api.md", "<!-- perfguard:api -->\nhello\n");
+    write(dir.path(), "api.json", "{\"pr\": 2,");
+    perfguard(dir.path())
+        .args(["comment", "--report", "api.md"])
+        .env("GITHUB_REPOSITORY", "octo/api")
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("api.json"))
+        .stderr(predicates::str::contains("line 1"));
+}
