@@ -280,7 +280,9 @@ fn run_json(suite: &str, sha: &str, metrics: &[(&str, &str, f64)]) -> String {
     let mut phases: Vec<Value> = Vec::new();
     for (phase, metric, value) in metrics {
         // Ten tight samples, so changes are judged on evidence, not "insufficient".
-        let samples: Vec<f64> = (0..10).map(|i| value * (1.0 + f64::from(i) * 1e-4)).collect();
+        let samples: Vec<f64> = (0..10)
+            .map(|i| value * (1.0 + f64::from(i) * 1e-4))
+            .collect();
         let m = json!({"name": metric, "unit": "ns", "direction": "lower", "value": value, "samples": samples});
         match phases.iter_mut().find(|p| p["name"] == *phase) {
             Some(p) => p["metrics"].as_array_mut().unwrap().push(m),
@@ -1126,4 +1128,83 @@ fn comment_with_a_broken_saved_json_names_it() {
         .code(2)
         .stderr(predicates::str::contains("api.json"))
         .stderr(predicates::str::contains("line 1"));
+}
+
+/// `perfguard check`, as the action runs it on a pull request: the report is
+/// posted as the sticky comment and written to the summary; nothing is saved.
+#[test]
+fn check_in_actions_comments_on_the_pull_request_and_never_saves() {
+    let gh = Github::start();
+    let dir = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    git(&["init", "-q", "-b", "main"]);
+    // A criterion no run can meet: the verdict is `fail` whatever the timings.
+    write(
+        dir.path(),
+        "perfguard.toml",
+        "[suite]\nname = \"api\"\nenvironment = \"ci\"\n[[phase]]\nname = \"startup\"\nkind = \"command\"\ncommand = [\"true\"]\nruns = 3\ncriteria = { \"wall\" = \"< 1ns\" }\n",
+    );
+    git(&["add", "."]);
+    git(&["commit", "-qm", "init"]);
+    perfguard(dir.path())
+        .args(["check", "--save"])
+        .assert()
+        .code(1);
+    let runs_before = git(&["ls-tree", "-r", "--name-only", "perfguard-baselines"]);
+
+    let event = pr_event(dir.path(), |_| {});
+    let out = perfguard(dir.path())
+        .args(["check", "--format", "md"])
+        .env("CI", "true")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_EVENT_NAME", "pull_request")
+        .env("GITHUB_EVENT_PATH", &event)
+        .env("GITHUB_REPOSITORY", "octo/api")
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_RUN_ID", "777")
+        .env("GITHUB_REF", "refs/pull/2/merge")
+        .env("GITHUB_STEP_SUMMARY", dir.path().join("summary.md"))
+        .env("GITHUB_OUTPUT", dir.path().join("output.txt"))
+        .env("INPUT_TOKEN", TOKEN)
+        .env("INPUT_SAVE", "always")
+        .env("PERFGUARD_GITHUB_MAX_WAIT_MS", "20")
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert_token_hidden(&out);
+    let comments = gh.comments();
+    assert_eq!(comments.len(), 1);
+    assert!(
+        comments[0].1.starts_with("<!-- perfguard:api -->\n"),
+        "{}",
+        comments[0].1
+    );
+    assert!(
+        comments[0].1.contains("0/1 criteria met"),
+        "{}",
+        comments[0].1
+    );
+    let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(summary.contains("perfguard · api · fail"), "{summary}");
+    assert_eq!(outputs(dir.path())["verdict"], "fail");
+    // A pull request never saves, even with `save: always`.
+    assert_eq!(
+        git(&["ls-tree", "-r", "--name-only", "perfguard-baselines"]),
+        runs_before
+    );
 }
