@@ -166,6 +166,8 @@ fn outcome(comparison: &Comparison, current: &Run) -> Outcome {
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
     tty: bool,
+    /// When the last status line went to a non-terminal stderr.
+    last_line: Option<std::time::Instant>,
 }
 
 impl Progress {
@@ -173,10 +175,12 @@ impl Progress {
         Progress {
             bar: None,
             tty: std::io::stderr().is_terminal(),
+            last_line: None,
         }
     }
 
     fn finish(&mut self) {
+        self.last_line = None;
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
@@ -202,5 +206,43 @@ impl phase::command::Progress for Progress {
             bar.set_length(u64::from(done));
         }
         bar.set_position(u64::from(done));
+    }
+
+    fn load_status(&mut self, phase: &str, s: &phase::http::LoadStatus) {
+        use crate::metrics::{Unit, units::human};
+        let mut line = format!(
+            "{} requests, {} errors, {}/s, p99 {}",
+            s.requests,
+            s.errors,
+            s.last_second_requests,
+            human(s.last_second_p99_ns, &Unit::Ns)
+        );
+        if let Some(m) = s.service_memory {
+            line.push_str(&format!(", service {}", human(m as f64, &Unit::Bytes)));
+        }
+        if self.tty {
+            let bar = self.bar.get_or_insert_with(|| {
+                let bar = indicatif::ProgressBar::new(s.planned.as_millis() as u64);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template("  {prefix} [{bar:30}] {elapsed}  {msg}")
+                        .expect("valid template")
+                        .progress_chars("=> "),
+                );
+                bar.set_prefix(phase.to_owned());
+                bar
+            });
+            bar.set_position(s.elapsed.as_millis() as u64);
+            bar.set_message(line);
+        } else if self
+            .last_line
+            .is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(5))
+        {
+            self.last_line = Some(std::time::Instant::now());
+            eprintln!(
+                "perfguard: {phase}: {:.0}s/{:.0}s, {line}",
+                s.elapsed.as_secs_f64(),
+                s.planned.as_secs_f64()
+            );
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! [`ConfigError`] that names the file, line, column and key.
 
 pub mod criterion;
+pub mod http;
 mod phases;
 
 pub use criterion::{Criterion, Op};
