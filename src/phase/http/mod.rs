@@ -15,7 +15,7 @@ use crate::metrics::Unit;
 use crate::results::{Direction, Metric, PhaseError, PhaseKind, PhaseResult};
 use load::{Shape, Shared, lock};
 use plan::Plan;
-use record::Recorder;
+use record::{ErrorKind, Recorder};
 use service::{Probe, Sampler, Service, StopOutcome};
 use std::path::Path;
 use std::sync::Arc;
@@ -182,7 +182,13 @@ async fn measure(
         shared.plan.has_targets,
     );
     result.series = std::mem::take(&mut lock(&shared.series).points);
-    if merged.requests > 0 && merged.failed == merged.requests {
+    // Failed requests are data; a phase where no request got any response
+    // at all measured nothing, and fails by name.
+    let unanswered: u64 = [ErrorKind::Connect, ErrorKind::Timeout, ErrorKind::Request]
+        .iter()
+        .filter_map(|k| merged.errors.get(k))
+        .sum();
+    if merged.requests > 0 && unanswered == merged.requests {
         let kinds: Vec<String> = merged
             .errors
             .iter()
@@ -192,7 +198,7 @@ async fn measure(
             })
             .collect();
         result.errors.push(error(format!(
-            "every request failed ({} of {}): {}",
+            "no request got a response ({} of {} failed): {}",
             merged.failed,
             merged.requests,
             kinds.join("; ")
