@@ -238,11 +238,15 @@ impl phase::command::Progress for Progress {
             .is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(5))
         {
             self.last_line = Some(std::time::Instant::now());
-            eprintln!(
-                "perfguard: {phase}: {:.0}s/{:.0}s, {line}",
-                s.elapsed.as_secs_f64(),
-                s.planned.as_secs_f64()
-            );
+            let at = match s.iterations {
+                (done, Some(bound)) => format!("{done}/{bound} iterations"),
+                _ => format!(
+                    "{:.0}s/{:.0}s",
+                    s.elapsed.as_secs_f64(),
+                    s.planned.as_secs_f64()
+                ),
+            };
+            eprintln!("perfguard: {phase}: {at}, {line}");
         }
     }
 }

@@ -129,6 +129,12 @@ impl Shared {
         }
     }
 
+    /// Iterations started so far (within the bound).
+    pub fn iterations_started(&self) -> u64 {
+        let n = self.iterations.load(Ordering::Relaxed);
+        self.shape.iterations.map_or(n, |max| n.min(max))
+    }
+
     pub fn second(&self, at: Instant) -> u64 {
         at.saturating_duration_since(self.started).as_secs()
     }

@@ -30,6 +30,8 @@ pub struct LoadStatus {
     pub elapsed: Duration,
     /// How long load runs at most.
     pub planned: Duration,
+    /// Iterations started so far, and the bound when `iterations` is set.
+    pub iterations: (u64, Option<u64>),
     /// Requests completed in the seconds closed so far.
     pub requests: u64,
     /// Of those, failed ones.
@@ -296,6 +298,7 @@ fn status(shared: &Shared, started: Instant, planned: Duration, memory: Option<u
     LoadStatus {
         elapsed: started.elapsed(),
         planned,
+        iterations: (shared.iterations_started(), shared.shape.iterations),
         requests: series.points.iter().map(|p| p.requests).sum(),
         errors: series.points.iter().map(|p| p.errors).sum(),
         last_second_requests: last.map_or(0, |p| p.requests),
