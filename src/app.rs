@@ -224,9 +224,11 @@ impl phase::command::Progress for Progress {
             let bar = self.bar.get_or_insert_with(|| {
                 let bar = indicatif::ProgressBar::new(s.planned.as_millis() as u64);
                 bar.set_style(
-                    indicatif::ProgressStyle::with_template("  {prefix} [{bar:30}] {elapsed}  {msg}")
-                        .expect("valid template")
-                        .progress_chars("=> "),
+                    indicatif::ProgressStyle::with_template(
+                        "  {prefix} [{bar:30}] {elapsed}  {msg}",
+                    )
+                    .expect("valid template")
+                    .progress_chars("=> "),
                 );
                 bar.set_prefix(phase.to_owned());
                 bar

@@ -373,9 +373,7 @@ pub fn json_pointer(path: &str) -> Result<String, String> {
 /// Variables every template may use.
 pub const BUILTIN_VARS: &[&str] = &["iteration", "vu"];
 
-const METHODS: &[&str] = &[
-    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
-];
+const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 impl HttpPhase {
     /// Whether arrivals follow a rate (open) or virtual users loop (closed).
@@ -402,7 +400,9 @@ impl HttpPhase {
 
     /// The name of step `i` (0-based) of a scenario.
     pub fn step_name(step: &Step, i: usize) -> String {
-        step.name.clone().unwrap_or_else(|| format!("step{}", i + 1))
+        step.name
+            .clone()
+            .unwrap_or_else(|| format!("step{}", i + 1))
     }
 
     /// How long load runs at most: the stages' sum, or `duration`.
@@ -439,21 +439,34 @@ impl HttpPhase {
         match model {
             LoadModel::Closed => {
                 if self.rate.is_some() {
-                    return err("rate", "`rate` belongs to the open model; remove `model = \"closed\"` or `rate`".into());
+                    return err(
+                        "rate",
+                        "`rate` belongs to the open model; remove `model = \"closed\"` or `rate`"
+                            .into(),
+                    );
                 }
                 if self.max_vus.is_some() {
-                    return err("max_vus", "`max_vus` belongs to the open model; use `vus`".into());
+                    return err(
+                        "max_vus",
+                        "`max_vus` belongs to the open model; use `vus`".into(),
+                    );
                 }
                 if self.vus == Some(0) {
                     return err("vus", "expected at least 1 virtual user".into());
                 }
                 if self.vus.is_none() && self.stages.is_empty() {
-                    return err("vus", "set `vus` (closed model), `rate` (open model) or `stages`".into());
+                    return err(
+                        "vus",
+                        "set `vus` (closed model), `rate` (open model) or `stages`".into(),
+                    );
                 }
             }
             LoadModel::Open => {
                 if self.vus.is_some() {
-                    return err("vus", "the open model takes `rate` and `max_vus`, not `vus`".into());
+                    return err(
+                        "vus",
+                        "the open model takes `rate` and `max_vus`, not `vus`".into(),
+                    );
                 }
                 match self.rate {
                     Some(r) if !(r.is_finite() && r > 0.0) => {
@@ -511,10 +524,16 @@ impl HttpPhase {
             if let Some(ready) = &s.ready
                 && !ready.starts_with('/')
             {
-                return err("service.ready", format!("`{ready}` is not a path; expected one such as \"/health\""));
+                return err(
+                    "service.ready",
+                    format!("`{ready}` is not a path; expected one such as \"/health\""),
+                );
             }
             if self.base_url.is_none() {
-                return err("base_url", "a `service` is polled and loaded at `base_url`; set it".into());
+                return err(
+                    "base_url",
+                    "a `service` is polled and loaded at `base_url`; set it".into(),
+                );
             }
         }
         for (k, v) in &self.headers {
@@ -539,7 +558,10 @@ impl HttpPhase {
                 format!("scenario[{si}].")
             };
             if sc.step.is_empty() {
-                return err(&format!("{at}step"), format!("scenario `{}` has no steps", sc.name));
+                return err(
+                    &format!("{at}step"),
+                    format!("scenario `{}` has no steps", sc.name),
+                );
             }
             weights += u64::from(sc.weight);
             let mut vars: BTreeSet<String> = BUILTIN_VARS.iter().map(|s| (*s).to_owned()).collect();
@@ -553,7 +575,10 @@ impl HttpPhase {
             }
         }
         if weights == 0 {
-            return err("scenario", "every scenario has weight 0; give one a weight above zero".into());
+            return err(
+                "scenario",
+                "every scenario has weight 0; give one a weight above zero".into(),
+            );
         }
         for name in &names {
             for suffix in LATENCY_SUFFIXES {
@@ -569,12 +594,13 @@ impl HttpPhase {
         }
         let known: Vec<(&str, Dimension)> = known.iter().map(|(n, d)| (n.as_str(), *d)).collect();
         if let Some(metric) = self.criteria.keys().find(|m| {
-            !known.iter().any(|(n, _)| n == *m)
-                && SERVICE_METRICS.iter().any(|(n, _)| n == *m)
+            !known.iter().any(|(n, _)| n == *m) && SERVICE_METRICS.iter().any(|(n, _)| n == *m)
         }) {
             return err(
                 &format!("criteria.\"{metric}\""),
-                format!("`{metric}` is measured on the service under test; add `service` or `monitor`"),
+                format!(
+                    "`{metric}` is measured on the service under test; add `service` or `monitor`"
+                ),
             );
         }
         validate_criteria(&self.criteria, &known)
@@ -587,12 +613,19 @@ impl Step {
         if let Some(name) = &self.name
             && (name.is_empty() || name.contains(char::is_whitespace))
         {
-            return err("name", format!("`{name}` is not a step name (no spaces; it names metrics)"));
+            return err(
+                "name",
+                format!("`{name}` is not a step name (no spaces; it names metrics)"),
+            );
         }
         if !METHODS.contains(&self.method.as_str()) {
             return err(
                 "method",
-                format!("unknown method `{}`; expected one of {}", self.method, METHODS.join(", ")),
+                format!(
+                    "unknown method `{}`; expected one of {}",
+                    self.method,
+                    METHODS.join(", ")
+                ),
             );
         }
         let template = |key: &str, text: &str| -> Result<(), (String, String)> {
@@ -619,7 +652,10 @@ impl Step {
             (None, None) => return err("path", "missing `path` (or `url`)".into()),
             (Some(p), None) => {
                 if !has_base {
-                    return err("path", "a `path` needs the phase's `base_url`; set it, or give `url`".into());
+                    return err(
+                        "path",
+                        "a `path` needs the phase's `base_url`; set it, or give `url`".into(),
+                    );
                 }
                 if !p.starts_with('/') && !p.starts_with("{{") {
                     return err("path", format!("`{p}` should start with /"));
@@ -660,7 +696,10 @@ impl Step {
         }
         for (name, path) in &self.capture {
             if BUILTIN_VARS.contains(&name.as_str()) {
-                return err(&format!("capture.{name}"), format!("`{name}` is built in; capture under another name"));
+                return err(
+                    &format!("capture.{name}"),
+                    format!("`{name}` is built in; capture under another name"),
+                );
             }
             json_pointer(path).map_err(|m| (format!("capture.{name}"), m))?;
         }
@@ -712,4 +751,56 @@ pub fn check_url(url: &str) -> Result<(), String> {
         return Err(format!("`{url}` has no host"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dollar_paths_become_json_pointers() {
+        assert_eq!(json_pointer("$.a.b").unwrap(), "/a/b");
+        assert_eq!(json_pointer("$.items[0].id").unwrap(), "/items/0/id");
+        assert_eq!(json_pointer("$['x/y']").unwrap(), "/x~1y");
+        assert_eq!(json_pointer("/already/0").unwrap(), "/already/0");
+        assert_eq!(json_pointer("$").unwrap(), "");
+        for bad in ["id", "$..a", "$.a[]", "$x"] {
+            assert!(json_pointer(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn templates_split_into_text_and_variables() {
+        assert_eq!(
+            parse_template("/m/{{ id }}/x{{iteration}}").unwrap(),
+            vec![
+                Part::Text("/m/".into()),
+                Part::Var("id".into()),
+                Part::Text("/x".into()),
+                Part::Var("iteration".into()),
+            ]
+        );
+        assert_eq!(
+            parse_template("plain").unwrap(),
+            vec![Part::Text("plain".into())]
+        );
+        assert!(
+            parse_template("/m/{{ id")
+                .unwrap_err()
+                .contains("without closing")
+        );
+        assert!(
+            parse_template("{{ a b }}")
+                .unwrap_err()
+                .contains("not a variable name")
+        );
+        assert!(parse_template("{{}}").is_err());
+    }
+
+    #[test]
+    fn statuses_accept_one_or_a_list() {
+        assert!(StatusSet::One(200).accepts(200));
+        assert!(!StatusSet::One(200).accepts(201));
+        assert!(StatusSet::Any(vec![200, 201]).accepts(201));
+    }
 }

@@ -78,7 +78,10 @@ fn serve(stream: TcpStream, seen: &Seen) {
             return;
         }
         seen.requests.fetch_add(1, Ordering::SeqCst);
-        seen.paths.lock().unwrap().push(format!("{method} {target}"));
+        seen.paths
+            .lock()
+            .unwrap()
+            .push(format!("{method} {target}"));
         let (status, text) = route(&method, &target, &body, seen);
         let reply = format!(
             "HTTP/1.1 {status} X\r\ncontent-length: {}\r\ncontent-type: application/json\r\n\r\n{text}",
@@ -118,7 +121,10 @@ fn route(method: &str, target: &str, body: &[u8], seen: &Seen) -> (u16, String) 
         ("POST", "/items") => {
             let sent: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
             let id = 1000 + seen.next_id.fetch_add(1, Ordering::SeqCst);
-            (201, serde_json::json!({"id": id, "name": sent["name"]}).to_string())
+            (
+                201,
+                serde_json::json!({"id": id, "name": sent["name"]}).to_string(),
+            )
         }
         ("GET", p) if p.starts_with("/items/") => {
             let id = &p["/items/".len()..];
@@ -165,7 +171,12 @@ fn metrics(results: &Value, phase: usize) -> BTreeMap<String, f64> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| (m["name"].as_str().unwrap().to_owned(), m["value"].as_f64().unwrap()))
+        .map(|m| {
+            (
+                m["name"].as_str().unwrap().to_owned(),
+                m["value"].as_f64().unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -216,7 +227,10 @@ fn reported_request_count_equals_the_servers() {
 fn errors_are_counted_by_kind() {
     let server = TestServer::start();
     // A port nothing listens on: bound, then released.
-    let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (code, results, stderr) = run(
         dir.path(),
@@ -305,7 +319,11 @@ expect = {{ status = 200, contains = "{{{{ id }}}}" }}
     assert_eq!(m["checks"], 1.0);
     assert_eq!(m["error_rate"], 0.0);
     let paths = server.seen.paths.lock().unwrap().clone();
-    let mut gets: Vec<&str> = paths.iter().filter(|p| p.starts_with("GET")).map(String::as_str).collect();
+    let mut gets: Vec<&str> = paths
+        .iter()
+        .filter(|p| p.starts_with("GET"))
+        .map(String::as_str)
+        .collect();
     gets.sort_unstable();
     let mut expected: Vec<String> = (1000..1010).map(|i| format!("GET /items/{i}")).collect();
     expected.sort_unstable();
@@ -418,7 +436,11 @@ target = "b"
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn example_service() -> String {
@@ -468,7 +490,11 @@ expect = {{ status = 200 }}
     assert!(grown >= 150e6, "grew {grown} bytes: {m:?}");
     assert!(m["memory.after"] >= m["memory.baseline"] + 150e6, "{m:?}");
     assert!(m.contains_key("cpu.mean"));
-    let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     assert!(!alive(pid), "the service {pid} is still running");
 }
 
@@ -511,8 +537,17 @@ fn a_service_that_exits_before_ready_is_reported_with_its_output() {
     );
     assert_eq!(code, 3, "{stderr}");
     let err = &results["phases"][0]["errors"][0];
-    assert!(err["message"].as_str().unwrap().contains("exited before it was ready"), "{err}");
-    assert!(err["stderr_tail"].as_str().unwrap().contains("cannot bind"), "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("exited before it was ready"),
+        "{err}"
+    );
+    assert!(
+        err["stderr_tail"].as_str().unwrap().contains("cannot bind"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -537,7 +572,11 @@ fn config_errors_name_the_key() {
             "phase[0].step[0].path",
             "`{{ id }}` is not captured",
         ),
-        ("vus = 1\n[[phase.step]]\npath = \"/\"\n", "phase[0].duration", "bound the load"),
+        (
+            "vus = 1\n[[phase.step]]\npath = \"/\"\n",
+            "phase[0].duration",
+            "bound the load",
+        ),
         (
             "rate = 10\nvus = 2\nduration = \"1s\"\n[[phase.step]]\npath = \"/\"\n",
             "phase[0].vus",
@@ -588,7 +627,11 @@ fn config_errors_name_the_key() {
             "phase[0].duration",
             "`stages` set the duration",
         ),
-        ("vus = 1\nduration = \"1s\"\n", "phase[0].step", "no requests"),
+        (
+            "vus = 1\nduration = \"1s\"\n",
+            "phase[0].step",
+            "no requests",
+        ),
         (
             "vus = 1\nduration = \"1s\"\nspeed = 3\n[[phase.step]]\npath = \"/\"\n",
             "speed",
@@ -613,5 +656,8 @@ fn the_example_config_parses() {
     // A usage error about the phase, not a configuration error.
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("no phase named `nope`") && stderr.contains("cross-model"), "{stderr}");
+    assert!(
+        stderr.contains("no phase named `nope`") && stderr.contains("cross-model"),
+        "{stderr}"
+    );
 }

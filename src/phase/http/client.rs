@@ -80,14 +80,19 @@ impl Client {
             Err((_, true)) if reused.is_some() => {
                 self.connections.swap_remove(index);
                 let index = self.connect(&req.authority).await?;
-                self.exchange_on(index, req, need_body).await.map_err(|(f, _)| f)
+                self.exchange_on(index, req, need_body)
+                    .await
+                    .map_err(|(f, _)| f)
             }
             other => other.map_err(|(f, _)| f),
         }
     }
 
     async fn ready_connection(&mut self, authority: &str) -> Option<usize> {
-        let i = self.connections.iter().position(|c| c.authority == authority)?;
+        let i = self
+            .connections
+            .iter()
+            .position(|c| c.authority == authority)?;
         if self.connections[i].sender.ready().await.is_err() {
             self.connections.swap_remove(i);
             return None;

@@ -316,8 +316,17 @@ impl User {
 
     /// Runs one iteration; true when it ended on a connection failure (the
     /// closed model then backs off briefly rather than spin).
-    async fn iteration(&mut self, shared: &Shared, iteration: u64, intended: Option<Instant>) -> bool {
-        let draw = if shared.plan.scenarios.len() > 1 { self.draw() } else { 0 };
+    async fn iteration(
+        &mut self,
+        shared: &Shared,
+        iteration: u64,
+        intended: Option<Instant>,
+    ) -> bool {
+        let draw = if shared.plan.scenarios.len() > 1 {
+            self.draw()
+        } else {
+            0
+        };
         let scenario = shared.plan.pick(draw);
         let mut vars = Vars {
             iteration,
@@ -342,7 +351,13 @@ impl User {
         false
     }
 
-    async fn step(&mut self, shared: &Shared, step: &CompiledStep, vars: &mut Vars, start: Instant) -> Next {
+    async fn step(
+        &mut self,
+        shared: &Shared,
+        step: &CompiledStep,
+        vars: &mut Vars,
+        start: Instant,
+    ) -> Next {
         let switched = match &step.target {
             Some(t) => {
                 let changed = self.last_target.as_ref().is_some_and(|last| last != t);
@@ -374,7 +389,10 @@ impl User {
             }
         };
         outcome.bytes_sent = request.body.len() as u64;
-        let result = self.client.send(&request, step.needs_body(), step.timeout).await;
+        let result = self
+            .client
+            .send(&request, step.needs_body(), step.timeout)
+            .await;
         let done = Instant::now();
         outcome.second = shared.second(done);
         let response = match result {
@@ -387,7 +405,11 @@ impl User {
                 };
                 outcome.error = Some((kind, &f.message));
                 shared.record(self.vu, &outcome);
-                return if kind == ErrorKind::Connect { Next::Backoff } else { Next::Stop };
+                return if kind == ErrorKind::Connect {
+                    Next::Backoff
+                } else {
+                    Next::Stop
+                };
             }
         };
         let latency = done.saturating_duration_since(start);
@@ -416,19 +438,26 @@ impl User {
         if let Some(contains) = &checks.contains {
             let needle = contains.render(vars).unwrap_or_default();
             let found = memchr_find(body, needle.as_bytes());
-            check(found, ErrorKind::Check, &|| format!("the body does not contain `{needle}`"));
+            check(found, ErrorKind::Check, &|| {
+                format!("the body does not contain `{needle}`")
+            });
         }
-        let json: Option<serde_json::Value> = if !checks.json.is_empty() || !step.captures.is_empty() {
-            serde_json::from_slice(body).ok()
-        } else {
-            None
-        };
+        let json: Option<serde_json::Value> =
+            if !checks.json.is_empty() || !step.captures.is_empty() {
+                serde_json::from_slice(body).ok()
+            } else {
+                None
+            };
         for (path, pointer, expected) in &checks.json {
             let actual = json.as_ref().and_then(|j| j.pointer(pointer));
-            check(actual == Some(expected), ErrorKind::Check, &|| match actual {
-                Some(a) => format!("`{path}` is {a}, expected {expected}"),
-                None => format!("`{path}` is missing from the response"),
-            });
+            check(
+                actual == Some(expected),
+                ErrorKind::Check,
+                &|| match actual {
+                    Some(a) => format!("`{path}` is {a}, expected {expected}"),
+                    None => format!("`{path}` is missing from the response"),
+                },
+            );
         }
         if let Some(max) = checks.max_latency {
             check(latency <= max, ErrorKind::Check, &|| {
@@ -476,9 +505,15 @@ mod tests {
     use super::*;
 
     fn shape(model: LoadModel, start: f64, stages: Vec<(u64, f64)>) -> Shape {
-        let stages: Vec<(Duration, f64)> =
-            stages.into_iter().map(|(ms, t)| (Duration::from_millis(ms), t)).collect();
-        let duration = stages.iter().map(|s| s.0).sum::<Duration>().max(Duration::from_secs(1));
+        let stages: Vec<(Duration, f64)> = stages
+            .into_iter()
+            .map(|(ms, t)| (Duration::from_millis(ms), t))
+            .collect();
+        let duration = stages
+            .iter()
+            .map(|s| s.0)
+            .sum::<Duration>()
+            .max(Duration::from_secs(1));
         Shape {
             model,
             start,
@@ -492,7 +527,11 @@ mod tests {
 
     #[test]
     fn stages_ramp_linearly_and_hold_the_last_target() {
-        let s = shape(LoadModel::Closed, 0.0, vec![(1000, 10.0), (1000, 10.0), (500, 0.0)]);
+        let s = shape(
+            LoadModel::Closed,
+            0.0,
+            vec![(1000, 10.0), (1000, 10.0), (500, 0.0)],
+        );
         assert_eq!(s.target_at(Duration::ZERO), 0.0);
         assert_eq!(s.target_at(Duration::from_millis(500)), 5.0);
         assert_eq!(s.target_at(Duration::from_millis(1500)), 10.0);

@@ -72,7 +72,9 @@ pub fn run(
     {
         Ok(rt) => rt,
         Err(e) => {
-            result.errors.push(error(format!("cannot start the load runtime: {e}")));
+            result
+                .errors
+                .push(error(format!("cannot start the load runtime: {e}")));
             return result;
         }
     };
@@ -109,7 +111,9 @@ async fn measure(
         };
         let base = phase.base_url.as_deref().unwrap_or_default();
         let timeout = cfg.ready_timeout.map_or(Duration::from_secs(30), |d| d.0);
-        if let Err(message) = wait_ready(&mut s, base, cfg.ready.as_deref(), timeout, interrupt).await {
+        if let Err(message) =
+            wait_ready(&mut s, base, cfg.ready.as_deref(), timeout, interrupt).await
+        {
             let tail = s.output_tail();
             let _ = s.stop(stop_grace(phase));
             result.errors.push(PhaseError {
@@ -141,7 +145,9 @@ async fn measure(
             None
         }
     };
-    let interval = phase.sample_interval.map_or(Duration::from_millis(200), |d| d.0);
+    let interval = phase
+        .sample_interval
+        .map_or(Duration::from_millis(200), |d| d.0);
     let sampler = probe.map(|p| Sampler::start(p, interval));
     // The sampler's first reading, taken before any load.
     let baseline_memory = sampler.as_ref().map(Sampler::latest);
@@ -169,7 +175,9 @@ async fn measure(
             }
         }
     }
-    let elapsed = load_started.elapsed().min(planned.max(Duration::from_millis(1)));
+    let elapsed = load_started
+        .elapsed()
+        .min(planned.max(Duration::from_millis(1)));
     let memory_now = sampler.as_ref().map(Sampler::latest);
     shared.close_all(memory_now.map(|m| m as f64));
 
@@ -225,7 +233,9 @@ async fn measure(
         }
         let after = probe.and_then(|mut p| p.read());
         let mut push = |name: &str, unit: Unit, value: f64| {
-            result.metrics.push(Metric::new(name, unit, Direction::Lower, value));
+            result
+                .metrics
+                .push(Metric::new(name, unit, Direction::Lower, value));
         };
         if let Some(b) = baseline_memory {
             push("memory.baseline", Unit::Bytes, b as f64);
@@ -324,9 +334,7 @@ async fn wait_ready(
     let mut last = String::from("no answer yet");
     loop {
         if let Some(status) = service.exited() {
-            return Err(format!(
-                "the service exited before it was ready ({status})"
-            ));
+            return Err(format!("the service exited before it was ready ({status})"));
         }
         if interrupt.is_set() {
             return Err("interrupted while waiting for the service".into());

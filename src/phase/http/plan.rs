@@ -2,9 +2,7 @@
 //! steps render requests from variables (`{{ var }}`), check responses and
 //! capture values.
 
-use crate::config::http::{
-    Expect, HttpPhase, Part, StatusSet, Step, json_pointer, parse_template,
-};
+use crate::config::http::{Expect, HttpPhase, Part, StatusSet, Step, json_pointer, parse_template};
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use std::borrow::Cow;
@@ -137,7 +135,9 @@ pub fn toml_to_json(v: &toml::Value) -> serde_json::Value {
         toml::Value::Datetime(d) => serde_json::Value::String(d.to_string()),
         toml::Value::Array(a) => serde_json::Value::Array(a.iter().map(toml_to_json).collect()),
         toml::Value::Table(t) => serde_json::Value::Object(
-            t.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect(),
+            t.iter()
+                .map(|(k, v)| (k.clone(), toml_to_json(v)))
+                .collect(),
         ),
     }
 }
@@ -234,7 +234,11 @@ impl CompiledStep {
     fn render(&self, vars: &Vars) -> Result<Request, String> {
         let mut url = self.url.render(vars)?;
         for (i, (k, v)) in self.query.iter().enumerate() {
-            url.push(if i == 0 && !url.contains('?') { '?' } else { '&' });
+            url.push(if i == 0 && !url.contains('?') {
+                '?'
+            } else {
+                '&'
+            });
             url.push_str(&encode_component(k));
             url.push('=');
             url.push_str(&encode_component(&v.render(vars)?));
@@ -336,10 +340,14 @@ impl Plan {
                     .enumerate()
                     .map(|(i, s)| {
                         let name = HttpPhase::step_name(s, i);
-                        let index = step_names.iter().position(|n| *n == name).unwrap_or_else(|| {
-                            step_names.push(name);
-                            step_names.len() - 1
-                        });
+                        let index =
+                            step_names
+                                .iter()
+                                .position(|n| *n == name)
+                                .unwrap_or_else(|| {
+                                    step_names.push(name);
+                                    step_names.len() - 1
+                                });
                         has_targets |= s.target.is_some();
                         compile_step(s, index, base.as_deref(), phase, default_timeout)
                     })
@@ -471,7 +479,11 @@ mod tests {
         let text = format!(
             "[[phase]]\nname = \"p\"\nkind = \"http\"\nbase_url = \"http://127.0.0.1:9/api/\"\nvus = 1\niterations = 1\n{steps}"
         );
-        match Config::parse(&text, Path::new("t.toml")).unwrap().phases.remove(0) {
+        match Config::parse(&text, Path::new("t.toml"))
+            .unwrap()
+            .phases
+            .remove(0)
+        {
             PhaseConfig::Http(h) => Plan::of(&h),
             other => panic!("{other:?}"),
         }
@@ -494,13 +506,21 @@ mod tests {
         assert_eq!(r.target, "/api/m/42?q=a%20b%267");
         let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(body, serde_json::json!({"id": 42, "label": "n7"}));
-        assert!(r.headers.iter().any(|(n, v)| n == "content-type" && v == "application/json"));
+        assert!(
+            r.headers
+                .iter()
+                .any(|(n, v)| n == "content-type" && v == "application/json")
+        );
     }
 
     #[test]
     fn a_missing_capture_is_named() {
-        let p = plan("[[phase.step]]\npath = \"/x\"\ncapture = { id = \"/id\" }\n[[phase.step]]\npath = \"/m/{{ id }}\"");
-        let err = p.scenarios[0].steps[1].request(&Vars::default()).unwrap_err();
+        let p = plan(
+            "[[phase.step]]\npath = \"/x\"\ncapture = { id = \"/id\" }\n[[phase.step]]\npath = \"/m/{{ id }}\"",
+        );
+        let err = p.scenarios[0].steps[1]
+            .request(&Vars::default())
+            .unwrap_err();
         assert!(err.contains("`id`"), "{err}");
     }
 

@@ -296,7 +296,12 @@ pub fn latency_metrics(prefix: &str, h: &Histogram<u64>) -> Vec<Metric> {
     .into_iter()
     .map(|(suffix, value)| Metric {
         histogram: encoded.clone(),
-        ..Metric::new(format!("{prefix}latency.{suffix}"), Unit::Ns, Direction::Lower, value)
+        ..Metric::new(
+            format!("{prefix}latency.{suffix}"),
+            Unit::Ns,
+            Direction::Lower,
+            value,
+        )
     })
     .collect()
 }
@@ -309,9 +314,18 @@ pub fn metrics(r: &Recorder, step_names: &[String], seconds: f64, switches: bool
         "throughput",
         Unit::PerSecond,
         Direction::Higher,
-        if seconds > 0.0 { r.requests as f64 / seconds } else { 0.0 },
+        if seconds > 0.0 {
+            r.requests as f64 / seconds
+        } else {
+            0.0
+        },
     ));
-    out.push(Metric::new("requests", Unit::Count, Direction::Higher, r.requests as f64));
+    out.push(Metric::new(
+        "requests",
+        Unit::Count,
+        Direction::Higher,
+        r.requests as f64,
+    ));
     out.push(Metric::new(
         "error_rate",
         Unit::Ratio,
@@ -335,8 +349,18 @@ pub fn metrics(r: &Recorder, step_names: &[String], seconds: f64, switches: bool
             n as f64,
         ));
     }
-    out.push(Metric::new("bytes.received", Unit::Bytes, Direction::Lower, r.bytes_received as f64));
-    out.push(Metric::new("bytes.sent", Unit::Bytes, Direction::Lower, r.bytes_sent as f64));
+    out.push(Metric::new(
+        "bytes.received",
+        Unit::Bytes,
+        Direction::Lower,
+        r.bytes_received as f64,
+    ));
+    out.push(Metric::new(
+        "bytes.sent",
+        Unit::Bytes,
+        Direction::Lower,
+        r.bytes_sent as f64,
+    ));
     if switches {
         out.extend(latency_metrics("switch.", &r.switch));
     }
@@ -387,7 +411,9 @@ mod tests {
         }
         let decode = |s: String| -> Histogram<u64> {
             let bytes = base64::engine::general_purpose::STANDARD.decode(s).unwrap();
-            Deserializer::new().deserialize(&mut bytes.as_slice()).unwrap()
+            Deserializer::new()
+                .deserialize(&mut bytes.as_slice())
+                .unwrap()
         };
         let mut merged = decode(encode(&a.overall).unwrap());
         merged.add(decode(encode(&b.overall).unwrap())).unwrap();
@@ -404,7 +430,9 @@ mod tests {
             assert!(r.record(&outcome(0, 1_000_000, None)).is_none());
         }
         r.record(&outcome(0, 500_000_000, Some((ErrorKind::Status, "503"))));
-        let done = r.record(&outcome(1, 2_000_000, None)).expect("second 0 handed over");
+        let done = r
+            .record(&outcome(1, 2_000_000, None))
+            .expect("second 0 handed over");
         series.add(done);
         series.close_before(1, Some(1e6));
         series.add(r.take_current().unwrap());
