@@ -15,6 +15,10 @@ use toml::de::DeValue;
 /// One `[[phase]]`, by kind.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "lowercase")]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a handful of phases are parsed once per run; boxing buys nothing"
+)]
 pub enum PhaseConfig {
     /// A command benchmark, timed over repeated runs (hyperfine-like).
     Command(CommandPhase),
