@@ -221,8 +221,12 @@ impl phase::command::Progress for Progress {
             line.push_str(&format!(", service {}", human(m as f64, &Unit::Bytes)));
         }
         if self.tty {
+            let (position, length) = match s.iterations {
+                (done, Some(bound)) => (done, bound),
+                _ => (s.elapsed.as_millis() as u64, s.planned.as_millis() as u64),
+            };
             let bar = self.bar.get_or_insert_with(|| {
-                let bar = indicatif::ProgressBar::new(s.planned.as_millis() as u64);
+                let bar = indicatif::ProgressBar::new(length);
                 bar.set_style(
                     indicatif::ProgressStyle::with_template(
                         "  {prefix} [{bar:30}] {elapsed}  {msg}",
@@ -233,7 +237,7 @@ impl phase::command::Progress for Progress {
                 bar.set_prefix(phase.to_owned());
                 bar
             });
-            bar.set_position(s.elapsed.as_millis() as u64);
+            bar.set_position(position);
             bar.set_message(line);
         } else if self
             .last_line

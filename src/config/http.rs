@@ -370,6 +370,11 @@ pub fn json_pointer(path: &str) -> Result<String, String> {
     Ok(out)
 }
 
+/// The most virtual users (connections) a phase may ask for.
+pub const MAX_USERS: u32 = 50_000;
+/// The highest arrival rate, per second.
+pub const MAX_RATE: f64 = 10_000_000.0;
+
 /// Variables every template may use.
 pub const BUILTIN_VARS: &[&str] = &["iteration", "vu"];
 
@@ -482,13 +487,34 @@ impl HttpPhase {
                 }
             }
         }
+        let most = match model {
+            LoadModel::Closed => f64::from(MAX_USERS),
+            LoadModel::Open => MAX_RATE,
+        };
         for (i, s) in self.stages.iter().enumerate() {
-            if !(s.target.is_finite() && s.target >= 0.0) {
+            if !(s.target.is_finite() && (0.0..=most).contains(&s.target)) {
                 return err(
                     &format!("stages[{i}].target"),
-                    format!("expected a target of zero or more, got {}", s.target),
+                    format!("expected a target from 0 to {most}, got {}", s.target),
                 );
             }
+        }
+        if let Some(v) = self.vus.or(self.max_vus)
+            && v > MAX_USERS
+        {
+            let key = if self.vus.is_some() { "vus" } else { "max_vus" };
+            return err(
+                key,
+                format!(
+                    "{v} users is more than the {MAX_USERS} one machine can hold connections for"
+                ),
+            );
+        }
+        if self.rate.is_some_and(|r| r > MAX_RATE) {
+            return err(
+                "rate",
+                format!("expected a rate up to {MAX_RATE} per second"),
+            );
         }
         if !self.stages.is_empty() && self.duration.is_some() {
             return err(

@@ -633,6 +633,21 @@ fn config_errors_name_the_key() {
             "no requests",
         ),
         (
+            "vus = 4000000000\nduration = \"1s\"\n[[phase.step]]\npath = \"/\"\n",
+            "phase[0].vus",
+            "more than the 50000",
+        ),
+        (
+            "rate = 1e300\nduration = \"1s\"\n[[phase.step]]\npath = \"/\"\n",
+            "phase[0].rate",
+            "expected a rate up to",
+        ),
+        (
+            "vus = 1\niterations = 1\n[[phase.step]]\npath = \"/{{ id\"\n",
+            "phase[0].step[0].path",
+            "without closing",
+        ),
+        (
             "vus = 1\nduration = \"1s\"\nspeed = 3\n[[phase.step]]\npath = \"/\"\n",
             "speed",
             "unknown field",
