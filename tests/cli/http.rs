@@ -676,3 +676,48 @@ fn the_example_config_parses() {
         "{stderr}"
     );
 }
+
+#[test]
+fn sigterm_stops_load_at_once_and_keeps_what_was_measured() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "perfguard.toml",
+        &format!(
+            "[[phase]]\nname = \"long\"\nkind = \"http\"\nbase_url = \"{}\"\nvus = 2\nduration = \"60s\"\n[[phase.step]]\npath = \"/delay?ms=5\"\n",
+            server.base
+        ),
+    );
+    let bin = assert_cmd::cargo::cargo_bin("perfguard");
+    let mut child = std::process::Command::new(bin)
+        .current_dir(dir.path())
+        .args(["run", "-o", "r.json"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while server.requests() < 20 {
+        assert!(std::time::Instant::now() < deadline, "load never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let stop_by = std::time::Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > stop_by {
+            let _ = child.kill();
+            panic!("perfguard did not stop on SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(3));
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    assert_eq!(v["partial"], true);
+    assert!(metrics(&v, 0)["requests"] >= 20.0);
+}
