@@ -90,12 +90,20 @@ pub(super) fn parse_phase(
             format!("expected a string, one of {KINDS}"),
         ));
     };
+    // Spans of the phase's keys, for errors found after deserializing.
+    let spans = key_spans(table);
+    let located = |(key, msg): (String, String)| {
+        let at = spans
+            .iter()
+            .filter(|(k, _)| key == *k || key.starts_with(&format!("{k}.")))
+            .max_by_key(|(k, _)| k.len());
+        let at = at.map_or(span.clone(), |(_, s)| s.clone());
+        (Some(at), Some(format!("{prefix}.{key}")), msg)
+    };
     match kind.as_str() {
         "command" => {
             let phase: CommandPhase = deserialize(item, prefix)?;
-            phase
-                .validate()
-                .map_err(|(key, msg)| (Some(span), Some(format!("{prefix}.{key}")), msg))?;
+            phase.validate().map_err(located)?;
             Ok(PhaseConfig::Command(phase))
         }
         "http" => {
@@ -111,6 +119,28 @@ pub(super) fn parse_phase(
             format!("unknown phase kind `{other}`; expected one of {KINDS}"),
         )),
     }
+}
+
+/// Key paths (`criteria."wall.p95"`) of a table and the spans of their
+/// values, two levels deep.
+fn key_spans(table: &toml::de::DeTable<'_>) -> Vec<(String, std::ops::Range<usize>)> {
+    let mut out = Vec::new();
+    for (k, v) in table {
+        let key = k.get_ref().to_string();
+        out.push((key.clone(), v.span()));
+        if let DeValue::Table(inner) = v.get_ref() {
+            for (k2, v2) in inner {
+                let k2 = k2.get_ref();
+                let seg = if k2.contains('.') {
+                    format!("\"{k2}\"")
+                } else {
+                    k2.to_string()
+                };
+                out.push((format!("{key}.{seg}"), v2.span()));
+            }
+        }
+    }
+    out
 }
 
 /// A command as an argument array (run directly) or a string (run by `sh -c`).

@@ -1,1 +1,231 @@
+use super::*;
 
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(text, Path::new("perfguard.toml"))
+}
+
+fn err(text: &str) -> ConfigError {
+    parse(text).expect_err("config should be rejected")
+}
+
+const PHASE: &str = "[[phase]]\nname = \"p\"\nkind = \"command\"\ncommand = [\"true\"]\n";
+
+#[test]
+fn minimal_config_gets_defaults() {
+    let c = parse(PHASE).unwrap();
+    assert_eq!(c.suite.name, "default");
+    assert_eq!(c.thresholds.fail_on, FailOn::Critical);
+    assert_eq!(
+        c.thresholds.levels("p", "wall"),
+        Levels {
+            minor: 0.1,
+            major: 0.2,
+            critical: 0.5
+        }
+    );
+    let PhaseConfig::Command(p) = &c.phases[0];
+    assert_eq!((p.runs, p.warmup), (10, 1));
+}
+
+#[test]
+fn design_example_parses() {
+    let c = parse(
+        r#"
+[suite]
+name = "api"
+environment = "auto"
+
+[thresholds]
+minor = 10
+major = 20
+critical = 50
+fail_on = "critical"
+
+[thresholds.metric."wall.p95"]
+critical = 30
+
+[thresholds.metric."startup/memory.peak"]
+minor = 5
+
+[baseline]
+branch = "perfguard-baselines"
+keep = 500
+save_on = ["main"]
+
+[[phase]]
+name = "startup"
+kind = "command"
+command = ["target/release/app", "--version"]
+runs = 30
+warmup = 3
+min_time = "1s"
+timeout = "2m"
+env = { RUST_LOG = "warn" }
+cwd = "sub"
+prepare = "sync"
+cleanup = ["rm", "-f", "x"]
+criteria = { "wall.p95" = "< 50ms", "memory.peak" = "< 200MB" }
+"#,
+    )
+    .unwrap();
+    assert_eq!(c.suite.name, "api");
+    assert_eq!(c.thresholds.levels("x", "wall.p95").critical, 0.3);
+    assert_eq!(c.thresholds.levels("startup", "memory.peak").minor, 0.05);
+    assert_eq!(c.thresholds.levels("other", "memory.peak").minor, 0.1);
+    let PhaseConfig::Command(p) = &c.phases[0];
+    assert_eq!(p.runs, 30);
+    assert_eq!(p.min_time.unwrap().0, std::time::Duration::from_secs(1));
+    assert_eq!(p.timeout.unwrap().0, std::time::Duration::from_secs(120));
+    assert_eq!(p.criteria["memory.peak"].limit.value, 200e6);
+    assert_eq!(p.prepare, Some(CommandLine::Shell("sync".into())));
+}
+
+#[test]
+fn unknown_key_names_line_column_and_path() {
+    let e = err(&format!("{PHASE}runz = 5\n"));
+    assert_eq!(e.location, Some((5, 1)), "{e}");
+    assert_eq!(e.key.as_deref(), Some("phase[0].runz"), "{e}");
+    assert!(e.message.contains("unknown field `runz`"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("perfguard.toml:5:1: `phase[0].runz`"),
+        "{e}"
+    );
+
+    let e = err(&format!("[suite]\nname = \"x\"\nflavour = 1\n{PHASE}"));
+    assert_eq!(e.location, Some((3, 1)), "{e}");
+    assert_eq!(e.key.as_deref(), Some("suite.flavour"), "{e}");
+}
+
+#[test]
+fn wrong_type_is_located() {
+    let e = err(&format!("{PHASE}runs = \"ten\"\n"));
+    assert_eq!(e.location, Some((5, 8)), "{e}");
+    assert_eq!(e.key.as_deref(), Some("phase[0].runs"));
+    assert!(e.message.contains("expected"), "{e}");
+
+    let e = err(&format!("[thresholds]\nfail_on = \"sometimes\"\n{PHASE}"));
+    assert_eq!(e.location.map(|l| l.0), Some(2), "{e}");
+    assert_eq!(e.key.as_deref(), Some("thresholds.fail_on"));
+}
+
+#[test]
+fn bad_duration_is_located() {
+    let e = err(&format!("{PHASE}timeout = \"soon\"\n"));
+    assert_eq!(e.location, Some((5, 11)), "{e}");
+    assert_eq!(e.key.as_deref(), Some("phase[0].timeout"));
+    assert!(e.message.contains("not a number"), "{e}");
+
+    let e = err(&format!("{PHASE}min_time = \"5MB\"\n"));
+    assert!(e.message.contains("not a duration"), "{e}");
+
+    let e = err(&format!("{PHASE}timeout = 5\n"));
+    assert!(e.message.contains("duration"), "{e}");
+}
+
+#[test]
+fn bad_criteria_are_rejected() {
+    let e = err(&format!("{PHASE}criteria = {{ \"wall\" = \"fast\" }}\n"));
+    assert_eq!(e.location.map(|l| l.0), Some(5), "{e}");
+    assert_eq!(e.key.as_deref(), Some("phase[0].criteria.wall"), "{e}");
+    assert!(e.message.contains("must start with"), "{e}");
+
+    let e = err(&format!(
+        "{PHASE}criteria = {{ \"wall.p42\" = \"< 5ms\" }}\n"
+    ));
+    assert!(e.message.contains("unknown metric `wall.p42`"), "{e}");
+    assert_eq!(e.location, Some((5, 27)), "{e}");
+    assert_eq!(e.key.as_deref(), Some("phase[0].criteria.\"wall.p42\""));
+
+    let e = err(&format!(
+        "{PHASE}criteria = {{ \"memory.peak\" = \"< 5ms\" }}\n"
+    ));
+    assert!(e.message.contains("does not fit"), "{e}");
+}
+
+#[test]
+fn empty_or_missing_phase_list_is_rejected() {
+    let e = err("[suite]\nname = \"x\"\n");
+    assert_eq!(e.key.as_deref(), Some("phase"));
+    assert!(e.message.contains("no phases"), "{e}");
+    let e = err("phase = []\n");
+    assert_eq!(e.location, Some((1, 9)), "{e}");
+    assert!(e.message.contains("no phases"), "{e}");
+}
+
+#[test]
+fn duplicate_phase_names_point_at_the_second() {
+    let e = err(&format!("{PHASE}{PHASE}"));
+    assert_eq!(e.location, Some((6, 8)), "{e}");
+    assert_eq!(e.key.as_deref(), Some("phase[1].name"));
+    assert!(e.message.contains("duplicate phase name `p`"), "{e}");
+}
+
+#[test]
+fn unknown_or_missing_kind_is_rejected() {
+    let e = err("[[phase]]\nname = \"p\"\nkind = \"quantum\"\n");
+    assert_eq!(e.location, Some((3, 8)), "{e}");
+    assert!(e.message.contains("unknown phase kind `quantum`"), "{e}");
+    let e = err("[[phase]]\nname = \"p\"\n");
+    assert_eq!(e.key.as_deref(), Some("phase[0].kind"));
+}
+
+#[test]
+fn command_forms_are_checked() {
+    let e = err("[[phase]]\nname = \"p\"\nkind = \"command\"\ncommand = \"sleep 1\"\n");
+    assert!(e.message.contains("shell = true"), "{e}");
+    assert_eq!(e.key.as_deref(), Some("phase[0].command"));
+    assert!(
+        parse("[[phase]]\nname = \"p\"\nkind = \"command\"\ncommand = \"sleep 1\"\nshell = true\n")
+            .is_ok()
+    );
+    let e = err("[[phase]]\nname = \"p\"\nkind = \"command\"\ncommand = []\n");
+    assert!(e.message.contains("empty"), "{e}");
+    let e = err(&format!("{PHASE}runs = 0\n"));
+    assert_eq!(e.key.as_deref(), Some("phase[0].runs"));
+    assert_eq!(e.location, Some((5, 8)), "{e}");
+    let e = err("[[phase]]\nname = \"p\"\nkind = \"command\"\n");
+    assert!(e.message.contains("missing field `command`"), "{e}");
+}
+
+#[test]
+fn thresholds_must_rise_and_be_positive() {
+    let e = err(&format!("[thresholds]\nminor = 30\nmajor = 20\n{PHASE}"));
+    assert!(e.message.contains("must rise"), "{e}");
+    let e = err(&format!("[thresholds]\nminor = -1\n{PHASE}"));
+    assert_eq!(e.key.as_deref(), Some("thresholds.minor"));
+    let e = err(&format!("[thresholds]\nalpha = 2\n{PHASE}"));
+    assert_eq!(e.key.as_deref(), Some("thresholds.alpha"));
+    let e = err(&format!("[thresholds.metric.wall]\nminor = 80\n{PHASE}"));
+    assert!(e.message.contains("must rise"), "{e}");
+}
+
+#[test]
+fn toml_syntax_errors_are_located() {
+    let e = err("[suite\nname = 1\n");
+    assert_eq!(e.location.map(|l| l.0), Some(1), "{e}");
+    let e = err(&format!("{PHASE}runs = 5\nruns = 6\n"));
+    assert_eq!(e.location.map(|l| l.0), Some(6), "{e}");
+}
+
+#[test]
+fn hostile_input_is_an_error_not_a_crash() {
+    for text in [
+        "\u{0}",
+        "[[phase]]\nname = \"\u{202e}\"\nkind = 7\n",
+        "phase = 5",
+        "phase = [1, 2]",
+        &"[".repeat(10_000),
+    ] {
+        assert!(parse(text).is_err(), "{text:?}");
+    }
+}
+
+#[test]
+fn committed_schema_is_in_step() {
+    let committed = include_str!("../../docs/perfguard.schema.json");
+    assert!(
+        committed == json_schema(),
+        "docs/perfguard.schema.json is stale: run `cargo run -- schema > docs/perfguard.schema.json`"
+    );
+}

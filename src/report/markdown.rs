@@ -10,7 +10,10 @@ pub fn marker(suite: &str) -> String {
     // `--` would end the HTML comment early; the suite name is user text.
     format!(
         "<!-- perfguard:{} -->",
-        suite.replace("--", "-\u{200b}-").replace('>', "&gt;")
+        suite
+            .replace("--", "-\u{200b}-")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
     )
 }
 

@@ -7,6 +7,20 @@ use crate::metrics::units::human;
 use crate::results::Run;
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
+/// User text made safe for a terminal: no escape sequences or other control
+/// characters from names or command output.
+pub fn sanitize(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 fn new_table(color: bool) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
@@ -44,20 +58,32 @@ pub fn render(view: &View, color: bool) -> String {
     };
     out.push_str(&format!(
         "{verdict} perfguard · {} · {}\n",
-        view.suite, view.headline
+        sanitize(&view.suite),
+        view.headline
     ));
     match &view.baseline {
-        Some(b) => out.push_str(&format!("  baseline {b}\n  current  {}\n", view.current)),
-        None => out.push_str(&format!("  no baseline yet; current {}\n", view.current)),
+        Some(b) => out.push_str(&format!(
+            "  baseline {}\n  current  {}\n",
+            sanitize(b),
+            sanitize(&view.current)
+        )),
+        None => out.push_str(&format!(
+            "  no baseline yet; current {}\n",
+            sanitize(&view.current)
+        )),
     }
     for note in &view.notes {
-        out.push_str(&format!("  note: {note}\n"));
+        out.push_str(&format!("  note: {}\n", sanitize(note)));
     }
     for (phase, message, tail) in &view.errors {
-        out.push_str(&format!("  error in phase {phase}: {message}\n"));
+        out.push_str(&format!(
+            "  error in phase {}: {}\n",
+            sanitize(phase),
+            sanitize(message)
+        ));
         if let Some(tail) = tail {
             for line in tail.lines() {
-                out.push_str(&format!("    | {line}\n"));
+                out.push_str(&format!("    | {}\n", sanitize(line)));
             }
         }
     }
@@ -77,8 +103,8 @@ pub fn render(view: &View, color: bool) -> String {
             };
             t.add_row(vec![
                 mark,
-                Cell::new(&c.phase),
-                Cell::new(format!("{} {}", c.metric, c.criterion)),
+                Cell::new(sanitize(&c.phase)),
+                Cell::new(sanitize(&format!("{} {}", c.metric, c.criterion))),
                 Cell::new(&c.actual),
             ]);
         }
@@ -91,8 +117,8 @@ pub fn render(view: &View, color: bool) -> String {
     ]);
     for r in view.changed.iter().chain(&view.unchanged) {
         t.add_row(vec![
-            Cell::new(&r.phase),
-            Cell::new(&r.metric),
+            Cell::new(sanitize(&r.phase)),
+            Cell::new(sanitize(&r.metric)),
             Cell::new(&r.baseline),
             Cell::new(&r.current),
             Cell::new(&r.change),
@@ -112,8 +138,8 @@ pub fn results(run: &Run, color: bool) -> String {
     for p in &run.phases {
         for m in &p.metrics {
             t.add_row(vec![
-                Cell::new(&p.name),
-                Cell::new(&m.name),
+                Cell::new(sanitize(&p.name)),
+                Cell::new(sanitize(&m.name)),
                 Cell::new(human(m.value, &m.unit)),
                 Cell::new(if m.samples.is_empty() {
                     String::new()
@@ -133,10 +159,14 @@ pub fn results(run: &Run, color: bool) -> String {
     out.push('\n');
     for p in &run.phases {
         for e in &p.errors {
-            out.push_str(&format!("error in phase {}: {}\n", p.name, e.message));
+            out.push_str(&format!(
+                "error in phase {}: {}\n",
+                sanitize(&p.name),
+                sanitize(&e.message)
+            ));
             if let Some(tail) = &e.stderr_tail {
                 for line in tail.lines() {
-                    out.push_str(&format!("  | {line}\n"));
+                    out.push_str(&format!("  | {}\n", sanitize(line)));
                 }
             }
         }

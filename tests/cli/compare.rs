@@ -1,1 +1,246 @@
-//! `perfguard compare`.
+//! `perfguard compare`: verdicts, formats and exit codes on results files.
+
+use crate::common::{perfguard, write};
+use serde_json::{Value, json};
+
+/// A results file with one phase whose `wall` has ten samples around `ms`.
+fn results(ms: f64, criteria: Value) -> String {
+    let samples: Vec<f64> = (0..10)
+        .map(|i| ms * 1e6 * (1.0 + i as f64 * 0.002))
+        .collect();
+    json!({
+        "schema_version": 1,
+        "suite": "demo",
+        "environment": {"key": "env", "os": "Linux", "arch": "x86_64", "cpu_model": "cpu", "cores": 2, "memory_bytes": 1},
+        "started_at": "2026-01-01T00:00:00Z",
+        "finished_at": "2026-01-01T00:00:10Z",
+        "phases": [{
+            "name": "startup",
+            "kind": "command",
+            "errors": [],
+            "metrics": [
+                {"name": "wall", "unit": "ns", "direction": "lower", "value": samples[5], "samples": samples},
+                {"name": "throughput", "unit": "per_second", "direction": "higher", "value": 1000.0 / ms}
+            ],
+            "criteria": criteria
+        }]
+    })
+    .to_string()
+}
+
+#[test]
+fn identical_results_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.json", &results(10.0, json!({})));
+    let out = perfguard(dir.path())
+        .args(["compare", "--baseline", "a.json", "--current", "a.json"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(stdout.contains("pass: no regressions"), "{stdout}");
+}
+
+#[test]
+fn a_critical_regression_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "old.json", &results(10.0, json!({})));
+    write(dir.path(), "new.json", &results(16.0, json!({})));
+    let out = perfguard(dir.path())
+        .args(["compare", "--baseline", "old.json", "--current", "new.json"])
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(stdout.contains("critical"), "{stdout}");
+    // Throughput fell by the same ratio: critical too, whichever the direction.
+    assert!(stdout.contains("throughput"), "{stdout}");
+
+    perfguard(dir.path())
+        .args([
+            "compare",
+            "--baseline",
+            "old.json",
+            "--current",
+            "new.json",
+            "--fail-on",
+            "never",
+        ])
+        .assert()
+        .success();
+    // An improvement is never a failure.
+    perfguard(dir.path())
+        .args(["compare", "--baseline", "new.json", "--current", "old.json"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn thresholds_come_from_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "old.json", &results(10.0, json!({})));
+    write(dir.path(), "new.json", &results(12.5, json!({})));
+    perfguard(dir.path())
+        .args(["compare", "--baseline", "old.json", "--current", "new.json"])
+        .assert()
+        .success();
+    write(
+        dir.path(),
+        "strict.toml",
+        "[thresholds]\nfail_on = \"major\"\n[[phase]]\nname = \"x\"\nkind = \"command\"\ncommand = [\"true\"]\n",
+    );
+    perfguard(dir.path())
+        .args([
+            "compare",
+            "--baseline",
+            "old.json",
+            "--current",
+            "new.json",
+            "-c",
+            "strict.toml",
+        ])
+        .assert()
+        .code(1);
+    // ./perfguard.toml is used when -c is not given.
+    std::fs::rename(
+        dir.path().join("strict.toml"),
+        dir.path().join("perfguard.toml"),
+    )
+    .unwrap();
+    perfguard(dir.path())
+        .args(["compare", "--baseline", "old.json", "--current", "new.json"])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn a_failed_criterion_exits_1_whatever_the_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a.json",
+        &results(10.0, json!({"wall": "< 5ms"})),
+    );
+    let out = perfguard(dir.path())
+        .args(["compare", "--baseline", "a.json", "--current", "a.json"])
+        .assert()
+        .code(1);
+    assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("FAIL"));
+}
+
+#[test]
+fn markdown_and_json_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "old.json", &results(10.0, json!({})));
+    write(dir.path(), "new.json", &results(16.0, json!({})));
+    let out = perfguard(dir.path())
+        .args([
+            "compare",
+            "--baseline",
+            "old.json",
+            "--current",
+            "new.json",
+            "--format",
+            "md",
+        ])
+        .assert()
+        .code(1);
+    let md = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(md.starts_with("<!-- perfguard:demo -->\n### ❌"), "{md}");
+    assert!(md.contains("2 regressions (1 critical, 1 major)"), "{md}");
+    assert!(
+        md.contains("| startup | throughput | 100/s | 62.5/s | −37.5 % ▲ | 🟠 major |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| startup | wall | 10.1 ms | 16.2 ms | +60.0 % ▲ | 🔴 critical |"),
+        "{md}"
+    );
+
+    let out = perfguard(dir.path())
+        .args([
+            "compare",
+            "--baseline",
+            "old.json",
+            "--current",
+            "new.json",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .code(1);
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(v["verdict"], "fail");
+    assert_eq!(v["worst"], "critical");
+    let wall = &v["comparisons"][0];
+    assert_eq!(wall["metric"], "wall");
+    assert!((wall["change"].as_f64().unwrap() - 0.6).abs() < 1e-9);
+    assert_eq!(wall["severity"], "critical");
+    assert_eq!(v["comparisons"][1]["metric"], "throughput");
+    assert!(
+        v["comparisons"][1]["change"].as_f64().unwrap() > 0.0,
+        "worse is positive for higher-is-better too"
+    );
+}
+
+#[test]
+fn broken_and_hostile_results_files_exit_2_with_their_path() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "ok.json", &results(10.0, json!({})));
+    let mut v: Value = serde_json::from_str(&results(10.0, json!({}))).unwrap();
+    v["phases"][0]["metrics"][1]["value"] = json!("NaN");
+    let nan_value = v.to_string();
+    // 1e999 would be infinity: refused by the parser.
+    let inf_sample = results(10.0, json!({})).replacen("\"samples\":[", "\"samples\":[1e999,", 1);
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "truncated.json",
+            "{\"schema_version\": 1,\n  \"suite\": \"x\",\n  \"phases\": [",
+            "line 3",
+        ),
+        ("empty.json", "", "line 1"),
+        ("array.json", "[1, 2]", "schema_version"),
+        (
+            "newer.json",
+            "{\"schema_version\": 7}",
+            "newer than this perfguard reads",
+        ),
+        (
+            "shape.json",
+            "{\"schema_version\": 1, \"suite\": 5}",
+            "at `suite`",
+        ),
+        ("nan.json", &nan_value, "phases[0].metrics[1].value"),
+        ("inf.json", &inf_sample, "number out of range"),
+    ];
+    for (name, text, expected) in cases {
+        write(dir.path(), name, text);
+        let out = perfguard(dir.path())
+            .args(["compare", "--baseline", name, "--current", "ok.json"])
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(
+            stderr.contains(name) && stderr.contains(expected),
+            "{name}: {stderr}"
+        );
+    }
+    let out = perfguard(dir.path())
+        .args(["compare", "--baseline", "nope.json", "--current", "ok.json"])
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("nope.json"));
+}
+
+#[test]
+fn a_phase_error_in_the_current_run_exits_3_when_nothing_regressed() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "old.json", &results(10.0, json!({})));
+    let mut cur: Value = serde_json::from_str(&results(10.0, json!({}))).unwrap();
+    cur["phases"][0]["errors"] =
+        json!([{"message": "run 3 of `x` exited with code 1", "exit_code": 1}]);
+    write(dir.path(), "cur.json", &cur.to_string());
+    let out = perfguard(dir.path())
+        .args(["compare", "--baseline", "old.json", "--current", "cur.json"])
+        .assert()
+        .code(3);
+    assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("exited with code 1"));
+}

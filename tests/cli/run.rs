@@ -1,1 +1,364 @@
-//! `perfguard run`.
+//! `perfguard run`: measuring command phases end to end.
+
+use crate::common::{perfguard, write};
+use serde_json::Value;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn results(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn metric<'a>(v: &'a Value, phase: &str, name: &str) -> &'a Value {
+    let p = v["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == phase)
+        .expect("phase");
+    p["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == name)
+        .expect("metric")
+}
+
+#[test]
+fn run_writes_the_results_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "perfguard.toml",
+        "[suite]\nname = \"demo\"\n[[phase]]\nname = \"true\"\nkind = \"command\"\ncommand = [\"true\"]\nruns = 5\n",
+    );
+    perfguard(dir.path())
+        .args(["run", "-o", "results.json"])
+        .assert()
+        .success();
+    let v = results(&dir.path().join("results.json"));
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["suite"], "demo");
+    for key in ["os", "arch", "cpu_model", "cores", "memory_bytes", "key"] {
+        assert!(!v["environment"][key].is_null(), "environment.{key}");
+    }
+    assert!(v["started_at"].is_string() && v["finished_at"].is_string());
+    assert!(v.get("partial").is_none());
+    let phase = &v["phases"][0];
+    assert_eq!(phase["kind"], "command");
+    assert_eq!(phase["errors"].as_array().unwrap().len(), 0);
+    let names: Vec<&str> = phase["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "wall",
+            "wall.mean",
+            "wall.p95",
+            "wall.p99",
+            "user",
+            "sys",
+            "memory.peak"
+        ]
+    );
+    let wall = metric(&v, "true", "wall");
+    assert_eq!(wall["unit"], "ns");
+    assert_eq!(wall["direction"], "lower");
+    let samples: Vec<f64> = wall["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_f64().unwrap())
+        .collect();
+    assert_eq!(samples.len(), 5);
+    // Nanosecond resolution: not rounded to whole microseconds or milliseconds.
+    assert!(samples.iter().any(|s| s % 1000.0 != 0.0), "{samples:?}");
+    assert_eq!(metric(&v, "true", "memory.peak")["unit"], "bytes");
+}
+
+#[test]
+fn a_failing_phase_exits_3_and_the_others_still_run() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "perfguard.toml",
+        r#"
+[[phase]]
+name = "broken"
+kind = "command"
+command = "echo first line >&2; echo 'it broke' >&2; exit 4"
+shell = true
+
+[[phase]]
+name = "fine"
+kind = "command"
+command = ["true"]
+runs = 3
+"#,
+    );
+    let out = perfguard(dir.path())
+        .args(["run", "-o", "r.json"])
+        .assert()
+        .code(3);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("phase broken failed"), "{stderr}");
+    let v = results(&dir.path().join("r.json"));
+    let broken = &v["phases"][0];
+    assert_eq!(broken["errors"][0]["exit_code"], 4);
+    assert!(
+        broken["errors"][0]["stderr_tail"]
+            .as_str()
+            .unwrap()
+            .ends_with("it broke")
+    );
+    assert_eq!(
+        metric(&v, "fine", "wall")["samples"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+#[test]
+fn a_config_error_exits_2_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "perfguard.toml",
+        "[[phase]]\nname = \"side effect\"\nkind = \"command\"\ncommand = [\"touch\", \"ran\"]\nwarmpu = 3\n",
+    );
+    let out = perfguard(dir.path()).arg("run").assert().code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("perfguard.toml:5:1: `phase[0].warmpu`: unknown field `warmpu`"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("ran").exists());
+}
+
+#[test]
+fn a_missing_config_or_phase_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    perfguard(dir.path()).arg("run").assert().code(2);
+    write(
+        dir.path(),
+        "perfguard.toml",
+        "[[phase]]\nname = \"a\"\nkind = \"command\"\ncommand = [\"true\"]\n",
+    );
+    let out = perfguard(dir.path())
+        .args(["run", "--phase", "b"])
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("no phase named `b`"));
+}
+
+#[test]
+fn phase_selection_runs_only_the_named_phases() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "perfguard.toml",
+        "[[phase]]\nname = \"a\"\nkind = \"command\"\ncommand = [\"true\"]\nruns = 2\n[[phase]]\nname = \"b\"\nkind = \"command\"\ncommand = [\"touch\", \"b-ran\"]\nruns = 2\n",
+    );
+    perfguard(dir.path())
+        .args(["run", "--phase", "a", "-o", "r.json"])
+        .assert()
+        .success();
+    let v = results(&dir.path().join("r.json"));
+    assert_eq!(v["phases"].as_array().unwrap().len(), 1);
+    assert!(!dir.path().join("b-ran").exists());
+}
+
+#[test]
+fn the_timeout_kills_the_whole_process_group() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "perfguard.toml",
+        r#"
+[[phase]]
+name = "hangs"
+kind = "command"
+command = "sleep 30 & echo $! > grandchild.pid; wait"
+shell = true
+warmup = 0
+runs = 1
+timeout = "500ms"
+"#,
+    );
+    let out = perfguard(dir.path())
+        .args(["run", "-o", "r.json"])
+        .assert()
+        .code(3);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("timeout"), "{stderr}");
+    let pid: i32 = std::fs::read_to_string(dir.path().join("grandchild.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // The grandchild was in the killed group: it is gone (or a zombie
+    // awaiting its new parent's reaping), not still sleeping.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok();
+        let alive = state.as_deref().is_some_and(|s| {
+            let after = &s[s.rfind(')').unwrap() + 2..];
+            !after.starts_with('Z') && !after.starts_with('X')
+        });
+        if !alive {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "grandchild {pid} survived the timeout"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn peak_memory_is_measured_per_run_not_inherited() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "perfguard.toml",
+        r#"
+[[phase]]
+name = "big"
+kind = "command"
+command = ["python3", "-c", "x = b'x' * (200 * 1024 * 1024)"]
+warmup = 0
+runs = 2
+
+[[phase]]
+name = "small"
+kind = "command"
+command = ["true"]
+warmup = 0
+runs = 2
+"#,
+    );
+    perfguard(dir.path())
+        .args(["run", "-o", "r.json"])
+        .assert()
+        .success();
+    let v = results(&dir.path().join("r.json"));
+    let big = metric(&v, "big", "memory.peak")["value"].as_f64().unwrap();
+    let small = metric(&v, "small", "memory.peak")["value"]
+        .as_f64()
+        .unwrap();
+    assert!(big >= 200.0 * 1024.0 * 1024.0, "big: {big}");
+    assert!(
+        small < 64.0 * 1024.0 * 1024.0,
+        "small inherited a peak: {small}"
+    );
+}
+
+#[test]
+fn sigterm_writes_the_results_measured_so_far_marked_partial() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "perfguard.toml",
+        r#"
+[[phase]]
+name = "first"
+kind = "command"
+command = ["touch", "first-ran"]
+warmup = 0
+runs = 2
+
+[[phase]]
+name = "second"
+kind = "command"
+command = ["sleep", "30"]
+warmup = 0
+runs = 3
+"#,
+    );
+    let bin = assert_cmd::cargo::cargo_bin("perfguard");
+    let mut child = std::process::Command::new(bin)
+        .current_dir(dir.path())
+        .args(["run", "-o", "r.json"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !dir.path().join("first-ran").exists() {
+        assert!(Instant::now() < deadline, "first phase never ran");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Let the first phase finish and the second start its sleep.
+    std::thread::sleep(Duration::from_millis(300));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("perfguard did not stop on SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(3));
+    let v = results(&dir.path().join("r.json"));
+    assert_eq!(v["partial"], true);
+    assert_eq!(
+        metric(&v, "first", "wall")["samples"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn runs_inside_a_repository_record_the_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    write(
+        dir.path(),
+        "perfguard.toml",
+        "[[phase]]\nname = \"a\"\nkind = \"command\"\ncommand = [\"true\"]\nruns = 1\n",
+    );
+    git(&["add", "."]);
+    git(&["commit", "-qm", "init"]);
+    perfguard(dir.path())
+        .args(["run", "-o", "r.json"])
+        .assert()
+        .success();
+    let v = results(&dir.path().join("r.json"));
+    assert_eq!(v["git"]["sha"].as_str().unwrap().len(), 40);
+    assert_eq!(v["git"]["ref"], "refs/heads/main");
+}
+
+#[test]
+fn schema_prints_the_committed_json_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = perfguard(dir.path()).arg("schema").assert().success();
+    let printed = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert_eq!(printed, include_str!("../../docs/perfguard.schema.json"));
+}
