@@ -131,7 +131,7 @@ impl Client {
     ) -> Result<Response, (Failure, bool)> {
         let mut builder = http::Request::builder()
             .method(req.method.clone())
-            .uri(req.target.as_str());
+            .uri(req.target.clone());
         for (name, value) in &req.headers {
             builder = builder.header(name, value);
         }

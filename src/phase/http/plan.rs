@@ -155,7 +155,7 @@ pub struct Request {
     /// `host:port`, the connection it goes over.
     pub authority: String,
     /// Origin-form target: path and query.
-    pub target: String,
+    pub target: http::Uri,
     pub method: http::Method,
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub body: Bytes,
@@ -257,9 +257,11 @@ impl CompiledStep {
         } else {
             format!("{}:80", auth.host())
         };
-        let target = uri
+        let target: http::Uri = uri
             .path_and_query()
-            .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+            .map_or("/", |p| p.as_str())
+            .parse()
+            .map_err(|e| format!("`{url}` has no valid path: {e}"))?;
         let mut headers = Vec::with_capacity(self.headers.len() + 2);
         headers.push((
             http::header::HOST,
