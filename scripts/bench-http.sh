@@ -119,5 +119,5 @@ if [ "$SOAK" -gt 0 ]; then
   wait "$pid" || true
   soak_rps=$(python3 -c 'import json,sys; print(round(next(m["value"] for m in json.load(open(sys.argv[1]))["phases"][0]["metrics"] if m["name"] == "throughput")))' "$work/soak.json")
   printf '\nsoak %ss at %s connections (%s requests/s): perfguard RSS start (5s) %s MiB, middle (%ss) %s MiB, end (%ss) %s MiB\n' \
-    "$SOAK" "$CONNS" "$soak_rps" "$start" "$middle" $((SOAK / 2)) "$end" $((SOAK - 5))
+    "$SOAK" "$CONNS" "$soak_rps" "$start" $((SOAK / 2)) "$middle" $((SOAK - 5)) "$end"
 fi

@@ -485,6 +485,12 @@ impl HttpPhase {
                 if self.max_vus == Some(0) {
                     return err("max_vus", "expected at least 1".into());
                 }
+                if self.think_time.is_some() {
+                    return err(
+                        "think_time",
+                        "the open model starts iterations on its schedule; `think_time` belongs to the closed model (a step's `think_time` still applies)".into(),
+                    );
+                }
             }
         }
         let most = match model {

@@ -638,6 +638,11 @@ fn config_errors_name_the_key() {
             "more than the 50000",
         ),
         (
+            "rate = 5\nthink_time = \"1s\"\nduration = \"1s\"\n[[phase.step]]\npath = \"/\"\n",
+            "phase[0].think_time",
+            "belongs to the closed model",
+        ),
+        (
             "rate = 1e300\nduration = \"1s\"\n[[phase.step]]\npath = \"/\"\n",
             "phase[0].rate",
             "expected a rate up to",
