@@ -726,3 +726,82 @@ fn sigterm_stops_load_at_once_and_keeps_what_was_measured() {
     assert_eq!(v["partial"], true);
     assert!(metrics(&v, 0)["requests"] >= 20.0);
 }
+
+#[test]
+fn a_service_that_ignores_sigterm_is_killed_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (code, results, stderr) = run(
+        dir.path(),
+        &format!(
+            r#"
+[[phase]]
+name = "stubborn"
+kind = "http"
+base_url = "http://127.0.0.1:{port}"
+service = {{ command = "trap '' TERM; echo $$ > stubborn.pid; exec python3 -m http.server {port} --bind 127.0.0.1", stop_timeout = "300ms", settle = "10ms" }}
+vus = 1
+iterations = 2
+[[phase.step]]
+path = "/"
+"#
+        ),
+    );
+    assert_eq!(code, 3, "{stderr}");
+    assert_eq!(metrics(&results, 0)["requests"], 2.0);
+    assert!(
+        stderr.contains("ignored SIGTERM") && stderr.contains("killed"),
+        "{stderr}"
+    );
+    let pid: i32 = std::fs::read_to_string(dir.path().join("stubborn.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(!alive(pid), "the service {pid} survived SIGKILL");
+}
+
+#[test]
+fn a_monitored_service_is_sampled_and_left_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let pid_file = dir.path().join("svc.pid");
+    let mut service = std::process::Command::new("python3")
+        .args([&example_service(), "--port", &port.to_string()])
+        .env("PID_FILE", &pid_file)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() || !pid_file.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the service never listened"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (code, results, stderr) = run(
+        dir.path(),
+        &format!(
+            "[[phase]]\nname = \"watched\"\nkind = \"http\"\nbase_url = \"http://127.0.0.1:{port}\"\nmonitor = {{ pid_file = \"svc.pid\", settle = \"10ms\" }}\nvus = 1\niterations = 2\ncriteria = {{ \"memory.peak\" = \"< 14GB\" }}\n[[phase.step]]\npath = \"/alloc?mb=32\"\n"
+        ),
+    );
+    let still_running = service.try_wait().unwrap().is_none();
+    let _ = service.kill();
+    let _ = service.wait();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        still_running,
+        "perfguard stopped a service it did not start"
+    );
+    let m = metrics(&results, 0);
+    assert!(m["memory.peak"] >= m["memory.baseline"] + 60e6, "{m:?}");
+    assert!(m["memory.after"] > 0.0 && m.contains_key("cpu.mean"));
+    // The series notes the service's memory for each second.
+    let series = results["phases"][0]["series"].as_array().unwrap();
+    assert!(
+        series
+            .iter()
+            .all(|p| p["memory_bytes"].as_f64().is_some_and(|b| b > 0.0))
+    );
+}
