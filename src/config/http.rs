@@ -172,6 +172,18 @@ impl StatusSet {
     }
 }
 
+impl std::fmt::Display for StatusSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StatusSet::One(s) => write!(f, "{s}"),
+            StatusSet::Any(list) => {
+                let list: Vec<String> = list.iter().map(u16::to_string).collect();
+                write!(f, "one of {}", list.join(", "))
+            }
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for StatusSet {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;

@@ -224,6 +224,45 @@ fn reported_request_count_equals_the_servers() {
 }
 
 #[test]
+fn open_model_iterations_are_counted_exactly_and_zero_stages_send_nothing() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (code, results, stderr) = run(
+        dir.path(),
+        &format!(
+            r#"
+[[phase]]
+name = "open"
+kind = "http"
+base_url = "{base}"
+rate = 400
+max_vus = 8
+iterations = 100
+[[phase.step]]
+path = "/ok"
+[[phase.step]]
+path = "/delay?ms=1"
+
+[[phase]]
+name = "idle"
+kind = "http"
+base_url = "{base}"
+stages = [{{ duration = "300ms", target = 0 }}]
+[[phase.step]]
+path = "/ok"
+"#,
+            base = server.base
+        ),
+    );
+    assert_eq!(metrics(&results, 0)["requests"], 200.0);
+    assert_eq!(metrics(&results, 1)["requests"], 0.0);
+    assert_eq!(server.requests(), 200);
+    // Nothing measured in `idle` fails that phase by name.
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("no request completed"), "{stderr}");
+}
+
+#[test]
 fn errors_are_counted_by_kind() {
     let server = TestServer::start();
     // A port nothing listens on: bound, then released.

@@ -10,6 +10,9 @@ use hyper_util::rt::TokioIo;
 use std::time::Duration;
 use tokio::net::TcpStream;
 
+/// The most body bytes kept for checks and captures (16 MiB).
+pub const MAX_KEPT: u64 = 16 << 20;
+
 /// Why a request got no response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FailureKind {
@@ -167,7 +170,9 @@ impl Client {
             })?;
             if let Ok(data) = frame.into_data() {
                 bytes += data.len() as u64;
-                if need_body {
+                // Checks and captures read at most MAX_KEPT bytes of a body,
+                // so a huge response cannot exhaust memory.
+                if need_body && bytes <= MAX_KEPT {
                     kept.push(data);
                 }
             }

@@ -431,13 +431,13 @@ impl User {
         };
         if let Some(set) = &checks.status {
             check(set.accepts(response.status), ErrorKind::Status, &|| {
-                format!("status {}, expected {set:?}", response.status)
+                format!("status {}, expected {set}", response.status)
             });
         }
         let body = response.body.as_deref().unwrap_or_default();
         if let Some(contains) = &checks.contains {
             let needle = contains.render(vars).unwrap_or_default();
-            let found = memchr_find(body, needle.as_bytes());
+            let found = contains_bytes(body, needle.as_bytes());
             check(found, ErrorKind::Check, &|| {
                 format!("the body does not contain `{needle}`")
             });
@@ -496,7 +496,7 @@ enum Next {
     Backoff,
 }
 
-fn memchr_find(haystack: &[u8], needle: &[u8]) -> bool {
+fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
