@@ -844,3 +844,26 @@ fn a_monitored_service_is_sampled_and_left_running() {
             .all(|p| p["memory_bytes"].as_f64().is_some_and(|b| b > 0.0))
     );
 }
+
+#[test]
+fn a_service_that_dies_during_load_is_reported_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (code, results, stderr) = run(
+        dir.path(),
+        &format!(
+            "[[phase]]\nname = \"dies\"\nkind = \"http\"\nbase_url = \"http://127.0.0.1:{port}\"\nservice = {{ command = [\"timeout\", \"1\", \"python3\", \"-m\", \"http.server\", \"{port}\", \"--bind\", \"127.0.0.1\"], settle = \"10ms\" }}\nvus = 2\nduration = \"2s\"\n[[phase.step]]\npath = \"/\"\n"
+        ),
+    );
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("the service exited during the phase"),
+        "{stderr}"
+    );
+    let m = metrics(&results, 0);
+    // Answered while it lived, refused after.
+    assert!(
+        m["requests"] > m["errors.connect"] && m["errors.connect"] > 0.0,
+        "{m:?}"
+    );
+}

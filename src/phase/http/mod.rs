@@ -244,27 +244,25 @@ async fn measure(
         push("memory.peak", Unit::Bytes, peak as f64);
         match after {
             Some(a) => push("memory.after", Unit::Bytes, a.memory as f64),
-            None => result.errors.push(error(
-                "the service exited during the phase; memory.after was not measured".into(),
+            // A started service that died is reported when it is stopped.
+            None if service.is_none() => result.errors.push(error(
+                "the monitored service exited during the phase; memory.after was not measured"
+                    .into(),
             )),
+            None => {}
         }
         push("cpu.mean", Unit::Ratio, sampled.cpu_mean);
     }
-    if let Some(s) = service {
-        let died = {
-            let mut s = s;
-            let exited = s.exited();
-            let tail = s.output_tail();
-            let outcome = s.stop(stop_grace(phase));
-            (exited, tail, outcome)
-        };
-        match died {
-            (Some(status), tail, _) => result.errors.push(PhaseError {
+    if let Some(mut s) = service {
+        let exited = s.exited();
+        let tail = s.output_tail();
+        match (exited, s.stop(stop_grace(phase))) {
+            (Some(status), _) => result.errors.push(PhaseError {
                 message: format!("the service exited during the phase ({status})"),
                 exit_code: status.code(),
                 stderr_tail: tail,
             }),
-            (None, _, StopOutcome::Killed) => result.errors.push(error(format!(
+            (None, StopOutcome::Killed) => result.errors.push(error(format!(
                 "the service ignored SIGTERM for {:?} and was killed",
                 stop_grace(phase)
             ))),
