@@ -1,7 +1,11 @@
 //! The pipeline, in order: configuration → phases → results → comparison →
 //! report. The only module that knows the order, and the only one that prints.
 
-use crate::cli::{Cli, ColorChoice, Command, CompareArgs, Format, RunArgs};
+use crate::baseline::{self, Choice, Selection, Store};
+use crate::cli::{
+    BaselineCommand, CheckArgs, Cli, ColorChoice, Command, CompareArgs, Format, PairedArgs,
+    RunArgs, ShowFormat, StoreArgs,
+};
 use crate::compare::{self, Comparison, Policy, Verdict};
 use crate::config::{Config, ThresholdsConfig};
 use crate::error::Error;
@@ -34,6 +38,9 @@ impl Outcome {
 }
 
 pub fn run(cli: Cli) -> Result<Outcome, Error> {
+    // Before any repository is opened (the run's git info too): a container's
+    // workspace belongs to another user.
+    baseline::git::allow_foreign_owner();
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -45,10 +52,13 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
     match cli.command {
         Command::Run(args) => run_phases(&args, color),
         Command::Compare(args) => compare_files(&args, color),
+        Command::Paired(args) => paired(&args, color),
         Command::Schema => {
             print!("{}", crate::config::json_schema());
             Ok(Outcome::Pass)
         }
+        Command::Check(args) => check(&args, color),
+        Command::Baseline(cmd) => baseline_command(cmd),
     }
 }
 
@@ -120,34 +130,515 @@ pub fn measure(config: &Config, selected: &[String], interrupt: &Interrupt) -> R
     })
 }
 
-fn compare_files(args: &CompareArgs, color: bool) -> Result<Outcome, Error> {
-    let baseline = Run::read(&args.baseline)?;
-    let current = Run::read(&args.current)?;
-    let mut thresholds = thresholds_for(args.config.as_deref())?;
-    if let Some(f) = args.fail_on {
-        thresholds.fail_on = f;
+/// `perfguard paired`: merge-base worktree, build, interleaved rounds,
+/// paired comparison, confirmation of a failing regression by more rounds.
+fn paired(args: &PairedArgs, color: bool) -> Result<Outcome, Error> {
+    use crate::paired::{self as pm, Worktree};
+    let config = Config::load(&args.config)?;
+    check_phase_names(&config, &args.phases)?;
+    let repo = pm::repository_root(&config.base_dir())?;
+    let sha = pm::merge_base(&repo, &args.base)?;
+    eprintln!(
+        "perfguard: base {} (merge-base of HEAD and {})",
+        &sha[..sha.len().min(12)],
+        args.base
+    );
+    let worktree = Worktree::add(&repo, &sha)?;
+    let base_config = pm::rerooted(&config, &repo, &worktree.path);
+    if let Some(build) = &config.compare.build {
+        for (side, dir) in [
+            ("base", base_config.base_dir()),
+            ("head", config.base_dir()),
+        ] {
+            eprintln!("perfguard: building {side}: {build}");
+            pm::build(build, &dir)?;
+        }
     }
-    let comparison = compare::compare(Some(&baseline), &current, &Policy { thresholds });
+    let interrupt = Interrupt::install().map_err(|source| Error::Io {
+        context: "cannot install signal handlers".into(),
+        source,
+    })?;
+    let policy = Policy::of(&config);
+    let environment = crate::environment::detect(&config.suite.environment);
+    let head_git = crate::environment::git_info(&config.base_dir());
+    let measure_pairs = |phases: &[String]| {
+        let started_at = chrono::Utc::now();
+        eprintln!(
+            "perfguard: running base and head interleaved{}",
+            if phases.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", phases.join(", "))
+            }
+        );
+        let pairs = pm::run_interleaved(&base_config, &config, phases, &interrupt);
+        let finished_at = chrono::Utc::now();
+        let run = |phases, git| Run {
+            schema_version: SCHEMA_VERSION,
+            suite: config.suite.name.clone(),
+            environment: environment.clone(),
+            git,
+            started_at,
+            finished_at,
+            partial: interrupt.is_set(),
+            phases,
+        };
+        (
+            run(pairs.base, Some(pm::base_git(&sha, &args.base))),
+            run(pairs.head, head_git.clone()),
+        )
+    };
+    let (base, head) = measure_pairs(&args.phases);
+    if let Some(dir) = &args.save {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            context: format!("cannot create {}", dir.display()),
+            source,
+        })?;
+        base.write(&dir.join("base.json"))?;
+        head.write(&dir.join("head.json"))?;
+    }
+    let first = compare::paired::compare_paired(&base, &head, &policy);
+    let comparison = crate::confirm::confirm(first, policy.compare.confirm, |phases| {
+        eprintln!("perfguard: confirming by rerunning {}", phases.join(", "));
+        let (b, h) = measure_pairs(phases);
+        Ok::<_, Error>(compare::paired::compare_paired(&b, &h, &policy))
+    })?;
+    drop(worktree);
     print!("{}", render(&comparison, args.format, color));
+    Ok(if comparison.verdict == Verdict::Fail {
+        Outcome::Regression
+    } else if base.has_errors() || head.has_errors() || head.partial {
+        Outcome::PhaseFailed
+    } else {
+        Outcome::Pass
+    })
+}
+
+fn check_phase_names(config: &Config, selected: &[String]) -> Result<(), Error> {
+    for name in selected {
+        if !config.phases.iter().any(|p| p.name() == name) {
+            let names: Vec<&str> = config.phases.iter().map(|p| p.name()).collect();
+            return Err(Error::Usage(format!(
+                "no phase named `{name}` in {}; phases: {}",
+                config.path.display(),
+                names.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn compare_files(args: &CompareArgs, color: bool) -> Result<Outcome, Error> {
+    let current = Run::read(&args.current)?;
+    let config = optional_config(args.config.as_deref())?;
+    let mut policy = config
+        .as_ref()
+        .map_or_else(|| Policy::new(ThresholdsConfig::default()), Policy::of);
+    let history = args
+        .history
+        .iter()
+        .map(|p| Run::read(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(f) = args.fail_on {
+        policy.thresholds.fail_on = f;
+    }
+    let looks_like_file = args.baseline.is_file()
+        || args.baseline.components().count() > 1
+        || args.baseline.extension().is_some();
+    let (baseline, selection) = if looks_like_file {
+        (Run::read(&args.baseline)?, None)
+    } else {
+        let which = args.baseline.to_string_lossy().into_owned();
+        let store_args = StoreArgs {
+            config: args.config.clone(),
+            token: args.token.clone(),
+        };
+        let (_, mut store) = open_store(&store_args, config)?;
+        let choice = match which.as_str() {
+            "latest" => choose_baseline(store.as_mut(), &current)?,
+            sha if is_sha(sha) => {
+                store.refresh()?;
+                let keys = keys_for(store.as_ref(), &current)?;
+                report_skipped(baseline::find_by_sha(store.as_ref(), &keys, sha)?)
+            }
+            other => {
+                return Err(Error::Usage(format!(
+                    "--baseline `{other}` is not a file, `latest`, or a commit SHA"
+                )));
+            }
+        };
+        let Some(selection) = choice.selection else {
+            return Err(baseline::BaselineError::NotFound(format!(
+                "no baseline `{which}` for suite `{}` in environment `{}` on {}",
+                current.suite,
+                current.environment.key,
+                store.describe()
+            ))
+            .into());
+        };
+        (selection.saved.run.clone(), Some(selection))
+    };
+    check_environment(&baseline, &current, &policy)?;
+    let comparison = compare::compare_history(Some(&baseline), &current, &history, &policy);
+    print!(
+        "{}",
+        render_chosen(&comparison, selection.as_ref(), args.format, color)
+    );
     Ok(outcome(&comparison, &current))
 }
 
-/// Thresholds from `-c`, else `./perfguard.toml` if present, else defaults.
-fn thresholds_for(config: Option<&Path>) -> Result<ThresholdsConfig, Error> {
+/// `-c`, else `./perfguard.toml` if present, else none (built-in defaults).
+fn optional_config(config: Option<&Path>) -> Result<Option<Config>, Error> {
     match config {
-        Some(path) => Ok(Config::load(path)?.thresholds),
+        Some(path) => Ok(Some(Config::load(path)?)),
         None if Path::new("perfguard.toml").is_file() => {
-            Ok(Config::load(Path::new("perfguard.toml"))?.thresholds)
+            Ok(Some(Config::load(Path::new("perfguard.toml"))?))
         }
-        None => Ok(ThresholdsConfig::default()),
+        None => Ok(None),
+    }
+}
+
+/// Under `strict_environment`, refuses a baseline from another CPU model or
+/// core count (exit 3: the runner, not the input, is wrong). `check` calls
+/// this before comparing, as `compare` does.
+pub fn check_environment(baseline: &Run, current: &Run, policy: &Policy) -> Result<(), Error> {
+    match compare::advice::environment_mismatch(baseline, current) {
+        Some(m) if policy.compare.strict_environment => Err(Error::Environment(format!(
+            "strict_environment: refusing to compare: {m}. Run on a matching runner, or set [compare] strict_environment = false to compare with a warning"
+        ))),
+        _ => Ok(()),
     }
 }
 
 pub fn render(comparison: &Comparison, format: Format, color: bool) -> String {
+    render_chosen(comparison, None, format, color)
+}
+
+/// Renders a comparison, saying which saved run the baseline is and why.
+pub fn render_chosen(
+    comparison: &Comparison,
+    selection: Option<&Selection>,
+    format: Format,
+    color: bool,
+) -> String {
+    let view = || {
+        let mut view = View::of(comparison);
+        if let (Some(b), Some(s)) = (&view.baseline, selection) {
+            view.baseline = Some(format!("{b} · {}", s.describe()));
+        }
+        view
+    };
     match format {
-        Format::Terminal => report::terminal::render(&View::of(comparison), color),
-        Format::Md => report::markdown::render(&View::of(comparison)),
+        Format::Terminal => report::terminal::render(&view(), color),
+        Format::Md => report::markdown::render(&view()),
         Format::Json => report::json(comparison),
+    }
+}
+
+fn is_sha(text: &str) -> bool {
+    (4..=40).contains(&text.len()) && text.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// The token for http(s) remotes: `--token` / PERFGUARD_TOKEN, else GITHUB_TOKEN.
+fn token(explicit: Option<&str>) -> Option<String> {
+    explicit
+        .map(str::to_owned)
+        .or_else(|| std::env::var("GITHUB_TOKEN").ok())
+        .filter(|t| !t.is_empty())
+}
+
+/// The store of the project `config` describes (or of the current directory).
+fn open_store(
+    args: &StoreArgs,
+    config: Option<Config>,
+) -> Result<(crate::config::BaselineConfig, Box<dyn Store>), Error> {
+    let (settings, dir) = match config {
+        Some(c) => (c.baseline.clone(), c.base_dir()),
+        None => (crate::config::BaselineConfig::default(), ".".into()),
+    };
+    let store = baseline::open(&dir, &settings, token(args.token.as_deref()))?;
+    Ok((settings, store))
+}
+
+/// Prints each corrupt file passed over, and hands the choice on.
+fn report_skipped(choice: Choice) -> Choice {
+    for c in &choice.skipped {
+        eprintln!("perfguard: warning: {c}");
+    }
+    choice
+}
+
+/// The current results' own suite and environment first, then the suite's
+/// other environments, then everything (a mismatch is noted by `compare`).
+fn keys_for(store: &dyn Store, current: &Run) -> Result<Vec<(String, String)>, Error> {
+    let suite = baseline::component(&current.suite);
+    let env = baseline::component(&current.environment.key);
+    let mut keys = store.keys()?;
+    keys.sort_by_key(|(s, e)| (*s != suite, *e != env));
+    Ok(keys)
+}
+
+/// Fetches the baseline branch and chooses the baseline for `current`.
+fn choose_baseline(store: &mut dyn Store, current: &Run) -> Result<Choice, Error> {
+    store.refresh()?;
+    let lineage = store.lineage(current);
+    let choice = baseline::select(store, &current.suite, &current.environment.key, &lineage)?;
+    Ok(report_skipped(choice))
+}
+
+/// `perfguard check`: measure → baseline → compare → report → save.
+fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
+    let config = Config::load(&args.config)?;
+    let interrupt = Interrupt::install().map_err(|source| Error::Io {
+        context: "cannot install signal handlers".into(),
+        source,
+    })?;
+    let current = measure(&config, &[], &interrupt)?;
+    if let Some(out) = &args.output {
+        current.write(out)?;
+        eprintln!("perfguard: results written to {}", out.display());
+    }
+    // A developer's machine keeps its baselines in the local branch: a local
+    // `check` never pushes to the team's remote unless asked to.
+    let mut store_config = config.baseline.clone();
+    if !args.remote && !in_ci() {
+        store_config.remote.clear();
+    }
+    let mut store = baseline::open(
+        &config.base_dir(),
+        &store_config,
+        token(args.token.as_deref()),
+    )?;
+    let choice = choose_baseline(store.as_mut(), &current)?;
+    announce_choice(store.as_ref(), &current, choice.selection.as_ref());
+    let policy = Policy::of(&config);
+    let baseline_run = choice.selection.as_ref().map(|s| &s.saved.run);
+    if let Some(b) = baseline_run {
+        check_environment(b, &current, &policy)?;
+    }
+    let history = saved_history(store.as_ref(), &current)?;
+    let comparison = compare::compare_history(baseline_run, &current, &history, &policy);
+    // A failing regression is measured again before it fails the check.
+    let comparison = crate::confirm::confirm(comparison, policy.compare.confirm, |phases| {
+        eprintln!("perfguard: confirming: running {} again", phases.join(", "));
+        let rerun = measure(&config, phases, &interrupt)?;
+        let merged = crate::confirm::with_phases(&current, &rerun);
+        Ok::<_, Error>(compare::compare_history(
+            baseline_run,
+            &merged,
+            &history,
+            &policy,
+        ))
+    })?;
+    print!(
+        "{}",
+        render_chosen(&comparison, choice.selection.as_ref(), args.format, color)
+    );
+    // Publishing (PR comment, job summary) slots in here, before the save.
+    save_when_allowed(store.as_mut(), &config, &current, args)?;
+    Ok(outcome(&comparison, &current))
+}
+
+/// Earlier runs of this suite and environment, oldest first: the noise band,
+/// change points and error budgets are read from them.
+fn saved_history(store: &dyn Store, current: &Run) -> Result<Vec<Run>, Error> {
+    const HISTORY: usize = 60;
+    let history = baseline::history(store, &current.suite, &current.environment.key, HISTORY)?;
+    for c in &history.skipped {
+        eprintln!("perfguard: warning: {c}");
+    }
+    Ok(history.runs.into_iter().map(|s| s.run).collect())
+}
+
+/// Whether this runs in CI (`CI` set to anything but empty or `false`).
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+fn announce_choice(store: &dyn Store, current: &Run, selection: Option<&Selection>) {
+    match selection {
+        Some(s) => eprintln!("perfguard: baseline {}", s.describe()),
+        None => eprintln!(
+            "perfguard: no baseline yet for suite `{}` in environment `{}` on {}",
+            current.suite,
+            current.environment.key,
+            store.describe()
+        ),
+    }
+}
+
+/// Saves `current` when its ref is in `save_on` (or `--save`), never a
+/// failed or partial run, never with `--no-save`.
+fn save_when_allowed(
+    store: &mut dyn Store,
+    config: &Config,
+    current: &Run,
+    args: &CheckArgs,
+) -> Result<(), Error> {
+    if args.no_save {
+        return Ok(());
+    }
+    if current.partial || current.has_errors() {
+        eprintln!("perfguard: not saved as a baseline: a phase failed or the run was interrupted");
+        return Ok(());
+    }
+    let ref_name = current.git.as_ref().and_then(|g| g.ref_name.as_deref());
+    let allowed = args.save
+        || baseline::saves_on(ref_name, &config.baseline.save_on, &|| {
+            store.default_branch()
+        });
+    if !allowed {
+        eprintln!(
+            "perfguard: not saved as a baseline: ref `{}` is not in save_on (pass --save to save anyway)",
+            ref_name.unwrap_or("(detached)")
+        );
+        return Ok(());
+    }
+    let saved = store.save(current, config.baseline.keep)?;
+    announce_saved(store, &saved);
+    Ok(())
+}
+
+fn announce_saved(store: &dyn Store, saved: &baseline::SavedRun) {
+    match &saved.commit {
+        Some(c) => eprintln!(
+            "perfguard: saved baseline {} to {} (commit {})",
+            saved.path,
+            store.describe(),
+            &c[..c.len().min(7)]
+        ),
+        None => eprintln!(
+            "perfguard: saved baseline {} to {}",
+            saved.path,
+            store.describe()
+        ),
+    }
+}
+
+/// `perfguard baseline list|show|save|prune`.
+fn baseline_command(cmd: BaselineCommand) -> Result<Outcome, Error> {
+    match cmd {
+        BaselineCommand::List {
+            suite,
+            limit,
+            store,
+        } => {
+            let (_, mut store) = open_store(&store, optional_config(store.config.as_deref())?)?;
+            store.refresh()?;
+            let mut runs = Vec::new();
+            for (s, e) in store.keys()? {
+                if suite
+                    .as_deref()
+                    .is_some_and(|want| baseline::component(want) != s)
+                {
+                    continue;
+                }
+                let h = baseline::history(store.as_ref(), &s, &e, limit)?;
+                report_skipped(Choice {
+                    selection: None,
+                    skipped: h.skipped,
+                });
+                runs.extend(h.runs);
+            }
+            runs.sort_by_key(|r| r.run.started_at);
+            let runs = &runs[runs.len().saturating_sub(limit)..];
+            if runs.is_empty() {
+                eprintln!("perfguard: no baselines on {}", store.describe());
+            } else {
+                print!("{}", baseline::listing::render(runs));
+            }
+            Ok(Outcome::Pass)
+        }
+        BaselineCommand::Show {
+            which,
+            suite,
+            environment,
+            format,
+            store,
+        } => {
+            let (_, mut store) = open_store(&store, optional_config(store.config.as_deref())?)?;
+            store.refresh()?;
+            let keys: Vec<(String, String)> = store
+                .keys()?
+                .into_iter()
+                .filter(|(s, e)| {
+                    suite
+                        .as_deref()
+                        .is_none_or(|w| baseline::component(w) == *s)
+                        && environment
+                            .as_deref()
+                            .is_none_or(|w| baseline::component(w) == *e)
+                })
+                .collect();
+            let found = if which == "latest" {
+                let mut newest: Option<baseline::SavedRun> = None;
+                for (s, e) in &keys {
+                    let h = baseline::history(store.as_ref(), s, e, 1)?;
+                    report_skipped(Choice {
+                        selection: None,
+                        skipped: h.skipped,
+                    });
+                    for r in h.runs {
+                        if newest
+                            .as_ref()
+                            .is_none_or(|n| r.run.started_at > n.run.started_at)
+                        {
+                            newest = Some(r);
+                        }
+                    }
+                }
+                newest
+            } else if is_sha(&which) {
+                report_skipped(baseline::find_by_sha(store.as_ref(), &keys, &which)?)
+                    .selection
+                    .map(|s| s.saved)
+            } else {
+                return Err(Error::Usage(format!(
+                    "`{which}` is neither `latest` nor a commit SHA"
+                )));
+            };
+            let Some(saved) = found else {
+                return Err(baseline::BaselineError::NotFound(format!(
+                    "no baseline `{which}` on {}",
+                    store.describe()
+                ))
+                .into());
+            };
+            match format {
+                ShowFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&saved.run).expect("results serialize")
+                ),
+                ShowFormat::Terminal => {
+                    println!(
+                        "{} · baseline commit {}",
+                        saved.path,
+                        saved.commit.as_deref().unwrap_or("–")
+                    );
+                    print!("{}", report::terminal::results(&saved.run, false));
+                }
+            }
+            Ok(Outcome::Pass)
+        }
+        BaselineCommand::Save { file, store } => {
+            let run = Run::read(&file)?;
+            let (settings, mut store) =
+                open_store(&store, optional_config(store.config.as_deref())?)?;
+            let saved = store.save(&run, settings.keep)?;
+            announce_saved(store.as_ref(), &saved);
+            Ok(Outcome::Pass)
+        }
+        BaselineCommand::Prune { keep, store } => {
+            let (_, mut store) = open_store(&store, optional_config(store.config.as_deref())?)?;
+            let keep = usize::try_from(keep).unwrap_or(usize::MAX);
+            let pruned = store.prune(keep)?;
+            eprintln!(
+                "perfguard: pruned {pruned} run{} from {} (keeping {keep} per suite and environment)",
+                if pruned == 1 { "" } else { "s" },
+                store.describe()
+            );
+            Ok(Outcome::Pass)
+        }
     }
 }
 

@@ -21,8 +21,111 @@ pub enum Command {
     Run(RunArgs),
     /// Compare two results files and judge the change.
     Compare(CompareArgs),
+    /// Build the merge-base with REF in a worktree and run base and head
+    /// interleaved (A B A B) on this machine, then compare the pairs.
+    Paired(PairedArgs),
     /// Print the JSON Schema of perfguard.toml.
     Schema,
+    /// Run the phases, compare with the baseline, report, and save the run
+    /// as the new baseline on a `save_on` branch.
+    Check(CheckArgs),
+    /// List, show, save and prune the baselines on the baseline branch.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+}
+
+/// Where baselines are read and written.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// The configuration file (default: ./perfguard.toml when it exists,
+    /// else the built-in defaults).
+    #[arg(short, long)]
+    pub config: Option<PathBuf>,
+    /// Token for an http(s) remote, sent as `x-access-token` (default:
+    /// GITHUB_TOKEN). Never printed.
+    #[arg(long, env = "PERFGUARD_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The configuration file.
+    #[arg(short, long, default_value = "perfguard.toml")]
+    pub config: PathBuf,
+    /// Save this run as a baseline whatever the ref.
+    #[arg(long, conflicts_with = "no_save")]
+    pub save: bool,
+    /// Never save this run as a baseline.
+    #[arg(long)]
+    pub no_save: bool,
+    /// Write the results JSON here.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Terminal)]
+    pub format: Format,
+    /// Token for an http(s) remote, sent as `x-access-token` (default:
+    /// GITHUB_TOKEN). Never printed.
+    #[arg(long, env = "PERFGUARD_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Use the remote's baseline branch (fetch and push) even outside CI.
+    /// In CI (`CI=true`) the remote is always used; outside CI, by default,
+    /// baselines stay in the local branch and nothing is pushed.
+    #[arg(long)]
+    pub remote: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// The saved runs: time, suite, environment, commit, ref, metrics.
+    List {
+        /// Only this suite.
+        #[arg(long)]
+        suite: Option<String>,
+        /// At most this many runs (the newest).
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// One saved run: `latest`, or the run of a commit SHA (or prefix).
+    Show {
+        /// `latest` or a commit SHA.
+        #[arg(default_value = "latest")]
+        which: String,
+        /// Only this suite.
+        #[arg(long)]
+        suite: Option<String>,
+        /// Only this environment key.
+        #[arg(long)]
+        environment: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ShowFormat::Terminal)]
+        format: ShowFormat,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Save a results file as a baseline run (whatever the ref).
+    Save {
+        /// The results file.
+        file: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Keep only the newest N runs of every suite and environment.
+    Prune {
+        /// Runs to keep per suite and environment.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        keep: u64,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    Terminal,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -40,12 +143,17 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// The baseline results file.
+    /// The baseline: a results file, `latest` (the run `check` would
+    /// choose for the current results' suite and environment), or a commit SHA.
     #[arg(long)]
     pub baseline: PathBuf,
     /// The current results file.
     #[arg(long)]
     pub current: PathBuf,
+    /// Earlier runs, oldest first (repeatable): history bands, change
+    /// points and error budgets.
+    #[arg(long = "history", value_name = "FILE")]
+    pub history: Vec<PathBuf>,
     /// Thresholds come from this configuration (default: ./perfguard.toml
     /// when it exists, else the built-in defaults).
     #[arg(short, long)]
@@ -56,6 +164,29 @@ pub struct CompareArgs {
     /// Override the configuration's fail_on.
     #[arg(long, value_parser = parse_fail_on)]
     pub fail_on: Option<FailOn>,
+    /// Token for an http(s) remote, sent as `x-access-token` (default:
+    /// GITHUB_TOKEN). Never printed.
+    #[arg(long, env = "PERFGUARD_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PairedArgs {
+    /// The base to compare with: its merge-base with HEAD is measured.
+    #[arg(long, value_name = "REF")]
+    pub base: String,
+    /// The configuration file.
+    #[arg(short, long, default_value = "perfguard.toml")]
+    pub config: PathBuf,
+    /// Run only these phases (repeatable).
+    #[arg(long = "phase", value_name = "NAME")]
+    pub phases: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Terminal)]
+    pub format: Format,
+    /// Write the base and head results as base.json and head.json here.
+    #[arg(long, value_name = "DIR")]
+    pub save: Option<PathBuf>,
 }
 
 fn parse_fail_on(s: &str) -> Result<FailOn, String> {

@@ -1,7 +1,9 @@
 //! Errors: joins every module's error into `crate::Error`, each with the
 //! exit code it means.
 
+use crate::baseline::BaselineError;
 use crate::config::ConfigError;
+use crate::paired::PairedError;
 use crate::results::ResultsError;
 
 #[derive(Debug, thiserror::Error)]
@@ -10,8 +12,16 @@ pub enum Error {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Results(#[from] ResultsError),
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
+    #[error(transparent)]
+    Paired(#[from] PairedError),
     #[error("{0}")]
     Usage(String),
+    /// The environment refuses the work: another machine's baseline under
+    /// `strict_environment`, a failed build of the paired base.
+    #[error("{0}")]
+    Environment(String),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -27,7 +37,9 @@ impl Error {
             Error::Config(_) | Error::Usage(_) => 2,
             Error::Results(ResultsError::Write { .. }) => 3,
             Error::Results(_) => 2,
-            Error::Io { .. } => 3,
+            Error::Baseline(e) => e.exit_code(),
+            Error::Paired(e) => e.exit_code(),
+            Error::Io { .. } | Error::Environment(_) => 3,
         }
     }
 }

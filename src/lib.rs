@@ -2,13 +2,16 @@
 //! and gate CI on regressions.
 
 pub mod app;
+pub mod baseline;
 pub mod cli;
 pub mod compare;
 pub mod config;
+pub mod confirm;
 pub mod environment;
 pub mod error;
 pub mod interrupt;
 pub mod metrics;
+pub mod paired;
 pub mod phase;
 pub mod report;
 pub mod results;

@@ -3,6 +3,10 @@ use perfguard::cli::Cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // `perfguard … | head` ends quietly, as command-line tools do, instead of
+    // panicking on a closed pipe.
+    // SAFETY: setting a signal disposition before any thread starts.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     let cli = Cli::parse();
     match perfguard::app::run(cli) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),

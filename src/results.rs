@@ -183,6 +183,15 @@ pub struct Metric {
     /// An HDR histogram in V2 compressed form, base64, for merging shards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub histogram: Option<String>,
+    /// For a proportion (unit `ratio`): the events counted, such as failed
+    /// requests for `error_rate` or passed checks for a pass rate, so that
+    /// `value = count / total` and rates compare by a test for proportions.
+    /// Given together with `total`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    /// For a proportion: the events `count` is out of (requests, checks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
 }
 
 impl Metric {
@@ -196,6 +205,16 @@ impl Metric {
             samples_of: None,
             outliers: None,
             histogram: None,
+            count: None,
+            total: None,
+        }
+    }
+
+    /// `(count, total)` when both are given and consistent.
+    pub fn counts(&self) -> Option<(u64, u64)> {
+        match (self.count, self.total) {
+            (Some(c), Some(t)) if c <= t && t > 0 => Some((c, t)),
+            _ => None,
         }
     }
 }
@@ -287,6 +306,20 @@ impl Run {
                 }
                 if m.samples.iter().any(|s| !s.is_finite()) {
                     return Err(format!("{at}: a sample is not a finite number"));
+                }
+                match (m.count, m.total) {
+                    (None, None) => {}
+                    (Some(c), Some(t)) if c <= t && t > 0 => {}
+                    (Some(c), Some(t)) => {
+                        return Err(format!(
+                            "{at}: count {c} out of total {t}: expected 0 ≤ count ≤ total and total > 0"
+                        ));
+                    }
+                    _ => {
+                        return Err(format!(
+                            "{at}: `count` and `total` go together; give both or neither"
+                        ));
+                    }
                 }
             }
         }
@@ -401,5 +434,22 @@ mod tests {
             err.to_string().contains("phases[0].metrics[0].value"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn proportion_counts_must_be_whole_and_consistent() {
+        let mut v = serde_json::to_value(sample_run()).unwrap();
+        v["phases"][0]["metrics"][0]["count"] = 5.into();
+        let err = Run::from_json(&v.to_string(), Path::new("r.json")).unwrap_err();
+        assert!(err.to_string().contains("go together"), "{err}");
+        v["phases"][0]["metrics"][0]["total"] = 4.into();
+        let err = Run::from_json(&v.to_string(), Path::new("r.json")).unwrap_err();
+        assert!(err.to_string().contains("count 5 out of total 4"), "{err}");
+        v["phases"][0]["metrics"][0]["total"] = (-4).into();
+        let err = Run::from_json(&v.to_string(), Path::new("r.json")).unwrap_err();
+        assert!(err.to_string().contains("total"), "{err}");
+        v["phases"][0]["metrics"][0]["total"] = 10.into();
+        let run = Run::from_json(&v.to_string(), Path::new("r.json")).unwrap();
+        assert_eq!(run.phases[0].metrics[0].counts(), Some((5, 10)));
     }
 }

@@ -1,10 +1,17 @@
 //! Comparison: turns a baseline run and a current run into per-metric
 //! changes, severities, criterion outcomes and one verdict (pure).
 
-use crate::config::{Criterion, FailOn, ThresholdsConfig};
+pub mod advice;
+pub mod decide;
+pub mod paired;
+pub mod slo;
+pub mod steps;
+
+pub use decide::{ChangeInterval, EventCounts, HistoryBand};
+
+use crate::config::{CompareConfig, Config, Criterion, FailOn, Slo, ThresholdsConfig};
 use crate::metrics::Unit;
 use crate::results::{Direction, Metric, PhaseResult, Run, SCHEMA_VERSION};
-use crate::stats::mann_whitney_u;
 use serde::{Deserialize, Serialize};
 
 /// How a metric moved, from better to worse.
@@ -17,6 +24,9 @@ pub enum Severity {
     Unchanged,
     /// Past a threshold, but not distinguishable from noise.
     Noise,
+    /// Past a threshold, with neither samples nor enough history to tell
+    /// noise from change; a change past `critical` still fails (`counts_as`).
+    Insufficient,
     /// Only in the current run.
     New,
     /// Only in the baseline.
@@ -32,6 +42,7 @@ impl Severity {
             Severity::Improved => "improved",
             Severity::Unchanged => "unchanged",
             Severity::Noise => "noise",
+            Severity::Insufficient => "insufficient",
             Severity::New => "new",
             Severity::Missing => "missing",
             Severity::Minor => "minor",
@@ -73,9 +84,31 @@ pub enum Verdict {
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub thresholds: ThresholdsConfig,
+    /// History, confirmation and environment rules (`[compare]`).
+    pub compare: CompareConfig,
+    /// Error budgets (`[[slo]]`).
+    pub slos: Vec<Slo>,
 }
 
 impl Policy {
+    /// `thresholds` with the default `[compare]` rules and no SLOs.
+    pub fn new(thresholds: ThresholdsConfig) -> Policy {
+        Policy {
+            thresholds,
+            compare: CompareConfig::default(),
+            slos: Vec::new(),
+        }
+    }
+
+    /// Everything a configuration says about judging runs.
+    pub fn of(config: &Config) -> Policy {
+        Policy {
+            thresholds: config.thresholds.clone(),
+            compare: config.compare.clone(),
+            slos: config.slos.clone(),
+        }
+    }
+
     pub fn fail_on(&self) -> FailOn {
         self.thresholds.fail_on
     }
@@ -101,9 +134,38 @@ pub struct MetricComparison {
     pub change: Option<f64>,
     /// The judgement.
     pub severity: Severity,
-    /// Two-sided p-value of the Mann-Whitney U test, when both sides have samples.
+    /// Two-sided p-value: Mann-Whitney U when both sides have samples,
+    /// Wilcoxon signed-rank for paired samples, z or Fisher for proportions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p_value: Option<f64>,
+    /// What the severity was judged by: `hodges-lehmann`, `bootstrap`,
+    /// `wilcoxon signed-rank`, `mann-whitney`, `proportions (z)`, `proportions
+    /// (fisher)` or `history band`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The relative change in the worse direction with its interval (or
+    /// range beyond the history band) that the severity was graded by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<ChangeInterval>,
+    /// The expected band from earlier runs, with at least `min_history`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistoryBand>,
+    /// Earlier runs that measured this metric.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub history_runs: usize,
+    /// Events behind a proportion on the baseline side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_counts: Option<EventCounts>,
+    /// Events behind a proportion on the current side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_counts: Option<EventCounts>,
+    /// For an `insufficient` change past the critical threshold: the
+    /// severity it counts as in the verdict (`critical`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts_as: Option<Severity>,
+    /// How reruns of the phase judged a regression that would have failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<Confirmation>,
     /// Samples behind the baseline value.
     pub baseline_samples: usize,
     /// Samples behind the current value.
@@ -111,6 +173,31 @@ pub struct MetricComparison {
     /// Outliers among the current samples (Tukey's fences).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outliers: Option<usize>,
+}
+
+/// Reruns of a failing regression's phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// Reruns done.
+    pub reruns: u32,
+    /// Whether every rerun still reached `fail_on`.
+    pub held: bool,
+    /// The mildest severity a rerun gave.
+    pub rerun_severity: Severity,
+    /// The severity before the reruns.
+    pub first_severity: Severity,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl MetricComparison {
+    /// The severity the verdict uses: `counts_as` for an insufficient
+    /// change past critical, else the severity.
+    pub fn effective_severity(&self) -> Severity {
+        self.counts_as.unwrap_or(self.severity).max(self.severity)
+    }
 }
 
 /// The outcome of one absolute criterion.
@@ -188,6 +275,18 @@ pub struct Comparison {
     /// Phase errors of the current run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<PhaseFailure>,
+    /// The baseline was measured on another CPU model or core count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment_mismatch: Option<advice::EnvironmentMismatch>,
+    /// Error budgets of the `[[slo]]`s over the history.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slos: Vec<slo::SloStatus>,
+    /// Steps in the metrics' history, with the run where each happened.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub change_points: Vec<steps::Step>,
+    /// Short advice: too few runs for the noise seen, outliers, environment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recommendations: Vec<String>,
 }
 
 impl Comparison {
@@ -200,19 +299,56 @@ impl Comparison {
     pub fn failed_criteria(&self) -> impl Iterator<Item = &CriterionOutcome> {
         self.criteria.iter().filter(|c| !c.passed)
     }
+
+    /// Recomputes `worst` and `verdict` after severities changed.
+    pub fn rejudge(&mut self) {
+        self.worst = self
+            .comparisons
+            .iter()
+            .map(MetricComparison::effective_severity)
+            .max()
+            .unwrap_or(Severity::Unchanged);
+        self.verdict =
+            if self.worst.reaches(self.fail_on) || self.failed_criteria().next().is_some() {
+                Verdict::Fail
+            } else {
+                Verdict::Pass
+            };
+    }
 }
 
 /// Compares `current` with `baseline` (or with nothing, for a first run).
 pub fn compare(baseline: Option<&Run>, current: &Run, policy: &Policy) -> Comparison {
+    compare_history(baseline, current, &[], policy)
+}
+
+/// Compares `current` with `baseline` and with `history`: the earlier runs
+/// of the suite on the baseline branch, oldest first (the baseline usually
+/// the newest of them). History gives each metric its expected band, the
+/// change points and the error budgets.
+pub fn compare_history(
+    baseline: Option<&Run>,
+    current: &Run,
+    history: &[Run],
+    policy: &Policy,
+) -> Comparison {
+    let history: Vec<&Run> = history.iter().filter(|r| !r.partial).collect();
     let mut comparisons = Vec::new();
     for phase in &current.phases {
         let base_phase = baseline.and_then(|b| b.phase(&phase.name));
         for metric in &phase.metrics {
             let base = base_phase.and_then(|p| p.metric(&metric.name).map(|m| (p, m)));
+            let past = since_last_step(
+                history_values(&history, &phase.name, &metric.name),
+                policy,
+                &phase.name,
+                &metric.name,
+            );
             comparisons.push(compare_metric(
                 &phase.name,
                 base,
                 Some((phase, metric)),
+                &past,
                 policy,
             ));
         }
@@ -224,14 +360,20 @@ pub fn compare(baseline: Option<&Run>, current: &Run, policy: &Policy) -> Compar
             {
                 // A phase that failed this time has no metrics: its metrics are
                 // missing, which the phase error explains.
-                comparisons.push(compare_metric(&phase.name, Some((bp, m)), None, policy));
+                comparisons.push(compare_metric(
+                    &phase.name,
+                    Some((bp, m)),
+                    None,
+                    &[],
+                    policy,
+                ));
             }
         }
     }
     if let Some(b) = baseline {
         for bp in b.phases.iter().filter(|p| current.phase(&p.name).is_none()) {
             for m in &bp.metrics {
-                comparisons.push(compare_metric(&bp.name, Some((bp, m)), None, policy));
+                comparisons.push(compare_metric(&bp.name, Some((bp, m)), None, &[], policy));
             }
         }
     }
@@ -243,7 +385,7 @@ pub fn compare(baseline: Option<&Run>, current: &Run, policy: &Policy) -> Compar
         .collect::<Vec<_>>();
     let worst = comparisons
         .iter()
-        .map(|c| c.severity)
+        .map(MetricComparison::effective_severity)
         .max()
         .unwrap_or(Severity::Unchanged);
     let fail_on = policy.fail_on();
@@ -254,6 +396,10 @@ pub fn compare(baseline: Option<&Run>, current: &Run, policy: &Policy) -> Compar
     };
 
     let mut notes = Vec::new();
+    let environment_mismatch = baseline.and_then(|b| advice::environment_mismatch(b, current));
+    if let Some(m) = &environment_mismatch {
+        notes.push(m.to_string());
+    }
     if let Some(b) = baseline {
         if b.environment.key != current.environment.key {
             notes.push(format!(
@@ -280,7 +426,11 @@ pub fn compare(baseline: Option<&Run>, current: &Run, policy: &Policy) -> Compar
         })
         .collect();
 
-    Comparison {
+    let mut series: Vec<&Run> = history.clone();
+    series.push(current);
+    let slos = slo::budgets(&series, &policy.slos);
+    let change_points = steps::find(&series, policy);
+    let mut comparison = Comparison {
         schema_version: SCHEMA_VERSION,
         suite: current.suite.clone(),
         verdict,
@@ -292,7 +442,42 @@ pub fn compare(baseline: Option<&Run>, current: &Run, policy: &Policy) -> Compar
         comparisons,
         criteria,
         errors,
+        environment_mismatch,
+        slos,
+        change_points,
+        recommendations: Vec::new(),
+    };
+    comparison.recommendations = advice::recommend(&comparison, policy);
+    comparison
+}
+
+/// The values after the last step in `values`, when enough remain for a
+/// band: a level the metric has left says nothing about its noise now.
+fn since_last_step(values: Vec<f64>, policy: &Policy, phase: &str, metric: &str) -> Vec<f64> {
+    if values.len() < steps::MIN_SERIES {
+        return values;
     }
+    let levels = policy.thresholds.levels(phase, metric);
+    let found = crate::stats::change_point::change_points(
+        &values,
+        policy.thresholds.alpha,
+        levels.minor,
+        3,
+    );
+    match found.last() {
+        Some(step) if values.len() - step.index >= policy.compare.min_history => {
+            values[step.index..].to_vec()
+        }
+        _ => values,
+    }
+}
+
+/// The values of `phase`/`metric` in `history`, oldest first.
+fn history_values(history: &[&Run], phase: &str, metric: &str) -> Vec<f64> {
+    history
+        .iter()
+        .filter_map(|r| r.phase(phase)?.metric(metric).map(|m| m.value))
+        .collect()
 }
 
 /// The samples behind a metric: its own, or those of the metric it summarizes.
@@ -324,6 +509,7 @@ fn compare_metric(
     phase: &str,
     base: Option<(&PhaseResult, &Metric)>,
     current: Option<(&PhaseResult, &Metric)>,
+    history: &[f64],
     policy: &Policy,
 ) -> MetricComparison {
     let any = current.or(base).expect("one side exists").1;
@@ -339,6 +525,14 @@ fn compare_metric(
         change: None,
         severity: Severity::Unchanged,
         p_value: None,
+        method: None,
+        interval: None,
+        history: None,
+        history_runs: 0,
+        baseline_counts: None,
+        current_counts: None,
+        counts_as: None,
+        confirmation: None,
         baseline_samples: base_ev.len(),
         current_samples: cur_ev.len(),
         outliers: current.and_then(|(_, m)| m.outliers).filter(|&n| n > 0),
@@ -352,36 +546,14 @@ fn compare_metric(
         return out;
     };
     let levels = policy.thresholds.levels(phase, &c.name);
-    out.change = change(b.value, c.value, c.direction);
-    // A zero baseline that got worse has no finite change: treat it as past
-    // every threshold, so it is never a silent pass.
-    let effect = out.change.unwrap_or(
-        if (c.value > b.value) == (c.direction == Direction::Lower) {
-            f64::INFINITY
-        } else {
-            f64::NEG_INFINITY
-        },
-    );
-    if effect.abs() < levels.minor {
-        out.severity = Severity::Unchanged;
-        return out;
-    }
-    if base_ev.len() >= 2 && cur_ev.len() >= 2 {
-        out.p_value = mann_whitney_u(base_ev, cur_ev).map(|r| r.p_value);
-    }
-    if out.p_value.is_some_and(|p| p >= policy.thresholds.alpha) {
-        out.severity = Severity::Noise;
-        return out;
-    }
-    out.severity = if effect < 0.0 {
-        Severity::Improved
-    } else if effect >= levels.critical {
-        Severity::Critical
-    } else if effect >= levels.major {
-        Severity::Major
-    } else {
-        Severity::Minor
+    let ev = decide::Evidence {
+        baseline: b,
+        current: c,
+        baseline_samples: base_ev,
+        current_samples: cur_ev,
+        history,
     };
+    decide::decide(&mut out, &ev, &levels, policy);
     out
 }
 
@@ -422,5 +594,7 @@ fn judge_criteria(phase: &PhaseResult) -> Vec<CriterionOutcome> {
         .collect()
 }
 
+#[cfg(test)]
+mod decision_tests;
 #[cfg(test)]
 mod tests;

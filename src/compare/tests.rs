@@ -42,15 +42,30 @@ fn run_with(metrics: Vec<Metric>, criteria: &[(&str, &str)]) -> Run {
 }
 
 fn policy() -> Policy {
-    Policy {
-        thresholds: ThresholdsConfig::default(),
-    }
+    Policy::new(ThresholdsConfig::default())
 }
 
+/// The severity of a single-valued metric moving from `base` to `cur`, with
+/// enough steady history that the band is no wider than the baseline.
 fn severity_of(base: f64, cur: f64, direction: Direction) -> Severity {
     let b = run_with(vec![metric("m", direction, base, vec![])], &[]);
     let c = run_with(vec![metric("m", direction, cur, vec![])], &[]);
-    compare(Some(&b), &c, &policy()).comparisons[0].severity
+    let history = vec![b.clone(); 6];
+    compare_history(Some(&b), &c, &history, &policy()).comparisons[0].severity
+}
+
+/// Without samples or history, only a change past `critical` can fail.
+#[test]
+fn without_evidence_small_changes_are_insufficient_large_ones_still_fail() {
+    let b = run_with(vec![metric("m", Direction::Lower, 100.0, vec![])], &[]);
+    let judge = |cur: f64| {
+        let c = run_with(vec![metric("m", Direction::Lower, cur, vec![])], &[]);
+        compare(Some(&b), &c, &policy())
+    };
+    assert_eq!(judge(105.0).comparisons[0].severity, Severity::Unchanged);
+    assert_eq!(judge(125.0).comparisons[0].severity, Severity::Insufficient);
+    assert_eq!(judge(125.0).verdict, Verdict::Pass);
+    assert_eq!(judge(160.0).verdict, Verdict::Fail);
 }
 
 #[test]
@@ -136,6 +151,7 @@ fn summary_metrics_borrow_the_samples_they_summarize() {
 fn fail_on_decides_the_verdict() {
     let b = run_with(vec![metric("m", Direction::Lower, 100.0, vec![])], &[]);
     let c = run_with(vec![metric("m", Direction::Lower, 125.0, vec![])], &[]);
+    let history = vec![b.clone(); 6];
     for (fail_on, verdict) in [
         (FailOn::Never, Verdict::Pass),
         (FailOn::Minor, Verdict::Fail),
@@ -144,7 +160,11 @@ fn fail_on_decides_the_verdict() {
     ] {
         let mut p = policy();
         p.thresholds.fail_on = fail_on;
-        assert_eq!(compare(Some(&b), &c, &p).verdict, verdict, "{fail_on:?}");
+        assert_eq!(
+            compare_history(Some(&b), &c, &history, &p).verdict,
+            verdict,
+            "{fail_on:?}"
+        );
     }
 }
 
@@ -161,8 +181,9 @@ fn per_metric_overrides_apply() {
             critical: None,
         },
     );
+    let history = vec![b.clone(); 6];
     assert_eq!(
-        compare(Some(&b), &c, &p).comparisons[0].severity,
+        compare_history(Some(&b), &c, &history, &p).comparisons[0].severity,
         Severity::Minor
     );
 }

@@ -1,10 +1,12 @@
 //! Configuration: turns `perfguard.toml` into a validated [`Config`], or a
 //! [`ConfigError`] that names the file, line, column and key.
 
+pub mod compare;
 pub mod criterion;
 pub mod http;
 mod phases;
 
+pub use compare::{CompareConfig, CompareMode, Slo, SloConfig};
 pub use criterion::{Criterion, Op};
 pub use phases::{CommandLine, CommandPhase, PhaseConfig};
 
@@ -55,6 +57,12 @@ pub struct ConfigFile {
     /// Where baselines are kept.
     #[serde(default)]
     pub baseline: BaselineConfig,
+    /// How runs are compared: history, confirmation, paired mode, environment.
+    #[serde(default)]
+    pub compare: CompareConfig,
+    /// Service-level objectives with error budgets.
+    #[serde(default)]
+    pub slo: Vec<SloConfig>,
     /// The phases to run, in order.
     #[serde(default)]
     pub phase: Vec<PhaseConfig>,
@@ -252,6 +260,8 @@ pub struct Config {
     pub suite: SuiteConfig,
     pub thresholds: ThresholdsConfig,
     pub baseline: BaselineConfig,
+    pub compare: CompareConfig,
+    pub slos: Vec<Slo>,
     pub phases: Vec<PhaseConfig>,
 }
 
@@ -295,6 +305,20 @@ impl Config {
         let file: ConfigFile = deserialize(Spanned::new(doc_span, DeValue::Table(table)), "")
             .map_err(|(span, key, msg)| err(span, key, msg))?;
         validate_thresholds(&file.thresholds).map_err(|(key, msg)| err(None, Some(key), msg))?;
+        let located = |(key, msg): (String, String)| ConfigError {
+            path: path.to_owned(),
+            location: key_location(text, &key),
+            key: Some(key),
+            message: msg,
+        };
+        file.compare.validate().map_err(located)?;
+        let slos = file
+            .slo
+            .iter()
+            .enumerate()
+            .map(|(i, s)| s.parse(i))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(located)?;
 
         let Some(phase_value) = phase_value else {
             return Err(err(
@@ -348,6 +372,8 @@ impl Config {
             suite: file.suite,
             thresholds: file.thresholds,
             baseline: file.baseline,
+            compare: file.compare,
+            slos,
             phases,
         })
     }
@@ -419,6 +445,43 @@ fn validate_thresholds(t: &ThresholdsConfig) -> Result<(), (String, String)> {
         )?;
     }
     Ok(())
+}
+
+/// Where `table.key` or `table[i].key` is written, for errors found after
+/// deserializing (`[compare]`, `[[slo]]`): the key's line in the `i`-th
+/// `[table]`/`[[table]]` section, else the section's header line.
+fn key_location(text: &str, key: &str) -> Option<(usize, usize)> {
+    let (table, field) = key.split_once('.')?;
+    let (table, index) = match table.split_once('[') {
+        Some((t, rest)) => (t, rest.trim_end_matches(']').parse::<usize>().ok()?),
+        None => (table, 0),
+    };
+    let headers = [format!("[{table}]"), format!("[[{table}]]")];
+    let mut seen = 0;
+    let mut section: Option<usize> = None;
+    for (n, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            if section.is_some() {
+                break;
+            }
+            if headers.iter().any(|h| trimmed.starts_with(h.as_str())) {
+                if seen == index {
+                    section = Some(n);
+                }
+                seen += 1;
+            }
+            continue;
+        }
+        if section.is_some() {
+            let name = trimmed.split('=').next().unwrap_or("").trim();
+            if name == field {
+                let column = line.len() - line.trim_start().len() + 1;
+                return Some((n + 1, column));
+            }
+        }
+    }
+    section.map(|n| (n + 1, 1))
 }
 
 /// 1-based line and column (in characters) of a byte offset.

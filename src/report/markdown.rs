@@ -3,6 +3,7 @@
 
 use super::{Row, View};
 use crate::compare::Verdict;
+use crate::compare::slo::BudgetStatus;
 use std::fmt::Write;
 
 /// The hidden marker that identifies a suite's comment.
@@ -106,6 +107,52 @@ pub fn render(view: &View) -> String {
         let _ = writeln!(s);
         table(&mut s, &view.changed);
     }
+    if !view.slos.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n**Error budgets**\n\n| | Metric | Objective | Budget left | Burn rate |\n|:-:|---|---|--:|--:|"
+        );
+        for r in &view.slos {
+            let icon = match r.status {
+                BudgetStatus::Ok => "🟢",
+                BudgetStatus::Warning => "🟡",
+                BudgetStatus::Critical => "🔴",
+                BudgetStatus::NoData => "⚪",
+            };
+            let _ = writeln!(
+                s,
+                "| {icon} {} | {} | {} | {} | {} |",
+                r.status.as_str(),
+                escape(&r.metric),
+                escape(&r.objective),
+                r.budget_left,
+                r.burn_rate
+            );
+        }
+    }
+    if !view.steps.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n**Steps in history**\n\n| Phase | Metric | Change | Level | First run |\n|---|---|--:|---|---|"
+        );
+        for r in &view.steps {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} |",
+                escape(&r.phase),
+                escape(&r.metric),
+                r.change,
+                escape(&r.levels),
+                escape(&r.at)
+            );
+        }
+    }
+    if !view.recommendations.is_empty() {
+        let _ = writeln!(s, "\n**Recommendations**\n");
+        for r in &view.recommendations {
+            let _ = writeln!(s, "- {}", escape(r));
+        }
+    }
     if !view.unchanged.is_empty() {
         let n = view.unchanged.len();
         let _ = writeln!(
@@ -147,6 +194,7 @@ fn severity_label(s: crate::compare::Severity) -> String {
         Major => "🟠 major".into(),
         Minor => "🟡 minor".into(),
         Improved => "🟢 improved".into(),
+        Insufficient => "⚪ insufficient".into(),
         other => other.as_str().into(),
     }
 }

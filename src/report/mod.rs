@@ -4,6 +4,7 @@
 pub mod markdown;
 pub mod terminal;
 
+use crate::compare::slo::BudgetStatus;
 use crate::compare::{Comparison, MetricComparison, Severity, Verdict};
 use crate::metrics::units::human;
 
@@ -38,6 +39,38 @@ pub struct View {
     /// `abc1234 (refs/heads/main)` of the baseline, or none.
     pub baseline: Option<String>,
     pub current: String,
+    /// Error budgets, one per `[[slo]]`.
+    pub slos: Vec<SloRow>,
+    /// Steps found in the metrics' history.
+    pub steps: Vec<StepRow>,
+    /// Short advice.
+    pub recommendations: Vec<String>,
+}
+
+/// One error budget, in display text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SloRow {
+    pub metric: String,
+    /// `error_rate <= 1% over 30d`.
+    pub objective: String,
+    /// `72.0 %`, or `–` without data.
+    pub budget_left: String,
+    /// `1.4×`.
+    pub burn_rate: String,
+    pub status: BudgetStatus,
+}
+
+/// One step in a metric's history, in display text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepRow {
+    pub phase: String,
+    pub metric: String,
+    /// `+40.0 %` (`after / before − 1`).
+    pub change: String,
+    /// `1.2 ms → 1.7 ms`.
+    pub levels: String,
+    /// `abc1234 (2026-11-02)`: the first run at the new level.
+    pub at: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -88,6 +121,63 @@ impl View {
                 .collect(),
             baseline: c.baseline.as_ref().map(describe_run),
             current: describe_run(&c.current),
+            slos: c
+                .slos
+                .iter()
+                .map(|s| SloRow {
+                    metric: s.metric.clone(),
+                    objective: format!("{} over {}", s.objective, s.window),
+                    budget_left: if s.status == BudgetStatus::NoData {
+                        "–".into()
+                    } else {
+                        format!("{:.1} %", s.budget_left * 100.0)
+                    },
+                    burn_rate: if s.status == BudgetStatus::NoData {
+                        "–".into()
+                    } else {
+                        format!("{:.1}×", s.burn_rate)
+                    },
+                    status: s.status,
+                })
+                .collect(),
+            steps: c
+                .change_points
+                .iter()
+                .map(|st| {
+                    let unit = c
+                        .comparisons
+                        .iter()
+                        .find(|m| m.phase == st.phase && m.metric == st.metric)
+                        .map_or(crate::metrics::Unit::Count, |m| m.unit.clone());
+                    StepRow {
+                        phase: st.phase.clone(),
+                        metric: st.metric.clone(),
+                        change: st
+                            .change
+                            .map_or("–".into(), |ch| format!("{:+.1} %", ch * 100.0)),
+                        levels: format!("{} → {}", human(st.before, &unit), human(st.after, &unit)),
+                        at: format!(
+                            "{} ({})",
+                            st.sha
+                                .as_deref()
+                                .map_or("uncommitted", |s| &s[..s.len().min(7)]),
+                            st.started_at.format("%Y-%m-%d")
+                        ),
+                    }
+                })
+                .collect(),
+            recommendations: c.recommendations.clone(),
+        }
+    }
+}
+
+impl BudgetStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BudgetStatus::Ok => "ok",
+            BudgetStatus::Warning => "warning",
+            BudgetStatus::Critical => "critical",
+            BudgetStatus::NoData => "no data",
         }
     }
 }
@@ -110,9 +200,10 @@ fn describe_run(r: &crate::compare::RunRef) -> String {
 /// Display order: regressions (worst first), then missing, new, noise, improved, unchanged.
 fn rank(s: Severity) -> u8 {
     match s {
-        Severity::Critical => 9,
-        Severity::Major => 8,
-        Severity::Minor => 7,
+        Severity::Critical => 10,
+        Severity::Major => 9,
+        Severity::Minor => 8,
+        Severity::Insufficient => 7,
         Severity::Missing => 6,
         Severity::New => 5,
         Severity::Noise => 4,
@@ -134,8 +225,51 @@ fn row(m: &MetricComparison) -> Row {
             }
         ));
     }
+    if let Some(i) = m.interval {
+        let pct = |v: f64| {
+            if v.is_finite() {
+                format!("{:+.1} %", v * 100.0)
+            } else if v > 0.0 {
+                "+∞".to_owned()
+            } else {
+                "−∞".to_owned()
+            }
+        };
+        match i.confidence {
+            Some(level) => note.push(format!(
+                "{:.0} % CI {} … {} worse",
+                level * 100.0,
+                pct(i.lower),
+                pct(i.upper)
+            )),
+            None => note.push(format!("{} … {} beyond band", pct(i.lower), pct(i.upper))),
+        }
+    }
     if m.baseline_samples > 0 || m.current_samples > 0 {
         note.push(format!("n={}/{}", m.baseline_samples, m.current_samples));
+    }
+    if let (Some(b), Some(c)) = (m.baseline_counts, m.current_counts) {
+        note.push(format!("{}/{} → {}/{}", b.count, b.total, c.count, c.total));
+    }
+    if let Some(h) = m.history {
+        note.push(format!(
+            "band {}–{} ({} runs)",
+            human(h.lower, &m.unit),
+            human(h.upper, &m.unit),
+            h.runs
+        ));
+    } else if m.severity == Severity::Insufficient {
+        note.push(format!("{} earlier runs", m.history_runs));
+    }
+    if m.counts_as.is_some() {
+        note.push("counts as critical".into());
+    }
+    if let Some(c) = m.confirmation {
+        note.push(if c.held {
+            format!("confirmed ×{}", c.reruns)
+        } else {
+            format!("not confirmed: {} on rerun", c.rerun_severity)
+        });
     }
     if let Some(o) = m.outliers {
         note.push(format!("{o} outlier{}", if o == 1 { "" } else { "s" }));
@@ -211,6 +345,17 @@ fn headline(c: &Comparison) -> String {
             r.join(", ")
         ));
     }
+    let counted = c
+        .comparisons
+        .iter()
+        .filter(|m| m.counts_as.is_some())
+        .count();
+    if counted > 0 {
+        parts.push(format!(
+            "{counted} change{} too large to pass without evidence",
+            if counted == 1 { "" } else { "s" }
+        ));
+    }
     if !c.criteria.is_empty() {
         parts.push(format!(
             "{}/{} criteria met",
@@ -242,5 +387,7 @@ pub fn json(c: &Comparison) -> String {
     serde_json::to_string_pretty(c).expect("comparison serializes") + "\n"
 }
 
+#[cfg(test)]
+mod decision_tests;
 #[cfg(test)]
 mod tests;

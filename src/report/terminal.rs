@@ -2,6 +2,7 @@
 //! coloured only when asked to.
 
 use super::View;
+use crate::compare::slo::BudgetStatus;
 use crate::compare::{Severity, Verdict};
 use crate::metrics::units::human;
 use crate::results::Run;
@@ -128,6 +129,37 @@ pub fn render(view: &View, color: bool) -> String {
     }
     out.push_str(&t.to_string());
     out.push('\n');
+    if !view.slos.is_empty() {
+        let mut t = new_table(color);
+        t.set_header(vec!["Budget", "Metric", "Objective", "Left", "Burn"]);
+        for r in &view.slos {
+            let status = Cell::new(r.status.as_str());
+            let status = match (color, r.status) {
+                (true, BudgetStatus::Critical) => status.fg(Color::Red),
+                (true, BudgetStatus::Warning) => status.fg(Color::Yellow),
+                (true, BudgetStatus::Ok) => status.fg(Color::Green),
+                _ => status,
+            };
+            t.add_row(vec![
+                status,
+                Cell::new(sanitize(&r.metric)),
+                Cell::new(sanitize(&r.objective)),
+                Cell::new(&r.budget_left),
+                Cell::new(&r.burn_rate),
+            ]);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+    for r in &view.steps {
+        out.push_str(&sanitize(&format!(
+            "  step: {} {} {} ({}) at {}\n",
+            r.phase, r.metric, r.change, r.levels, r.at
+        )));
+    }
+    for r in &view.recommendations {
+        out.push_str(&format!("  hint: {}\n", sanitize(r)));
+    }
     out
 }
 

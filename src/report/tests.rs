@@ -66,13 +66,7 @@ fn comparison(phase: &str) -> crate::compare::Comparison {
         0.995,
         "2222222222222222222222222222222222222222",
     );
-    compare(
-        Some(&base),
-        &cur,
-        &Policy {
-            thresholds: ThresholdsConfig::default(),
-        },
-    )
+    compare(Some(&base), &cur, &Policy::new(ThresholdsConfig::default()))
 }
 
 #[test]
@@ -181,13 +175,7 @@ fn phase_errors_in_results_reach_the_report() {
         stderr_tail: Some("boom".into()),
     });
     cur.phases[0].metrics.clear();
-    let c = compare(
-        None,
-        &cur,
-        &Policy {
-            thresholds: ThresholdsConfig::default(),
-        },
-    );
+    let c = compare(None, &cur, &Policy::new(ThresholdsConfig::default()));
     let md = markdown::render(&View::of(&c));
     assert!(
         md.contains("exited with code 1") && md.contains("boom"),

@@ -78,7 +78,7 @@ pub fn mann_whitney_u(x: &[f64], y: &[f64]) -> Option<MannWhitney> {
 /// Number of arrangements giving each U in 0..=n1*n2 (no ties): the
 /// coefficients of the Gaussian binomial, built by the recurrence
 /// f(n1, n2) = f(n1 - 1, n2) shifted by n2 + f(n1, n2 - 1).
-fn exact_counts(n1: usize, n2: usize) -> Vec<f64> {
+pub(crate) fn exact_counts(n1: usize, n2: usize) -> Vec<f64> {
     // dp[j] over n2 for the current n1: counts of U for (i, j).
     let max_u = n1 * n2;
     let mut table: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); n2 + 1]; n1 + 1];
@@ -121,24 +121,45 @@ mod tests {
 
     #[test]
     fn matches_scipy_exact() {
-        // scipy 1.x: mannwhitneyu([1,4,7,9], [2,3,5,6,8], method="exact")
-        // -> statistic=11.0, pvalue=0.9047619047619049
+        // scipy 1.17: scipy.stats.mannwhitneyu([1,4,7,9], [2,3,5,6,8], method="exact") -> U=11, p=0.9047619047619049
         let r = mann_whitney_u(&[1.0, 4.0, 7.0, 9.0], &[2.0, 3.0, 5.0, 6.0, 8.0]).unwrap();
         assert_eq!(r.u, 11.0);
-        assert!(close(r.p_value, 0.9047619047619049, 1e-12), "{}", r.p_value);
+        assert!(
+            close(r.p_value, 0.904_761_904_761_904_9, 1e-12),
+            "{}",
+            r.p_value
+        );
     }
 
     #[test]
     fn matches_scipy_asymptotic_with_ties() {
-        // scipy 1.x: mannwhitneyu([1,2,2,3,4,5], [3,4,4,5,6,7,8], method="asymptotic")
-        // -> statistic=6.0, pvalue=0.0364709007712748
+        // scipy 1.17: scipy.stats.mannwhitneyu([1,2,2,3,4,5], [3,4,4,5,6,7,8], method="asymptotic")
+        // -> U=6.0, p=0.0364709007712748
         let r = mann_whitney_u(
             &[1.0, 2.0, 2.0, 3.0, 4.0, 5.0],
             &[3.0, 4.0, 4.0, 5.0, 6.0, 7.0, 8.0],
         )
         .unwrap();
         assert_eq!(r.u, 6.0);
-        assert!(close(r.p_value, 0.0364709007712748, 1e-9), "{}", r.p_value);
+        assert!(
+            close(r.p_value, 0.036_470_900_771_274_8, 1e-9),
+            "{}",
+            r.p_value
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn p_is_a_probability_and_the_sides_are_symmetric(
+            x in proptest::collection::vec(0.0f64..100.0, 1..25),
+            y in proptest::collection::vec(0.0f64..100.0, 1..25),
+        ) {
+            let a = mann_whitney_u(&x, &y).unwrap();
+            let b = mann_whitney_u(&y, &x).unwrap();
+            proptest::prop_assert!((0.0..=1.0).contains(&a.p_value));
+            proptest::prop_assert!((a.p_value - b.p_value).abs() < 1e-9);
+            proptest::prop_assert!((a.u + b.u - (x.len() * y.len()) as f64).abs() < 1e-9);
+        }
     }
 
     #[test]

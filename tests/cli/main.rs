@@ -1,7 +1,10 @@
 //! CLI tests: the perfguard binary as users run it, exit codes asserted.
 //! One integration binary; each area has its own module.
 
+mod baseline;
 mod common;
 mod compare;
+mod history;
 mod http;
+mod paired;
 mod run;

@@ -309,7 +309,21 @@ pub fn latency_metrics(prefix: &str, h: &Histogram<u64>) -> Vec<Metric> {
 /// The phase's request metrics from the merged recorder.
 pub fn metrics(r: &Recorder, step_names: &[String], seconds: f64, switches: bool) -> Vec<Metric> {
     let mut out = latency_metrics("", &r.overall);
-    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    // Proportions carry their counts, so comparisons can test them as such.
+    let proportion = |name: String, direction: Direction, count: u64, total: u64| Metric {
+        count: Some(count),
+        total: Some(total),
+        ..Metric::new(
+            name,
+            Unit::Ratio,
+            direction,
+            if total == 0 {
+                0.0
+            } else {
+                count as f64 / total as f64
+            },
+        )
+    };
     out.push(Metric::new(
         "throughput",
         Unit::PerSecond,
@@ -326,18 +340,18 @@ pub fn metrics(r: &Recorder, step_names: &[String], seconds: f64, switches: bool
         Direction::Higher,
         r.requests as f64,
     ));
-    out.push(Metric::new(
-        "error_rate",
-        Unit::Ratio,
+    out.push(proportion(
+        "error_rate".into(),
         Direction::Lower,
-        ratio(r.failed, r.requests),
+        r.failed,
+        r.requests,
     ));
     if r.checks_total > 0 {
-        out.push(Metric::new(
-            "checks",
-            Unit::Ratio,
+        out.push(proportion(
+            "checks".into(),
             Direction::Higher,
-            ratio(r.checks_passed, r.checks_total),
+            r.checks_passed,
+            r.checks_total,
         ));
     }
     for kind in ErrorKind::ALL {
@@ -372,11 +386,11 @@ pub fn metrics(r: &Recorder, step_names: &[String], seconds: f64, switches: bool
             Direction::Higher,
             r.step_requests[i] as f64,
         ));
-        out.push(Metric::new(
+        out.push(proportion(
             format!("step.{name}.error_rate"),
-            Unit::Ratio,
             Direction::Lower,
-            ratio(r.step_errors[i], r.step_requests[i]),
+            r.step_errors[i],
+            r.step_requests[i],
         ));
     }
     out
@@ -454,6 +468,8 @@ mod tests {
         let get = |n: &str| m.iter().find(|x| x.name == n).unwrap().value;
         assert_eq!(get("throughput"), 1.0);
         assert_eq!(get("error_rate"), 0.5);
+        let rate = m.iter().find(|x| x.name == "error_rate").unwrap();
+        assert_eq!((rate.count, rate.total), (Some(1), Some(2)));
         assert_eq!(get("errors.check"), 1.0);
         assert_eq!(get("errors.connect"), 0.0);
         assert_eq!(get("step.get.requests"), 2.0);

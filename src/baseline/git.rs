@@ -1,0 +1,671 @@
+//! Git branch store: turns a branch of the user's repository, fetched and
+//! pushed with git2 through a private ref, into a [`Store`], without ever
+//! touching the working tree, the index or HEAD.
+
+use super::{
+    BaselineError, Entry, Lineage, SavedRun, Store, excess, file_name, latest_path, runs_dir,
+    sort_entries,
+};
+use crate::config::BaselineConfig;
+use crate::results::Run;
+use git2::build::TreeUpdateBuilder;
+use git2::{
+    AutotagOption, Cred, CredentialType, Direction, ErrorCode, FetchOptions, FileMode, ObjectType,
+    Oid, PushOptions, RemoteCallbacks, Repository, Signature, Tree,
+};
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+use std::path::Path;
+use std::rc::Rc;
+use std::time::Duration;
+
+/// A change to the branch's tree: the new tree, the commit message and a
+/// value for the caller, or `None` when there is nothing to change.
+type TreeChange<'a, T> =
+    dyn Fn(&Repository, &Tree<'_>) -> Result<Option<(Oid, String, T)>, git2::Error> + 'a;
+
+/// How many times a rejected save is fetched, re-applied and pushed again.
+pub const MAX_ATTEMPTS: u32 = 12;
+/// How far back HEAD's ancestors are looked at when choosing a baseline.
+const ANCESTOR_LIMIT: usize = 20_000;
+
+/// Lets git2 open a repository owned by another user (a container's mounted
+/// workspace): the runner's `safe.directory` does not reach inside it.
+pub fn allow_foreign_owner() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: a process-wide libgit2 option set once, before any
+        // repository is opened by this process's git2 calls that follow.
+        let _ = unsafe { git2::opts::set_verify_owner_validation(false) };
+    });
+}
+
+/// Baselines on a branch of a repository; see the module docs of
+/// [`crate::baseline`] for the layout.
+pub struct GitStore {
+    repo: Repository,
+    branch: String,
+    /// The remote's name, when the repository has that remote.
+    remote: Option<String>,
+    token: Option<String>,
+    /// The branch tip this store reads from, after `refresh` or a save.
+    tip: Option<Oid>,
+}
+
+impl GitStore {
+    /// Opens the repository around `dir`; `None` when `dir` is not inside
+    /// one. `token` authenticates http(s) remotes as `x-access-token`.
+    pub fn open(
+        dir: &Path,
+        config: &BaselineConfig,
+        token: Option<String>,
+    ) -> Result<Option<GitStore>, BaselineError> {
+        allow_foreign_owner();
+        let repo = match Repository::discover(dir) {
+            Ok(r) => r,
+            Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(BaselineError::Git {
+                    context: format!("cannot open the git repository around {}", dir.display()),
+                    message: e.message().to_owned(),
+                });
+            }
+        };
+        if !git2::Reference::is_valid_name(&format!("refs/heads/{}", config.branch)) {
+            return Err(BaselineError::NotFound(format!(
+                "[baseline] branch `{}` is not a valid branch name",
+                config.branch
+            )));
+        }
+        let remote = repo
+            .find_remote(&config.remote)
+            .ok()
+            .map(|_| config.remote.clone());
+        Ok(Some(GitStore {
+            repo,
+            branch: config.branch.clone(),
+            remote,
+            token: token.filter(|t| !t.is_empty()),
+            tip: None,
+        }))
+    }
+
+    pub fn repo(&self) -> &Repository {
+        &self.repo
+    }
+
+    /// The remote's name, or `None` when the branch is local only.
+    pub fn remote(&self) -> Option<&str> {
+        self.remote.as_deref()
+    }
+
+    /// The ref that holds the branch as read: a private ref when fetched
+    /// from a remote, else the local branch itself.
+    fn tracking_ref(&self) -> String {
+        match &self.remote {
+            Some(r) => format!("refs/perfguard/{r}/{}", self.branch),
+            None => format!("refs/heads/{}", self.branch),
+        }
+    }
+
+    fn err(&self, context: impl Into<String>, e: &git2::Error) -> BaselineError {
+        BaselineError::Git {
+            context: context.into(),
+            message: redact(e.message(), self.token.as_deref()),
+        }
+    }
+
+    fn callbacks(&self) -> RemoteCallbacks<'static> {
+        credentials(self.token.clone())
+    }
+
+    /// Fetches only the baseline branch into the private ref; returns its tip.
+    fn fetch(&mut self) -> Result<Option<Oid>, BaselineError> {
+        let tracking = self.tracking_ref();
+        let Some(name) = self.remote.clone() else {
+            return Ok(self.repo.refname_to_id(&tracking).ok());
+        };
+        let mut remote = self
+            .repo
+            .find_remote(&name)
+            .map_err(|e| self.err(format!("cannot use remote `{name}`"), &e))?;
+        let mut options = FetchOptions::new();
+        options
+            .remote_callbacks(self.callbacks())
+            .download_tags(AutotagOption::None)
+            .update_fetchhead(false);
+        let refspec = format!("+refs/heads/{}:{tracking}", self.branch);
+        remote
+            .fetch(&[&refspec], Some(&mut options), None)
+            .map_err(|e| {
+                self.err(
+                    format!(
+                        "cannot fetch branch `{}` from remote `{name}` ({})",
+                        self.branch,
+                        redact(remote.url().unwrap_or("?"), self.token.as_deref())
+                    ),
+                    &e,
+                )
+            })?;
+        let wanted = format!("refs/heads/{}", self.branch);
+        let advertised = remote
+            .list()
+            .map(|heads| heads.iter().any(|h| h.name() == wanted))
+            .unwrap_or(true);
+        if !advertised {
+            // Deleted on the remote (or never saved): forget a stale copy.
+            if let Ok(mut r) = self.repo.find_reference(&tracking) {
+                let _ = r.delete();
+            }
+            return Ok(None);
+        }
+        Ok(self.repo.refname_to_id(&tracking).ok())
+    }
+
+    fn tip_tree(&self) -> Result<Option<(Tree<'_>, String)>, BaselineError> {
+        let Some(tip) = self.tip else { return Ok(None) };
+        let commit = self
+            .repo
+            .find_commit(tip)
+            .map_err(|e| self.err(format!("cannot read baseline commit {tip}"), &e))?;
+        let tree = commit
+            .tree()
+            .map_err(|e| self.err(format!("cannot read the tree of baseline commit {tip}"), &e))?;
+        Ok(Some((tree, tip.to_string())))
+    }
+
+    /// Applies `change` to the branch tip and publishes the commit; a
+    /// rejected publish is fetched, re-applied and retried with jitter.
+    /// `change` returns `None` when there is nothing to commit.
+    fn commit_change<T>(
+        &mut self,
+        change: &TreeChange<'_, T>,
+    ) -> Result<Option<(T, Oid)>, BaselineError> {
+        for attempt in 1..=MAX_ATTEMPTS {
+            let parent = self.fetch()?;
+            let Some((commit, value)) = self.apply(parent, change)? else {
+                self.tip = parent;
+                return Ok(None);
+            };
+            if self.publish(parent, commit)? {
+                self.tip = Some(commit);
+                return Ok(Some((value, commit)));
+            }
+            if attempt < MAX_ATTEMPTS {
+                std::thread::sleep(jitter(attempt));
+            }
+        }
+        Err(BaselineError::Contended {
+            target: self.describe(),
+            attempts: MAX_ATTEMPTS,
+        })
+    }
+
+    /// Builds the commit of `change` on `parent` (or on nothing: an orphan).
+    fn apply<T>(
+        &self,
+        parent: Option<Oid>,
+        change: &TreeChange<'_, T>,
+    ) -> Result<Option<(Oid, T)>, BaselineError> {
+        let base = match parent {
+            Some(p) => self.repo.find_commit(p).and_then(|c| c.tree()),
+            None => self
+                .repo
+                .treebuilder(None)
+                .and_then(|b| b.write())
+                .and_then(|id| self.repo.find_tree(id)),
+        }
+        .map_err(|e| self.err("cannot read the baseline branch", &e))?;
+        let Some((tree, message, value)) = change(&self.repo, &base)
+            .map_err(|e| self.err("cannot build the baseline commit", &e))?
+        else {
+            return Ok(None);
+        };
+        let commit = self
+            .make_commit(parent, tree, &message)
+            .map_err(|e| self.err("cannot write the baseline commit", &e))?;
+        Ok(Some((commit, value)))
+    }
+
+    fn make_commit(
+        &self,
+        parent: Option<Oid>,
+        tree: Oid,
+        message: &str,
+    ) -> Result<Oid, git2::Error> {
+        let sig = Signature::now("perfguard", "perfguard@users.noreply.github.com")?;
+        let tree = self.repo.find_tree(tree)?;
+        let parents = match parent {
+            Some(p) => vec![self.repo.find_commit(p)?],
+            None => vec![],
+        };
+        let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
+        self.repo.commit(None, &sig, &sig, message, &tree, &parents)
+    }
+
+    /// Moves the branch from `parent` to `commit`: a compare-and-swap of
+    /// the local ref, or a push that only lands when the remote still has
+    /// `parent`. `Ok(false)` means someone else moved it first.
+    fn publish(&mut self, parent: Option<Oid>, commit: Oid) -> Result<bool, BaselineError> {
+        let branch_ref = format!("refs/heads/{}", self.branch);
+        let Some(name) = self.remote.clone() else {
+            let msg = "perfguard: save baseline";
+            let result = match parent {
+                Some(p) => self
+                    .repo
+                    .reference_matching(&branch_ref, commit, true, p, msg),
+                None => self.repo.reference(&branch_ref, commit, false, msg),
+            };
+            return match result {
+                Ok(_) => Ok(true),
+                Err(e) if is_race(&e) => Ok(false),
+                Err(e) => Err(self.err(format!("cannot update {branch_ref}"), &e)),
+            };
+        };
+        let outgoing = format!("refs/perfguard/outgoing/{}", self.branch);
+        self.repo
+            .reference(&outgoing, commit, true, "perfguard: outgoing baseline")
+            .map_err(|e| self.err(format!("cannot write {outgoing}"), &e))?;
+        let stale = Rc::new(Cell::new(false));
+        let rejected: Rc<RefCell<Option<String>>> = Rc::new(RefCell::new(None));
+        let mut callbacks = self.callbacks();
+        {
+            let stale = Rc::clone(&stale);
+            let branch_ref = branch_ref.clone();
+            let expected = parent.unwrap_or(Oid::ZERO_SHA1);
+            // libgit2 does not refuse a non-fast-forward push by itself, and
+            // the server only checks the old value it was told: so the old
+            // value it was told must be the parent this commit was built on.
+            callbacks.push_negotiation(move |updates| {
+                for u in updates {
+                    if u.dst_refname() == Ok(branch_ref.as_str()) && u.src() != expected {
+                        stale.set(true);
+                        return Err(git2::Error::from_str("the baseline branch moved"));
+                    }
+                }
+                Ok(())
+            });
+        }
+        {
+            let rejected = Rc::clone(&rejected);
+            callbacks.push_update_reference(move |_, status| {
+                if let Some(s) = status {
+                    *rejected.borrow_mut() = Some(s.to_owned());
+                }
+                Ok(())
+            });
+        }
+        let mut options = PushOptions::new();
+        options.remote_callbacks(callbacks);
+        let result = self.repo.find_remote(&name).and_then(|mut remote| {
+            remote.push(&[format!("{outgoing}:{branch_ref}")], Some(&mut options))
+        });
+        if let Ok(mut r) = self.repo.find_reference(&outgoing) {
+            let _ = r.delete();
+        }
+        if stale.get() {
+            return Ok(false);
+        }
+        if let Err(e) = result {
+            if is_race(&e) || looks_like_race(e.message()) {
+                return Ok(false);
+            }
+            return Err(self.err(
+                format!(
+                    "cannot push branch `{}` to remote `{name}` (the token needs `contents: write`)",
+                    self.branch
+                ),
+                &e,
+            ));
+        }
+        if let Some(status) = rejected.borrow().clone() {
+            if looks_like_race(&status) {
+                return Ok(false);
+            }
+            return Err(BaselineError::Git {
+                context: format!(
+                    "remote `{name}` rejected the push to branch `{}` (is the branch protected? the token needs `contents: write`)",
+                    self.branch
+                ),
+                message: redact(&status, self.token.as_deref()),
+            });
+        }
+        let tracking = self.tracking_ref();
+        let _ = self
+            .repo
+            .reference(&tracking, commit, true, "perfguard: saved baseline");
+        Ok(true)
+    }
+
+    /// The branch that a run of `save_on = []` saves on: the remote's HEAD,
+    /// else `init.defaultBranch`, else `main`.
+    pub fn detect_default_branch(&self) -> String {
+        if let Some(r) = &self.remote {
+            let prefix = format!("refs/remotes/{r}/");
+            if let Ok(head) = self.repo.find_reference(&format!("{prefix}HEAD"))
+                && let Ok(Some(t)) = head.symbolic_target()
+                && let Some(b) = t.strip_prefix(&prefix)
+            {
+                return b.to_owned();
+            }
+            if let Ok(mut remote) = self.repo.find_remote(r)
+                && let Ok(conn) =
+                    remote.connect_auth(Direction::Fetch, Some(self.callbacks()), None)
+                && let Ok(buf) = conn.default_branch()
+                && let Some(b) = buf
+                    .as_str()
+                    .ok()
+                    .and_then(|s| s.strip_prefix("refs/heads/"))
+            {
+                return b.to_owned();
+            }
+        }
+        self.repo
+            .config()
+            .and_then(|c| c.get_string("init.defaultBranch"))
+            .ok()
+            .filter(|b| !b.is_empty())
+            .unwrap_or_else(|| "main".into())
+    }
+
+    /// HEAD's ancestry and its merge-base with the base branch (the pull
+    /// request's `GITHUB_BASE_REF`, else the default branch), for [`super::select`].
+    pub fn ancestry(&self, current: &Run) -> Lineage {
+        let mut lineage = Lineage::default();
+        let head = current
+            .git
+            .as_ref()
+            .and_then(|g| Oid::from_str(&g.sha).ok())
+            .filter(|oid| self.repo.find_commit(*oid).is_ok())
+            .or_else(|| self.repo.head().ok().and_then(|h| h.target()));
+        let Some(head) = head else { return lineage };
+        if let Ok(mut walk) = self.repo.revwalk()
+            && walk.push(head).is_ok()
+        {
+            // A shallow clone ends the walk early; what is there still counts.
+            lineage.ancestors = walk
+                .take(ANCESTOR_LIMIT)
+                .map_while(Result::ok)
+                .map(|o| o.to_string())
+                .collect::<HashSet<_>>();
+        }
+        let base = std::env::var("GITHUB_BASE_REF")
+            .ok()
+            .filter(|b| !b.is_empty())
+            .unwrap_or_else(|| self.detect_default_branch());
+        if let Some(sha) = current.git.as_ref().and_then(|g| g.base_sha.clone()) {
+            lineage.merge_base = Some((base, sha));
+            return lineage;
+        }
+        let candidates = [
+            self.remote
+                .as_ref()
+                .map(|r| format!("refs/remotes/{r}/{base}")),
+            Some(format!("refs/heads/{base}")),
+        ];
+        for name in candidates.into_iter().flatten() {
+            if let Ok(base_oid) = self.repo.refname_to_id(&name)
+                && let Ok(mb) = self.repo.merge_base(head, base_oid)
+            {
+                lineage.merge_base = Some((base, mb.to_string()));
+                break;
+            }
+        }
+        lineage
+    }
+}
+
+impl Store for GitStore {
+    fn lineage(&self, current: &Run) -> Lineage {
+        self.ancestry(current)
+    }
+
+    fn default_branch(&self) -> String {
+        self.detect_default_branch()
+    }
+
+    fn describe(&self) -> String {
+        match &self.remote {
+            Some(r) => format!("branch `{}` on remote `{r}`", self.branch),
+            None => format!("local branch `{}`", self.branch),
+        }
+    }
+
+    fn refresh(&mut self) -> Result<(), BaselineError> {
+        self.tip = self.fetch()?;
+        Ok(())
+    }
+
+    fn keys(&self) -> Result<Vec<(String, String)>, BaselineError> {
+        let Some((root, _)) = self.tip_tree()? else {
+            return Ok(Vec::new());
+        };
+        let mut keys = Vec::new();
+        for suite in root.iter().filter(|e| e.kind() == Some(ObjectType::Tree)) {
+            let Ok(suite_tree) = self.repo.find_tree(suite.id()) else {
+                continue;
+            };
+            for env in suite_tree
+                .iter()
+                .filter(|e| e.kind() == Some(ObjectType::Tree))
+            {
+                if let (Ok(s), Ok(e)) = (suite.name(), env.name()) {
+                    keys.push((s.to_owned(), e.to_owned()));
+                }
+            }
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
+    fn entries(&self, suite: &str, environment: &str) -> Result<Vec<Entry>, BaselineError> {
+        let Some((root, commit)) = self.tip_tree()? else {
+            return Ok(Vec::new());
+        };
+        Ok(tree_entries(
+            &self.repo,
+            &root,
+            &runs_dir(suite, environment),
+            Some(commit),
+        ))
+    }
+
+    fn read(&self, entry: &Entry) -> Result<Vec<u8>, BaselineError> {
+        let Some((root, commit)) = self.tip_tree()? else {
+            return Err(BaselineError::NotFound(format!(
+                "{} holds no runs",
+                self.describe()
+            )));
+        };
+        let blob = root
+            .get_path(Path::new(&entry.path))
+            .and_then(|e| self.repo.find_blob(e.id()))
+            .map_err(|e| self.err(format!("cannot read {} in commit {commit}", entry.path), &e))?;
+        Ok(blob.content().to_vec())
+    }
+
+    fn save(&mut self, run: &Run, keep: usize) -> Result<SavedRun, BaselineError> {
+        let dir = runs_dir(&run.suite, &run.environment.key);
+        let latest = latest_path(&run.suite, &run.environment.key);
+        let json = serde_json::to_string_pretty(run).expect("results serialize") + "\n";
+        let keep = keep.max(1);
+        let change = |repo: &Repository, base: &Tree<'_>| {
+            let mut entries = tree_entries(repo, base, &dir, None);
+            let name = file_name(run, &entries);
+            let path = format!("{dir}/{name}");
+            let blob = repo.blob(json.as_bytes())?;
+            let mut update = TreeUpdateBuilder::new();
+            update.upsert(path.as_str(), blob, FileMode::Blob);
+            let new = Entry::parse(&dir, &name, None).expect("a .json name");
+            entries.push(new.clone());
+            sort_entries(&mut entries);
+            // latest.json is the newest run, which is this one unless an
+            // older run was saved late.
+            if entries.last() == Some(&new) {
+                update.upsert(latest.as_str(), blob, FileMode::Blob);
+            }
+            let mut pruned = 0;
+            // The run just saved is never the one pruned, even when older.
+            let others: Vec<Entry> = entries.into_iter().filter(|e| *e != new).collect();
+            for old in excess(&others, keep - 1) {
+                update.remove(old.path.as_str());
+                pruned += 1;
+            }
+            let tree = update.create_updated(repo, base)?;
+            let short: String = name.chars().take(24).collect();
+            let mut message = format!(
+                "perfguard: save {}/{} {short}",
+                run.suite, run.environment.key
+            );
+            if pruned > 0 {
+                message.push_str(&format!(", prune {pruned}"));
+            }
+            Ok(Some((tree, message, path)))
+        };
+        let (path, commit) = self.commit_change(&change)?.expect("a save always commits");
+        Ok(SavedRun {
+            path,
+            commit: Some(commit.to_string()),
+            run: run.clone(),
+        })
+    }
+
+    fn prune(&mut self, keep: usize) -> Result<usize, BaselineError> {
+        let keep = keep.max(1);
+        let change = |repo: &Repository, base: &Tree<'_>| {
+            let mut update = TreeUpdateBuilder::new();
+            let mut pruned = 0usize;
+            for suite in base.iter().filter(|e| e.kind() == Some(ObjectType::Tree)) {
+                let Ok(suite_tree) = repo.find_tree(suite.id()) else {
+                    continue;
+                };
+                for env in suite_tree
+                    .iter()
+                    .filter(|e| e.kind() == Some(ObjectType::Tree))
+                {
+                    let (Ok(s), Ok(e)) = (suite.name(), env.name()) else {
+                        continue;
+                    };
+                    let entries = tree_entries(repo, base, &format!("{s}/{e}/runs"), None);
+                    for old in excess(&entries, keep) {
+                        update.remove(old.path.as_str());
+                        pruned += 1;
+                    }
+                }
+            }
+            if pruned == 0 {
+                return Ok(None);
+            }
+            let tree = update.create_updated(repo, base)?;
+            Ok(Some((
+                tree,
+                format!("perfguard: prune to {keep} runs each ({pruned} removed)"),
+                pruned,
+            )))
+        };
+        Ok(self.commit_change(&change)?.map_or(0, |(n, _)| n))
+    }
+}
+
+/// The run files in `dir` of `tree`, oldest first.
+fn tree_entries(
+    repo: &Repository,
+    tree: &Tree<'_>,
+    dir: &str,
+    commit: Option<String>,
+) -> Vec<Entry> {
+    let Ok(sub) = tree
+        .get_path(Path::new(dir))
+        .and_then(|e| repo.find_tree(e.id()))
+    else {
+        return Vec::new();
+    };
+    let mut entries: Vec<Entry> = sub
+        .iter()
+        .filter(|e| e.kind() == Some(ObjectType::Blob))
+        .filter_map(|e| Entry::parse(dir, e.name().ok()?, commit.clone()))
+        .collect();
+    sort_entries(&mut entries);
+    entries
+}
+
+/// Credentials for a remote: the token as `x-access-token` on http(s), the
+/// ssh agent on ssh; each offered once, so a refused token fails fast.
+fn credentials(token: Option<String>) -> RemoteCallbacks<'static> {
+    let mut callbacks = RemoteCallbacks::new();
+    let offered = Cell::new(false);
+    callbacks.credentials(move |_url, user, allowed| {
+        if offered.replace(true) {
+            return Err(git2::Error::from_str(
+                "the remote refused the credentials (check the token and its `contents` permission)",
+            ));
+        }
+        if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
+            return match &token {
+                Some(t) => Cred::userpass_plaintext("x-access-token", t),
+                None => Err(git2::Error::from_str(
+                    "the remote asks for credentials: set GITHUB_TOKEN or PERFGUARD_TOKEN (or pass --token)",
+                )),
+            };
+        }
+        if allowed.contains(CredentialType::SSH_KEY) {
+            return Cred::ssh_key_from_agent(user.unwrap_or("git"));
+        }
+        Cred::default()
+    });
+    callbacks
+}
+
+/// Another writer got there first (a lock held, a ref moved).
+fn is_race(e: &git2::Error) -> bool {
+    matches!(
+        e.code(),
+        ErrorCode::Modified | ErrorCode::Exists | ErrorCode::Locked | ErrorCode::NotFastForward
+    )
+}
+
+fn looks_like_race(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "lock",
+        "fetch first",
+        "non-fast-forward",
+        "stale",
+        "old value",
+        "failed to update",
+        "moved",
+    ]
+    .iter()
+    .any(|k| m.contains(k))
+}
+
+/// Back-off before retry `attempt`: exponential up to ~0.8 s, with random
+/// jitter so concurrent jobs spread out.
+fn jitter(attempt: u32) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.write_u32(attempt);
+    let random = h.finish();
+    let base = 25u64 << attempt.min(5);
+    Duration::from_millis(base / 2 + random % base)
+}
+
+/// Hides a token and any `user:password@` in URLs.
+pub fn redact(text: &str, token: Option<&str>) -> String {
+    let mut out = match token {
+        Some(t) if !t.is_empty() => text.replace(t, "***"),
+        _ => text.to_owned(),
+    };
+    while let Some(scheme) = out.find("://") {
+        let rest = &out[scheme + 3..];
+        let end = rest.find(['/', ' ', '\'', '"']).unwrap_or(rest.len());
+        match rest[..end].rfind('@') {
+            Some(at) if !rest[..at].starts_with("***") => {
+                out = format!("{}://***@{}", &out[..scheme], &rest[at + 1..]);
+            }
+            _ => break,
+        }
+    }
+    out
+}

@@ -1,0 +1,40 @@
+//! Listing: turns saved runs into the `perfguard baseline list` table (pure).
+
+use super::SavedRun;
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+
+/// One row per run: time, suite, environment, commit, ref, metrics, file.
+pub fn render(runs: &[SavedRun]) -> String {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED).force_no_tty();
+    t.set_header(vec![
+        "Time (UTC)",
+        "Suite",
+        "Environment",
+        "Commit",
+        "Ref",
+        "Metrics",
+        "File",
+    ]);
+    for s in runs {
+        let r = &s.run;
+        let git = r.git.as_ref();
+        t.add_row(vec![
+            r.started_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            r.suite.clone(),
+            r.environment.key.clone(),
+            git.map_or_else(|| "–".into(), |g| g.sha.chars().take(7).collect()),
+            git.and_then(|g| g.ref_name.clone())
+                .unwrap_or_else(|| "–".into()),
+            r.phases
+                .iter()
+                .map(|p| p.metrics.len())
+                .sum::<usize>()
+                .to_string(),
+            s.path.rsplit('/').next().unwrap_or(&s.path).to_owned(),
+        ]);
+    }
+    let mut out = t.to_string();
+    out.push('\n');
+    out
+}

@@ -1,0 +1,519 @@
+//! Baselines: turns saved runs on a git branch (or in a local directory) into
+//! a history per suite and environment, and the one run a comparison uses.
+//!
+//! Layout, the same in every store:
+//!
+//! ```text
+//! <suite>/<environment>/runs/<UTC timestamp>-<short sha>[-<n>].json
+//! <suite>/<environment>/latest.json
+//! ```
+//!
+//! The API others build on:
+//! - [`Store`]: where runs live ([`git::GitStore`] on a branch,
+//!   [`dir::DirStore`] in a directory). Call [`Store::refresh`] once, then read.
+//! - [`history`]: the last `limit` runs of a suite and environment, oldest
+//!   first (sparklines, noise bands, change points), corrupt files skipped
+//!   and reported in [`History::skipped`].
+//! - [`select`]: the baseline for a comparison and why it was chosen.
+//! - [`Store::save`] / [`Store::prune`]: write a run / bound the history.
+
+pub mod dir;
+pub mod git;
+pub mod listing;
+
+use crate::results::{ResultsError, Run};
+use std::collections::HashSet;
+use std::path::Path;
+
+/// Why the baseline store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("{context}: {message}")]
+    Git { context: String, message: String },
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A saved run written by a newer perfguard: reading on would misjudge it.
+    #[error("baseline {path} in commit {commit}: {source}")]
+    NewerSchema {
+        path: String,
+        commit: String,
+        #[source]
+        source: ResultsError,
+    },
+    #[error("{0}")]
+    NotFound(String),
+    #[error(
+        "could not save to {target} after {attempts} attempts: other jobs kept saving first; run again"
+    )]
+    Contended { target: String, attempts: u32 },
+}
+
+impl BaselineError {
+    /// 2 when the input is at fault (newer schema, unknown run), 3 when the
+    /// repository, remote or disk failed.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            BaselineError::NewerSchema { .. } | BaselineError::NotFound(_) => 2,
+            _ => 3,
+        }
+    }
+}
+
+/// One run file in a store, before it is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Path inside the store (`api/linux-x86_64/runs/20261121T120000Z-1a2b3c4.json`).
+    pub path: String,
+    /// The baseline-branch commit it was read from (none for a directory store).
+    pub commit: Option<String>,
+    /// The UTC timestamp part of the file name.
+    pub stamp: String,
+    /// The short SHA of the measured commit, from the file name.
+    pub short_sha: String,
+    /// The disambiguating number of a second save in the same second (0 for the first).
+    pub seq: u32,
+}
+
+impl Entry {
+    /// Parses a file name below `dir` (`<suite>/<environment>/runs`).
+    pub fn parse(dir: &str, name: &str, commit: Option<String>) -> Option<Entry> {
+        let stem = name.strip_suffix(".json")?;
+        let mut parts = stem.splitn(3, '-');
+        let stamp = parts.next()?.to_owned();
+        let short_sha = parts.next().unwrap_or("").to_owned();
+        let seq = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+        Some(Entry {
+            path: format!("{dir}/{name}"),
+            commit,
+            stamp,
+            short_sha,
+            seq,
+        })
+    }
+
+    fn order_key(&self) -> (&str, u32, &str) {
+        (&self.stamp, self.seq, &self.path)
+    }
+
+    /// The commit as printed in messages.
+    pub fn commit_text(&self) -> &str {
+        self.commit.as_deref().unwrap_or("(directory)")
+    }
+}
+
+/// Sorts entries oldest first: by timestamp, then save order within a second.
+pub fn sort_entries(entries: &mut [Entry]) {
+    entries.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+}
+
+/// A run read back from a store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedRun {
+    /// Path inside the store.
+    pub path: String,
+    /// The baseline-branch commit that holds it (none for a directory store).
+    pub commit: Option<String>,
+    /// The run itself.
+    pub run: Run,
+}
+
+/// A run file that could not be read; reported, skipped, never rewritten.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Corrupt {
+    pub path: String,
+    pub commit: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Corrupt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "skipped corrupt baseline {} in commit {}: {}",
+            self.path, self.commit, self.message
+        )
+    }
+}
+
+/// Where runs are kept.
+pub trait Store {
+    /// Where, for messages (`branch perfguard-baselines on origin`).
+    fn describe(&self) -> String;
+    /// Brings the local view up to date (a git store fetches its branch).
+    fn refresh(&mut self) -> Result<(), BaselineError>;
+    /// Every `(suite, environment)` directory, sorted.
+    fn keys(&self) -> Result<Vec<(String, String)>, BaselineError>;
+    /// The run files of one suite and environment, oldest first; no parsing.
+    fn entries(&self, suite: &str, environment: &str) -> Result<Vec<Entry>, BaselineError>;
+    /// The bytes of one run file.
+    fn read(&self, entry: &Entry) -> Result<Vec<u8>, BaselineError>;
+    /// Saves `run` as a file of its own under its suite and
+    /// `environment.key`, updates `latest.json` and keeps the newest `keep`
+    /// runs of that suite and environment, all at once.
+    fn save(&mut self, run: &Run, keep: usize) -> Result<SavedRun, BaselineError>;
+    /// Keeps the newest `keep` runs of every suite and environment; returns
+    /// how many were removed.
+    fn prune(&mut self, keep: usize) -> Result<usize, BaselineError>;
+    /// What HEAD descends from, for [`select`]; empty outside git.
+    fn lineage(&self, _current: &Run) -> Lineage {
+        Lineage::default()
+    }
+    /// The branch whose runs save when `save_on` is empty.
+    fn default_branch(&self) -> String {
+        "main".into()
+    }
+}
+
+/// Opens the store for the project in `dir`: the `[baseline] branch` of
+/// its git repository, or `.perfguard/baselines` in `dir` outside git.
+pub fn open(
+    dir: &Path,
+    config: &crate::config::BaselineConfig,
+    token: Option<String>,
+) -> Result<Box<dyn Store>, BaselineError> {
+    Ok(match git::GitStore::open(dir, config, token)? {
+        Some(store) => Box::new(store),
+        None => Box::new(dir::DirStore::new(dir.join(".perfguard").join("baselines"))),
+    })
+}
+
+/// Whether a run of `ref_name` saves: its branch is in `save_on`, or, when
+/// `save_on` is empty, it is the default branch.
+pub fn saves_on(
+    ref_name: Option<&str>,
+    save_on: &[String],
+    default_branch: &dyn Fn() -> String,
+) -> bool {
+    let Some(r) = ref_name else { return false };
+    let branch = r.strip_prefix("refs/heads/");
+    let matches = |want: &str| {
+        let want_branch = want.strip_prefix("refs/heads/").unwrap_or(want);
+        r == want || branch == Some(want_branch)
+    };
+    if save_on.is_empty() {
+        matches(&default_branch())
+    } else {
+        save_on.iter().any(|w| matches(w))
+    }
+}
+
+/// Reads one entry: a run, or a corrupt file to report. A newer schema is
+/// an error, not a skip.
+pub fn load(store: &dyn Store, entry: &Entry) -> Result<Result<SavedRun, Corrupt>, BaselineError> {
+    let bytes = store.read(entry)?;
+    let corrupt = |message: String| Corrupt {
+        path: entry.path.clone(),
+        commit: entry.commit_text().to_owned(),
+        message,
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Ok(Err(corrupt("not UTF-8 text".into())));
+    };
+    match Run::from_json(&text, Path::new(&entry.path)) {
+        Ok(run) => Ok(Ok(SavedRun {
+            path: entry.path.clone(),
+            commit: entry.commit.clone(),
+            run,
+        })),
+        Err(source @ ResultsError::NewerSchema { .. }) => Err(BaselineError::NewerSchema {
+            path: entry.path.clone(),
+            commit: entry.commit_text().to_owned(),
+            source,
+        }),
+        Err(e) => Ok(Err(corrupt(strip_origin(&e.to_string(), &entry.path)))),
+    }
+}
+
+/// `results <path> is …` → `is …`: the path is already named by `Corrupt`.
+fn strip_origin(message: &str, path: &str) -> String {
+    message
+        .strip_prefix(&format!("results {path} "))
+        .or_else(|| message.strip_prefix(&format!("results {path}: ")))
+        .unwrap_or(message)
+        .to_owned()
+}
+
+/// Runs of one suite and environment, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    /// The readable runs, oldest first.
+    pub runs: Vec<SavedRun>,
+    /// Files that could not be read; the caller reports them.
+    pub skipped: Vec<Corrupt>,
+}
+
+/// The newest `limit` readable runs of `suite` in `environment`, oldest first.
+pub fn history(
+    store: &dyn Store,
+    suite: &str,
+    environment: &str,
+    limit: usize,
+) -> Result<History, BaselineError> {
+    let entries = store.entries(suite, environment)?;
+    let mut out = History::default();
+    for entry in entries.iter().rev() {
+        if out.runs.len() >= limit {
+            break;
+        }
+        match load(store, entry)? {
+            Ok(run) => out.runs.push(run),
+            Err(c) => out.skipped.push(c),
+        }
+    }
+    out.runs.reverse();
+    Ok(out)
+}
+
+/// What the current commit descends from, for choosing a baseline.
+#[derive(Debug, Clone, Default)]
+pub struct Lineage {
+    /// The merge-base of HEAD and the base branch, and the base branch's name.
+    pub merge_base: Option<(String, String)>,
+    /// Full SHAs of HEAD and its ancestors (as far as the clone reaches).
+    pub ancestors: HashSet<String>,
+}
+
+impl Lineage {
+    fn contains_short(&self, short: &str) -> bool {
+        !short.is_empty() && self.ancestors.iter().any(|s| s.starts_with(short))
+    }
+}
+
+/// Why a run was chosen as the baseline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// It measured the merge-base of HEAD and this base branch.
+    MergeBase { base: String },
+    /// It is the newest run of a commit HEAD descends from.
+    Ancestor,
+    /// Nothing related was recorded: the newest run.
+    Newest,
+    /// Asked for by commit SHA.
+    Requested,
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::MergeBase { base } => write!(f, "the run of the merge-base with {base}"),
+            Reason::Ancestor => f.write_str("the newest run of an ancestor of HEAD"),
+            Reason::Newest => f.write_str("the newest run (none recorded for HEAD's history)"),
+            Reason::Requested => f.write_str("the run asked for"),
+        }
+    }
+}
+
+/// The chosen baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selection {
+    pub saved: SavedRun,
+    pub reason: Reason,
+}
+
+impl Selection {
+    /// `runs/20261121T120000Z-1a2b3c4.json (branch commit 9f8e7d6): <reason>`.
+    pub fn describe(&self) -> String {
+        let file = self
+            .saved
+            .path
+            .rsplit('/')
+            .next()
+            .unwrap_or(&self.saved.path);
+        match &self.saved.commit {
+            Some(c) => format!(
+                "{file} (baseline commit {}), {}",
+                &c[..c.len().min(7)],
+                self.reason
+            ),
+            None => format!("{file}, {}", self.reason),
+        }
+    }
+}
+
+/// The baseline choice and the corrupt files passed over on the way.
+#[derive(Debug, Clone, Default)]
+pub struct Choice {
+    pub selection: Option<Selection>,
+    pub skipped: Vec<Corrupt>,
+}
+
+/// Chooses the baseline among the runs of `suite` in `environment`: the run
+/// of the merge-base if recorded; else the newest run of an ancestor of
+/// HEAD; else the newest run. Corrupt files are skipped.
+pub fn select(
+    store: &dyn Store,
+    suite: &str,
+    environment: &str,
+    lineage: &Lineage,
+) -> Result<Choice, BaselineError> {
+    let entries = store.entries(suite, environment)?;
+    let mut choice = Choice::default();
+    if let Some((base, sha)) = &lineage.merge_base {
+        let short = &sha[..sha.len().min(7)];
+        let pred = |e: &Entry, run: Option<&Run>| match run {
+            None => e.short_sha == short,
+            Some(r) => r.git.as_ref().is_some_and(|g| g.sha == *sha),
+        };
+        if first(
+            store,
+            &entries,
+            &pred,
+            Reason::MergeBase { base: base.clone() },
+            &mut choice,
+        )? {
+            return Ok(choice);
+        }
+    }
+    if !lineage.ancestors.is_empty() {
+        let pred = |e: &Entry, run: Option<&Run>| match run {
+            None => lineage.contains_short(&e.short_sha),
+            Some(r) => r
+                .git
+                .as_ref()
+                .is_some_and(|g| lineage.ancestors.contains(&g.sha)),
+        };
+        if first(store, &entries, &pred, Reason::Ancestor, &mut choice)? {
+            return Ok(choice);
+        }
+    }
+    let any = |_: &Entry, _: Option<&Run>| true;
+    first(store, &entries, &any, Reason::Newest, &mut choice)?;
+    Ok(choice)
+}
+
+/// Chooses the newest entry that `pred` accepts by name and, once read, by
+/// content; corrupt files on the way are added to `choice.skipped`.
+fn first(
+    store: &dyn Store,
+    entries: &[Entry],
+    pred: &dyn Fn(&Entry, Option<&Run>) -> bool,
+    reason: Reason,
+    choice: &mut Choice,
+) -> Result<bool, BaselineError> {
+    for e in entries.iter().rev().filter(|e| pred(e, None)) {
+        match load(store, e)? {
+            Ok(saved) if pred(e, Some(&saved.run)) => {
+                choice.selection = Some(Selection { saved, reason });
+                return Ok(true);
+            }
+            Ok(_) => {}
+            Err(c) => {
+                if !choice.skipped.contains(&c) {
+                    choice.skipped.push(c);
+                }
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// The newest run whose commit SHA starts with `sha`, searching `keys`.
+pub fn find_by_sha(
+    store: &dyn Store,
+    keys: &[(String, String)],
+    sha: &str,
+) -> Result<Choice, BaselineError> {
+    let sha = sha.to_ascii_lowercase();
+    let mut candidates = Vec::new();
+    for (suite, env) in keys {
+        candidates.extend(store.entries(suite, env)?.into_iter().filter(|e| {
+            let n = e.short_sha.len().min(sha.len());
+            n > 0 && e.short_sha[..n] == sha[..n]
+        }));
+    }
+    sort_entries(&mut candidates);
+    let mut choice = Choice::default();
+    for e in candidates.iter().rev() {
+        match load(store, e)? {
+            Ok(saved)
+                if saved
+                    .run
+                    .git
+                    .as_ref()
+                    .is_some_and(|g| g.sha.starts_with(&sha)) =>
+            {
+                choice.selection = Some(Selection {
+                    saved,
+                    reason: Reason::Requested,
+                });
+                break;
+            }
+            Ok(_) => {}
+            Err(c) => choice.skipped.push(c),
+        }
+    }
+    Ok(choice)
+}
+
+/// A path component for a suite name or environment key: kept as written
+/// when already safe, else slugged, never `.`-leading.
+pub fn component(text: &str) -> String {
+    let safe = !text.is_empty()
+        && !text.starts_with('.')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if safe {
+        return text.to_owned();
+    }
+    let s = crate::environment::slug(text);
+    if s.starts_with('.') {
+        format!("_{s}")
+    } else {
+        s
+    }
+}
+
+/// `<suite>/<environment>/runs` of a run.
+pub fn runs_dir(suite: &str, environment: &str) -> String {
+    format!("{}/{}/runs", component(suite), component(environment))
+}
+
+/// `<suite>/<environment>/latest.json`.
+pub fn latest_path(suite: &str, environment: &str) -> String {
+    format!(
+        "{}/{}/latest.json",
+        component(suite),
+        component(environment)
+    )
+}
+
+/// The file name of a run: `<started_at as %Y%m%dT%H%M%SZ>-<short sha>`,
+/// plus `-<n>` when `existing` already holds that timestamp and commit, `n`
+/// past every number used so far, so that names stay in save order.
+pub fn file_name(run: &Run, existing: &[Entry]) -> String {
+    let stamp = run.started_at.format("%Y%m%dT%H%M%SZ").to_string();
+    let sha = run
+        .git
+        .as_ref()
+        .map(|g| {
+            g.sha
+                .chars()
+                .take(7)
+                .collect::<String>()
+                .to_ascii_lowercase()
+        })
+        .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit()))
+        .unwrap_or_else(|| "0000000".into());
+    let used = existing
+        .iter()
+        .filter(|e| e.stamp == stamp && e.short_sha == sha)
+        .map(|e| e.seq.max(1))
+        .max();
+    match used {
+        None => format!("{stamp}-{sha}.json"),
+        Some(n) => format!("{stamp}-{sha}-{}.json", n + 1),
+    }
+}
+
+/// Which entries to drop so that `keep` remain (oldest first).
+pub fn excess(entries: &[Entry], keep: usize) -> &[Entry] {
+    &entries[..entries.len().saturating_sub(keep)]
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,172 @@
+//! `perfguard paired`: a real git repository, a real worktree of the
+//! merge-base, real child processes run interleaved.
+
+use crate::common::{perfguard, write};
+use std::path::Path;
+use std::process::Command;
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// The phase holds `size` bytes in a shell variable, so its peak memory
+/// follows the checkout's `size` file.
+const CONFIG: &str = r#"
+[suite]
+name = "paired-demo"
+
+[compare]
+build = ["sh", "-c", "echo built > build-stamp"]
+
+[[phase]]
+name = "hold"
+kind = "command"
+shell = true
+command = "x=$(head -c $(cat size) /dev/zero | tr '\\000' a); : ${#x}"
+runs = 8
+warmup = 0
+"#;
+
+/// A repository whose `main` holds 1 MB and whose checked-out `feature`
+/// branch holds `feature_size` bytes.
+fn repo(feature_size: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    write(d, "perfguard.toml", CONFIG);
+    write(d, "size", "1000000");
+    write(d, ".gitignore", "build-stamp\n");
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-qm", "base"]);
+    git(d, &["checkout", "-qb", "feature"]);
+    write(d, "size", feature_size);
+    git(d, &["commit", "-qam", "feature", "--allow-empty"]);
+    dir
+}
+
+#[test]
+fn a_memory_regression_against_the_merge_base_exits_1_confirmed() {
+    let dir = repo("16000000");
+    let out = perfguard(dir.path())
+        .args([
+            "paired", "--base", "main", "--format", "json", "--save", "runs",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("building base") && stderr.contains("confirming"),
+        "{stderr}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mem = json["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == "memory.peak")
+        .unwrap();
+    assert_eq!(mem["severity"], "critical", "{mem}");
+    assert_eq!(mem["method"], "wilcoxon signed-rank");
+    assert_eq!(mem["baseline_samples"], 8);
+    assert_eq!(mem["confirmation"]["held"], true);
+    // Both sides were built, the base in its own worktree, now removed.
+    assert!(dir.path().join("build-stamp").is_file());
+    assert_eq!(git(dir.path(), &["worktree", "list"]).lines().count(), 1);
+    let base = std::fs::read_to_string(dir.path().join("runs/base.json")).unwrap();
+    let main_sha = git(dir.path(), &["rev-parse", "main"]);
+    assert!(
+        base.contains(&main_sha),
+        "the base run names the merge-base"
+    );
+}
+
+#[test]
+fn the_same_code_on_both_sides_passes() {
+    let dir = repo("1000000");
+    let out = perfguard(dir.path())
+        .args(["paired", "--base", "main", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mem = json["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == "memory.peak")
+        .unwrap();
+    assert!(
+        mem["severity"] == "unchanged" || mem["severity"] == "noise",
+        "{mem}"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn an_unknown_base_ref_exits_2() {
+    let dir = repo("1000000");
+    let out = perfguard(dir.path())
+        .args(["paired", "--base", "no-such-branch"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("`no-such-branch` does not name a commit")
+    );
+    let out = perfguard(dir.path())
+        .args(["paired", "--base", "--upload-pack=evil"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_failing_build_exits_3_with_its_stderr() {
+    let dir = repo("1000000");
+    let config = CONFIG.replace(
+        "[\"sh\", \"-c\", \"echo built > build-stamp\"]",
+        "[\"sh\", \"-c\", \"echo compiler exploded >&2; exit 7\"]",
+    );
+    write(dir.path(), "perfguard.toml", &config);
+    let out = perfguard(dir.path())
+        .args(["paired", "--base", "main"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("build command") && stderr.contains("compiler exploded"),
+        "{stderr}"
+    );
+    assert_eq!(git(dir.path(), &["worktree", "list"]).lines().count(), 1);
+}
+
+#[test]
+fn outside_a_repository_paired_mode_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "perfguard.toml", CONFIG);
+    let out = perfguard(dir.path())
+        .args(["paired", "--base", "main"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs a git repository"));
+}
