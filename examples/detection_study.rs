@@ -95,6 +95,7 @@ fn run(day: i64, s: Vec<f64>) -> Run {
         phases: vec![PhaseResult {
             name: "bench".into(),
             kind: PhaseKind::Command,
+            series: Vec::new(),
             errors: vec![],
             metrics: vec![Metric {
                 value: median(&s).unwrap(),

@@ -853,6 +853,8 @@ fn outcome(comparison: &Comparison, current: &Run) -> Outcome {
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
     tty: bool,
+    /// When the last status line went to a non-terminal stderr.
+    last_line: Option<std::time::Instant>,
 }
 
 impl Progress {
@@ -860,10 +862,12 @@ impl Progress {
         Progress {
             bar: None,
             tty: std::io::stderr().is_terminal(),
+            last_line: None,
         }
     }
 
     fn finish(&mut self) {
+        self.last_line = None;
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
@@ -889,5 +893,53 @@ impl phase::command::Progress for Progress {
             bar.set_length(u64::from(done));
         }
         bar.set_position(u64::from(done));
+    }
+
+    fn load_status(&mut self, phase: &str, s: &phase::http::LoadStatus) {
+        use crate::metrics::{Unit, units::human};
+        let mut line = format!(
+            "{} requests, {} errors, {}/s, p99 {}",
+            s.requests,
+            s.errors,
+            s.last_second_requests,
+            human(s.last_second_p99_ns, &Unit::Ns)
+        );
+        if let Some(m) = s.service_memory {
+            line.push_str(&format!(", service {}", human(m as f64, &Unit::Bytes)));
+        }
+        if self.tty {
+            let (position, length) = match s.iterations {
+                (done, Some(bound)) => (done, bound),
+                _ => (s.elapsed.as_millis() as u64, s.planned.as_millis() as u64),
+            };
+            let bar = self.bar.get_or_insert_with(|| {
+                let bar = indicatif::ProgressBar::new(length);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "  {prefix} [{bar:30}] {elapsed}  {msg}",
+                    )
+                    .expect("valid template")
+                    .progress_chars("=> "),
+                );
+                bar.set_prefix(phase.to_owned());
+                bar
+            });
+            bar.set_position(position);
+            bar.set_message(line);
+        } else if self
+            .last_line
+            .is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(5))
+        {
+            self.last_line = Some(std::time::Instant::now());
+            let at = match s.iterations {
+                (done, Some(bound)) => format!("{done}/{bound} iterations"),
+                _ => format!(
+                    "{:.0}s/{:.0}s",
+                    s.elapsed.as_secs_f64(),
+                    s.planned.as_secs_f64()
+                ),
+            };
+            eprintln!("perfguard: {phase}: {at}, {line}");
+        }
     }
 }

@@ -139,6 +139,7 @@ mod tests {
                     PhaseResult {
                         name: (*name).into(),
                         kind: PhaseKind::Command,
+                        series: Vec::new(),
                         errors: vec![],
                         metrics: vec![Metric {
                             samples: samples.clone(),

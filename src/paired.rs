@@ -223,6 +223,7 @@ pub fn run_interleaved(
                     }],
                     metrics: Vec::new(),
                     criteria: p.criteria_text(),
+                    series: Vec::new(),
                 });
             }
             continue;
@@ -332,6 +333,7 @@ fn push(
                 .iter()
                 .map(|(k, c)| (k.clone(), c.text.clone()))
                 .collect(),
+            series: Vec::new(),
         };
         if side == 0 {
             out.base.push(result);

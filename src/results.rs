@@ -107,6 +107,27 @@ pub struct PhaseResult {
     /// carried so `compare` can judge them without the configuration.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub criteria: BTreeMap<String, String>,
+    /// Per-second time series of a load phase (HTTP), in time order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<SeriesPoint>,
+}
+
+/// One second of a load phase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesPoint {
+    /// Seconds since load started (this point covers `[second, second + 1)`).
+    pub second: u64,
+    /// Requests completed in that second.
+    pub requests: u64,
+    /// Of those, requests that failed (any error kind).
+    pub errors: u64,
+    /// Median latency of that second's requests, in nanoseconds.
+    pub p50_ns: f64,
+    /// 99th percentile latency of that second's requests, in nanoseconds.
+    pub p99_ns: f64,
+    /// Resident memory of the watched service at the end of that second, in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_bytes: Option<f64>,
 }
 
 impl PhaseResult {
@@ -375,6 +396,7 @@ mod tests {
                 errors: vec![],
                 metrics: vec![Metric::new("wall", Unit::Ns, Direction::Lower, 1.5)],
                 criteria: BTreeMap::new(),
+                series: Vec::new(),
             }],
         }
     }

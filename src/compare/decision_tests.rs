@@ -35,6 +35,7 @@ fn run_at(day: i64, sha: &str, metrics: Vec<Metric>) -> Run {
         phases: vec![PhaseResult {
             name: "p".into(),
             kind: PhaseKind::Command,
+            series: Vec::new(),
             errors: vec![],
             metrics,
             criteria: BTreeMap::new(),

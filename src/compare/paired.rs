@@ -82,6 +82,7 @@ mod tests {
             phases: vec![PhaseResult {
                 name: "p".into(),
                 kind: PhaseKind::Command,
+                series: Vec::new(),
                 errors: vec![],
                 metrics: vec![Metric {
                     value: crate::metrics::summary::median(&samples).unwrap(),

@@ -30,6 +30,7 @@ fn run_with(metrics: Vec<Metric>, criteria: &[(&str, &str)]) -> Run {
         phases: vec![PhaseResult {
             name: "p".into(),
             kind: PhaseKind::Command,
+            series: Vec::new(),
             errors: vec![],
             metrics,
             criteria: criteria

@@ -3,6 +3,7 @@
 
 pub mod compare;
 pub mod criterion;
+pub mod http;
 mod phases;
 
 pub use compare::{CompareConfig, CompareMode, Slo, SloConfig};

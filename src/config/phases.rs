@@ -15,21 +15,29 @@ use toml::de::DeValue;
 /// One `[[phase]]`, by kind.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "lowercase")]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a handful of phases are parsed once per run; boxing buys nothing"
+)]
 pub enum PhaseConfig {
     /// A command benchmark, timed over repeated runs (hyperfine-like).
     Command(CommandPhase),
+    /// An HTTP load test (k6 / wrk-like).
+    Http(super::http::HttpPhase),
 }
 
 impl PhaseConfig {
     pub fn name(&self) -> &str {
         match self {
             PhaseConfig::Command(p) => &p.name,
+            PhaseConfig::Http(p) => &p.name,
         }
     }
 
     pub fn kind(&self) -> crate::results::PhaseKind {
         match self {
             PhaseConfig::Command(_) => crate::results::PhaseKind::Command,
+            PhaseConfig::Http(_) => crate::results::PhaseKind::Http,
         }
     }
 
@@ -37,6 +45,7 @@ impl PhaseConfig {
     pub fn criteria_text(&self) -> BTreeMap<String, String> {
         let criteria = match self {
             PhaseConfig::Command(p) => &p.criteria,
+            PhaseConfig::Http(p) => &p.criteria,
         };
         criteria
             .iter()
@@ -45,7 +54,7 @@ impl PhaseConfig {
     }
 }
 
-const KINDS: &str = "command";
+const KINDS: &str = "command, http";
 
 /// Parses one phase table, dispatching on its `kind` key.
 pub(super) fn parse_phase(
@@ -96,6 +105,13 @@ pub(super) fn parse_phase(
             let phase: CommandPhase = deserialize(item, prefix)?;
             phase.validate().map_err(located)?;
             Ok(PhaseConfig::Command(phase))
+        }
+        "http" => {
+            let phase: super::http::HttpPhase = deserialize(item, prefix)?;
+            phase
+                .validate()
+                .map_err(|(key, msg)| (Some(span), Some(format!("{prefix}.{key}")), msg))?;
+            Ok(PhaseConfig::Http(phase))
         }
         other => Err((
             Some(kind_span),

@@ -23,7 +23,9 @@ fn minimal_config_gets_defaults() {
             critical: 0.5
         }
     );
-    let PhaseConfig::Command(p) = &c.phases[0];
+    let PhaseConfig::Command(p) = &c.phases[0] else {
+        panic!("not a command phase")
+    };
     assert_eq!((p.runs, p.warmup), (10, 1));
 }
 
@@ -72,7 +74,9 @@ criteria = { "wall.p95" = "< 50ms", "memory.peak" = "< 200MB" }
     assert_eq!(c.thresholds.levels("x", "wall.p95").critical, 0.3);
     assert_eq!(c.thresholds.levels("startup", "memory.peak").minor, 0.05);
     assert_eq!(c.thresholds.levels("other", "memory.peak").minor, 0.1);
-    let PhaseConfig::Command(p) = &c.phases[0];
+    let PhaseConfig::Command(p) = &c.phases[0] else {
+        panic!("not a command phase")
+    };
     assert_eq!(p.runs, 30);
     assert_eq!(p.min_time.unwrap().0, std::time::Duration::from_secs(1));
     assert_eq!(p.timeout.unwrap().0, std::time::Duration::from_secs(120));

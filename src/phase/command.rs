@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 /// Progress of a command phase, for whoever shows it.
 pub trait Progress {
     fn run_done(&mut self, _phase: &str, _done: u32, _planned: u32) {}
+    /// A load phase's status, about once a second.
+    fn load_status(&mut self, _phase: &str, _status: &super::http::LoadStatus) {}
 }
 
 /// No progress display.
@@ -55,6 +57,7 @@ pub fn run(
             .iter()
             .map(|(k, c)| (k.clone(), c.text.clone()))
             .collect(),
+        series: Vec::new(),
     }
 }
 
@@ -282,6 +285,7 @@ mod tests {
             .remove(0)
         {
             PhaseConfig::Command(c) => c,
+            other => panic!("not a command phase: {other:?}"),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Phases: turn each configured phase into a `PhaseResult` of metrics.
 
 pub mod command;
+pub mod http;
 pub mod process;
 
 use crate::config::{Config, PhaseConfig};
@@ -29,7 +30,9 @@ pub fn run_phase(
                 }],
                 metrics: Vec::new(),
                 criteria: phase.criteria_text(),
+                series: Vec::new(),
             },
         },
+        PhaseConfig::Http(p) => http::run(p, &config.base_dir(), interrupt, progress),
     }
 }

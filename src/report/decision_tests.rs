@@ -34,6 +34,7 @@ fn run(day: i64, wall: f64, errors: u64) -> Run {
         phases: vec![PhaseResult {
             name: "load|<b>".into(),
             kind: PhaseKind::Command,
+            series: Vec::new(),
             errors: vec![],
             metrics: vec![
                 Metric::new("wall", Unit::Ns, Direction::Lower, wall),

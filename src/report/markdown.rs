@@ -500,6 +500,7 @@ mod github_tests {
                     })
                     .collect(),
                 criteria: Default::default(),
+                series: Vec::new(),
             }],
         }
     }

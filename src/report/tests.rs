@@ -33,6 +33,7 @@ fn run(phase: &str, wall: f64, mem: f64, ok_ratio: f64, sha: &str) -> Run {
         phases: vec![PhaseResult {
             name: phase.into(),
             kind: PhaseKind::Command,
+            series: Vec::new(),
             errors: vec![],
             metrics: vec![
                 Metric {

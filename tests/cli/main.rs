@@ -6,5 +6,6 @@ mod common;
 mod compare;
 mod github;
 mod history;
+mod http;
 mod paired;
 mod run;

@@ -59,7 +59,9 @@ fn repo(feature_size: &str) -> tempfile::TempDir {
 
 #[test]
 fn a_memory_regression_against_the_merge_base_exits_1_confirmed() {
-    let dir = repo("16000000");
+    // 48 MB against 1 MB: far past `critical` whatever perfguard's own
+    // resident size adds to both sides (Linux counts the spawner at exec).
+    let dir = repo("48000000");
     let out = perfguard(dir.path())
         .args([
             "paired", "--base", "main", "--format", "json", "--save", "runs",
