@@ -173,7 +173,16 @@ pub fn decide(out: &mut MetricComparison, ev: &Evidence<'_>, levels: &Levels, po
         }
     }
 
-    let with_samples = ev.baseline_samples.len() >= 2 && ev.current_samples.len() >= 2;
+    // Samples count as evidence only when there are enough of them for the
+    // test to reach `alpha` at all (3 against 3 runs never can): fewer are
+    // judged like a single value, by history or as insufficient.
+    let with_samples = ev.baseline_samples.len() >= 2
+        && ev.current_samples.len() >= 2
+        && crate::stats::mann_whitney::can_reach(
+            ev.baseline_samples.len(),
+            ev.current_samples.len(),
+            alpha,
+        );
     if with_samples {
         out.p_value = mann_whitney_u(ev.baseline_samples, ev.current_samples).map(|r| r.p_value);
     }

@@ -20,6 +20,24 @@ pub struct MannWhitney {
 /// Largest `n1 * n2` for which the exact distribution is used.
 const EXACT_LIMIT: usize = 400;
 
+/// Whether two samples of sizes `m` and `n` can show a difference at level
+/// `alpha` at all: the smallest two-sided p-value of the exact test is
+/// `2 / C(m + n, m)` (3 against 3 runs: 0.1, never below 0.05).
+pub fn can_reach(m: usize, n: usize, alpha: f64) -> bool {
+    if m == 0 || n == 0 {
+        return false;
+    }
+    // C(m + n, m) grows fast; stop once it is past 2 / alpha.
+    let mut c = 1.0f64;
+    for i in 1..=m.min(n) {
+        c = c * (m + n + 1 - i) as f64 / i as f64;
+        if 2.0 / c <= alpha {
+            return true;
+        }
+    }
+    2.0 / c <= alpha
+}
+
 /// Two-sided Mann-Whitney U test; `None` when a side has no samples.
 pub fn mann_whitney_u(x: &[f64], y: &[f64]) -> Option<MannWhitney> {
     let (n1, n2) = (x.len(), y.len());
@@ -160,6 +178,17 @@ mod tests {
             proptest::prop_assert!((a.p_value - b.p_value).abs() < 1e-9);
             proptest::prop_assert!((a.u + b.u - (x.len() * y.len()) as f64).abs() < 1e-9);
         }
+    }
+
+    #[test]
+    fn too_few_runs_can_never_be_significant() {
+        assert!(!can_reach(3, 3, 0.05));
+        assert!(can_reach(4, 4, 0.05)); // 2 / 70
+        assert!(!can_reach(5, 5, 0.005)); // 2 / 252 > 0.005
+        assert!(can_reach(5, 5, 0.01));
+        assert!(!can_reach(1, 100, 0.01)); // 2 / 101
+        assert!(can_reach(2, 100, 0.01));
+        assert!(!can_reach(0, 10, 0.05));
     }
 
     #[test]

@@ -37,10 +37,15 @@ fn commit(dir: &Path, message: &str) -> String {
     git(dir, &["rev-parse", "HEAD"])
 }
 
+/// These tests are about the store, not about timings: a `true` measured on
+/// a loaded machine may really change, so nothing here fails on it.
 const CONFIG: &str = r#"
 [suite]
 name = "api"
 environment = "ci"
+
+[thresholds]
+fail_on = "never"
 
 [baseline]
 keep = 3
@@ -203,7 +208,14 @@ fn first_save_makes_an_orphan_branch_on_the_remote_and_round_trips() {
         &results(&head, "refs/heads/main", "ci", "2026-01-03T00:00:00Z", 16.0),
     );
     let cmp = perfguard(&other)
-        .args(["compare", "--baseline", "latest", "--current"])
+        .args([
+            "compare",
+            "--fail-on",
+            "critical",
+            "--baseline",
+            "latest",
+            "--current",
+        ])
         .arg(&cur)
         .output()
         .unwrap();
