@@ -3,8 +3,9 @@
 
 Runs both tools in one session, alternating, ROUNDS times, and prints a
 Markdown table: each tool's reported median, the ratio perfguard/hyperfine,
-and each tool's per-run overhead (the tool's own elapsed time minus the time
-it measured, divided by the runs it made, warm-ups included).
+each tool's fixed cost (its own elapsed time minus what it measured, for one
+run) and its per-run overhead (the same for N runs, less the fixed cost,
+divided by the further runs it made, warm-ups included).
 
 Usage: scripts/bench-command.py [path/to/perfguard]   (default target/release/perfguard)
 Needs: hyperfine (apt-get install hyperfine), python3.
@@ -22,7 +23,7 @@ def timed(cmd, cwd):
     return time.perf_counter_ns() - start
 
 
-def hyperfine(argv, runs, warmup, tmp):
+def hyperfine_once(argv, runs, warmup, tmp):
     out = os.path.join(tmp, "h.json")
     elapsed = timed(["hyperfine", "-N", "--style", "none", "--warmup", str(warmup), "--runs", str(runs),
                      "--export-json", out, " ".join(argv)], tmp)
@@ -30,10 +31,10 @@ def hyperfine(argv, runs, warmup, tmp):
     times = [t * 1e9 for t in r["times"]]
     # hyperfine runs the command `warmup` more times, untimed; count them at the median.
     measured = sum(times) + warmup * statistics.median(times)
-    return statistics.median(times), (elapsed - measured) / (runs + warmup)
+    return statistics.median(times), elapsed - measured
 
 
-def perfguard(argv, runs, warmup, tmp):
+def perfguard_once(argv, runs, warmup, tmp):
     cfg = os.path.join(tmp, "perfguard.toml")
     with open(cfg, "w") as f:
         f.write('[[phase]]\nname = "case"\nkind = "command"\n')
@@ -43,7 +44,14 @@ def perfguard(argv, runs, warmup, tmp):
     m = {x["name"]: x for x in json.load(open(out))["phases"][0]["metrics"]}
     times = m["wall"]["samples"]
     measured = sum(times) + warmup * statistics.median(times)
-    return statistics.median(times), (elapsed - measured) / (runs + warmup)
+    return statistics.median(times), elapsed - measured
+
+
+def measure(tool, argv, runs, warmup, tmp):
+    """(median, fixed cost, per-run overhead) of one tool on one command."""
+    _, fixed = tool(argv, 1, 0, tmp)
+    median, unmeasured = tool(argv, runs, warmup, tmp)
+    return median, fixed, (unmeasured - fixed) / (runs + warmup - 1)
 
 
 def main():
@@ -52,18 +60,21 @@ def main():
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, argv, runs, warmup in CASES:
-            h_med, h_ovh, p_med, p_ovh = [], [], [], []
+            h, p = [], []
             for _ in range(ROUNDS):
-                m, o = hyperfine(argv, runs, warmup, tmp); h_med.append(m); h_ovh.append(o)
-                m, o = perfguard(argv, runs, warmup, tmp); p_med.append(m); p_ovh.append(o)
-            hm, pm = statistics.median(h_med), statistics.median(p_med)
-            rows.append((name, runs, hm, pm, pm / hm, statistics.median(h_ovh), statistics.median(p_ovh)))
+                h.append(measure(hyperfine_once, argv, runs, warmup, tmp))
+                p.append(measure(perfguard_once, argv, runs, warmup, tmp))
+            med = lambda rows, i: statistics.median(r[i] for r in rows)
+            rows.append((name, runs, med(h, 0), med(p, 0), med(p, 0) / med(h, 0),
+                         med(h, 1), med(p, 1), med(h, 2), med(p, 2)))
     print(f"{pg_version} beside {versions}, {ROUNDS} alternating rounds, median of rounds; "
           f"{os.cpu_count()} cores.\n")
-    print("| command | runs | hyperfine median | perfguard median | perfguard / hyperfine | hyperfine overhead per run | perfguard overhead per run |")
+    print("| command | runs | hyperfine median | perfguard median | perfguard / hyperfine "
+          "| fixed cost: hyperfine / perfguard | overhead per run: hyperfine / perfguard |")
     print("|---|--:|--:|--:|--:|--:|--:|")
-    for name, runs, hm, pm, ratio, ho, po in rows:
-        print(f"| `{name}` | {runs} | {hm/1e6:.3f} ms | {pm/1e6:.3f} ms | {ratio:.3f}× | {ho/1e6:.3f} ms | {po/1e6:.3f} ms |")
+    for name, runs, hm, pm, ratio, hf, pf, ho, po in rows:
+        print(f"| `{name}` | {runs} | {hm/1e6:.3f} ms | {pm/1e6:.3f} ms | {ratio:.3f}× "
+              f"| {hf/1e6:.1f} ms / {pf/1e6:.1f} ms | {ho/1e3:.0f} µs / {po/1e3:.0f} µs |")
 
 
 if __name__ == "__main__":

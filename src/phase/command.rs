@@ -198,6 +198,14 @@ pub fn invocation(line: &CommandLine, phase: &CommandPhase, base_dir: &Path) -> 
         CommandLine::Argv(argv) => (argv[0].clone(), argv[1..].to_vec()),
         CommandLine::Shell(s) => ("sh".to_owned(), vec!["-c".to_owned(), s.clone()]),
     };
+    // Searching PATH is the harness's work, not the command's: done once
+    // here rather than by every timed spawn.
+    let path = phase
+        .env
+        .get("PATH")
+        .cloned()
+        .or_else(|| std::env::var("PATH").ok());
+    let program = resolve(&program, path.as_deref()).unwrap_or(program);
     let cwd = match &phase.cwd {
         Some(c) => Some(base_dir.join(c)),
         None if base_dir != Path::new(".") && base_dir != Path::new("") => {
@@ -215,6 +223,20 @@ pub fn invocation(line: &CommandLine, phase: &CommandPhase, base_dir: &Path) -> 
             .collect(),
         cwd,
     }
+}
+
+/// The first executable `program` on `path`, for a bare program name.
+fn resolve(program: &str, path: Option<&str>) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    if program.contains('/') {
+        return None;
+    }
+    path?.split(':').filter(|d| !d.is_empty()).find_map(|dir| {
+        let candidate = Path::new(dir).join(program);
+        let meta = std::fs::metadata(&candidate).ok()?;
+        (meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+            .then(|| candidate.to_string_lossy().into_owned())
+    })
 }
 
 /// The metrics of a command phase from its samples.
@@ -314,8 +336,17 @@ mod tests {
             "command = [\"x\"]\nruns = 2\nwarmup = 0\nprepare = \"echo prep\"\ncleanup = [\"rm\", \"-f\", \"tmp\"]",
         );
         let (_, calls) = run_scripted(&p, vec![]);
-        let programs: Vec<&str> = calls.iter().map(|c| c.program.as_str()).collect();
+        // Programs found on PATH are resolved once, before any timing.
+        let programs: Vec<&str> = calls
+            .iter()
+            .map(|c| c.program.rsplit('/').next().unwrap())
+            .collect();
         assert_eq!(programs, ["sh", "x", "sh", "x", "rm"]);
+        assert!(calls[0].program.starts_with('/'), "{}", calls[0].program);
+        assert_eq!(
+            calls[1].program, "x",
+            "not on PATH: left for spawn to report"
+        );
     }
 
     #[test]

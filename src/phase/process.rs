@@ -8,7 +8,8 @@ use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// A program and its arguments, environment and working directory.
@@ -58,6 +59,9 @@ pub trait Executor {
 /// The real executor: child processes in their own process group.
 pub struct ProcessExecutor {
     stderr: File,
+    /// Opened once: `Stdio::null()` would open /dev/null twice inside every
+    /// timed spawn.
+    devnull: File,
     watchdog: Watchdog,
 }
 
@@ -65,6 +69,10 @@ impl ProcessExecutor {
     pub fn new(interrupt: Interrupt) -> std::io::Result<Self> {
         Ok(ProcessExecutor {
             stderr: tempfile_in_tmp()?,
+            devnull: std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("/dev/null")?,
             watchdog: Watchdog::start(interrupt),
         })
     }
@@ -99,8 +107,8 @@ impl Executor for ProcessExecutor {
         let mut cmd = Command::new(&inv.program);
         cmd.args(&inv.args)
             .envs(inv.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdin(Stdio::from(self.devnull.try_clone()?))
+            .stdout(Stdio::from(self.devnull.try_clone()?))
             .stderr(Stdio::from(self.stderr.try_clone()?))
             // Own process group, so a timeout kills grandchildren too, and
             // the terminal's Ctrl-C reaches perfguard rather than the run.
@@ -185,55 +193,68 @@ fn read_tail(file: &mut File) -> std::io::Result<String> {
     Ok(lines[lines.len().saturating_sub(20)..].join("\n"))
 }
 
-#[derive(Default)]
-struct WatchState {
-    current: Option<(libc::pid_t, Option<Instant>)>,
-    killed: Option<Exit>,
-    shutdown: bool,
-}
-
 /// A thread that kills the running process group at its deadline, or when
-/// the interrupt flag is set.
+/// the interrupt flag is set. Arming and disarming are plain atomic stores:
+/// nothing inside the timed window makes a system call or wakes a thread.
 struct Watchdog {
-    shared: Arc<(Mutex<WatchState>, Condvar)>,
+    shared: Arc<WatchState>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
+/// What the watchdog reads; 0 means "nothing".
+struct WatchState {
+    /// Process group of the running command.
+    pgid: AtomicI32,
+    /// Deadline as nanoseconds after `epoch`, plus one (0: none).
+    deadline: AtomicU64,
+    /// Why the watchdog killed the run: 1 timed out, 2 interrupted.
+    killed: AtomicU8,
+    shutdown: AtomicBool,
+    epoch: Instant,
+}
+
+/// How often the watchdog looks: the precision of timeouts and of Ctrl-C.
+const WATCH_PERIOD: Duration = Duration::from_millis(20);
+
 impl Watchdog {
     fn start(interrupt: Interrupt) -> Watchdog {
-        let shared = Arc::new((Mutex::new(WatchState::default()), Condvar::new()));
-        let inner = Arc::clone(&shared);
+        let shared = Arc::new(WatchState {
+            pgid: AtomicI32::new(0),
+            deadline: AtomicU64::new(0),
+            killed: AtomicU8::new(0),
+            shutdown: AtomicBool::new(false),
+            epoch: Instant::now(),
+        });
+        let state = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("perfguard-watchdog".into())
             .spawn(move || {
-                let (lock, cvar) = &*inner;
-                let mut state = lock.lock().expect("watchdog lock");
-                loop {
-                    if state.shutdown {
-                        return;
+                while !state.shutdown.load(Ordering::Acquire) {
+                    std::thread::park_timeout(WATCH_PERIOD);
+                    let pgid = state.pgid.load(Ordering::Acquire);
+                    if pgid == 0 {
+                        continue;
                     }
-                    let mut wait = Duration::from_millis(50);
-                    if let Some((pgid, deadline)) = state.current {
-                        let now = Instant::now();
-                        let reason = if interrupt.is_set() {
-                            Some(Exit::Interrupted)
-                        } else if deadline.is_some_and(|d| now >= d) {
-                            Some(Exit::TimedOut)
-                        } else {
-                            None
-                        };
-                        if let Some(reason) = reason {
-                            // SAFETY: signalling a process group we created.
-                            unsafe { libc::killpg(pgid, libc::SIGKILL) };
-                            state.killed = Some(reason);
-                            state.current = None;
-                            continue;
-                        }
-                        if let Some(d) = deadline {
-                            wait = wait.min(d - now);
-                        }
+                    let deadline = state.deadline.load(Ordering::Acquire);
+                    let now = state.epoch.elapsed().as_nanos() as u64 + 1;
+                    let reason = if interrupt.is_set() {
+                        2
+                    } else if deadline != 0 && now >= deadline {
+                        1
+                    } else {
+                        continue;
+                    };
+                    // Claim the run first, so a run that just ended and was
+                    // disarmed is never killed by mistake.
+                    if state
+                        .pgid
+                        .compare_exchange(pgid, 0, Ordering::AcqRel, Ordering::Acquire)
+                        .is_ok()
+                    {
+                        state.killed.store(reason, Ordering::Release);
+                        // SAFETY: signalling a process group we created.
+                        unsafe { libc::killpg(pgid, libc::SIGKILL) };
                     }
-                    state = cvar.wait_timeout(state, wait).expect("watchdog lock").0;
                 }
             })
             .expect("spawn watchdog thread");
@@ -244,32 +265,32 @@ impl Watchdog {
     }
 
     fn arm(&self, pgid: libc::pid_t, deadline: Option<Instant>) {
-        let (lock, cvar) = &*self.shared;
-        let mut s = lock.lock().expect("watchdog lock");
-        s.current = Some((pgid, deadline));
-        s.killed = None;
-        cvar.notify_one();
+        let s = &self.shared;
+        let nanos = deadline.map_or(0, |d| {
+            d.saturating_duration_since(s.epoch).as_nanos() as u64 + 1
+        });
+        s.killed.store(0, Ordering::Release);
+        s.deadline.store(nanos, Ordering::Release);
+        s.pgid.store(pgid, Ordering::Release);
     }
 
     /// Stops watching; says whether the watchdog killed the run.
     fn disarm(&self) -> Option<Exit> {
-        let (lock, _) = &*self.shared;
-        let mut s = lock.lock().expect("watchdog lock");
-        s.current = None;
-        s.killed.take()
+        let s = &self.shared;
+        s.pgid.store(0, Ordering::Release);
+        match s.killed.swap(0, Ordering::AcqRel) {
+            1 => Some(Exit::TimedOut),
+            2 => Some(Exit::Interrupted),
+            _ => None,
+        }
     }
 }
 
 impl Drop for Watchdog {
     fn drop(&mut self) {
-        {
-            let (lock, cvar) = &*self.shared;
-            if let Ok(mut s) = lock.lock() {
-                s.shutdown = true;
-            }
-            cvar.notify_one();
-        }
+        self.shared.shutdown.store(true, Ordering::Release);
         if let Some(t) = self.thread.take() {
+            t.thread().unpark();
             let _ = t.join();
         }
     }
