@@ -85,16 +85,7 @@ fn run_phases(args: &RunArgs, color: bool) -> Result<Outcome, Error> {
 
 /// Runs the selected phases of `config` into a `Run`.
 pub fn measure(config: &Config, selected: &[String], interrupt: &Interrupt) -> Result<Run, Error> {
-    for name in selected {
-        if !config.phases.iter().any(|p| p.name() == name) {
-            let names: Vec<&str> = config.phases.iter().map(|p| p.name()).collect();
-            return Err(Error::Usage(format!(
-                "no phase named `{name}` in {}; phases: {}",
-                config.path.display(),
-                names.join(", ")
-            )));
-        }
-    }
+    check_phase_names(config, selected)?;
     let environment = crate::environment::detect(&config.suite.environment);
     let git = crate::environment::git_info(&config.base_dir());
     let started_at = chrono::Utc::now();
