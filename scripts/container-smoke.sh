@@ -4,8 +4,10 @@
 # variables, the workspace at /github/workspace as the working directory,
 # /github/file_commands for GITHUB_OUTPUT and GITHUB_STEP_SUMMARY, the event at
 # /github/workflow/event.json, --network=host to reach a local recording
-# GitHub stand-in. Checks the exit code, the outputs, the summary and the
-# comment request.
+# GitHub stand-in, with the action's own arguments (`check`) in a git
+# workspace owned by another user. Checks the exit code, the outputs, the
+# summary, the comment request, that the token is never printed and that a
+# pull request saves nothing.
 #
 #   /work/shared/tools/container/setup.sh     # once: podman + local debian:bookworm-slim
 #   export CONTAINERS_CONF=/work/shared/tools/container/containers.conf
@@ -33,11 +35,23 @@ port=$(cat "$tmp/port")
 
 ws="$tmp/workspace"; fc="$tmp/file_commands"; mkdir -p "$ws" "$fc"
 : > "$fc/output"; : > "$fc/summary"
-run() { # suite sha wall_ns
-  printf '{"schema_version":1,"suite":"api","environment":{"key":"ci","os":"linux","arch":"x86_64","cpu_model":"t","cores":2,"memory_bytes":1},"git":{"sha":"%s"},"started_at":"2026-11-21T12:00:00Z","finished_at":"2026-11-21T12:01:00Z","phases":[{"name":"startup","kind":"command","metrics":[{"name":"wall","unit":"ns","direction":"lower","value":%s}]}]}' "$1" "$2"
-}
-run 1a2b3c4d5e6f70819283746556473829101a2b3c 100000000 > "$ws/baseline.json"
-run 36afaef2afdf0ce794d7e4663e7f327664aaa4d7 161000000 > "$ws/current.json"
+# The user's repository, as actions/checkout leaves it: a perfguard.toml whose
+# criterion no run can meet, so the verdict is `fail` whatever the timings.
+cat > "$ws/perfguard.toml" <<'TOML'
+[suite]
+name = "api"
+environment = "ci"
+
+[[phase]]
+name = "startup"
+kind = "command"
+command = ["true"]
+runs = 5
+criteria = { "wall" = "< 1ns" }
+TOML
+git -C "$ws" init -q -b main
+git -C "$ws" -c user.name=t -c user.email=t@example.com add perfguard.toml
+git -C "$ws" -c user.name=t -c user.email=t@example.com commit -qm init
 python3 - "$tmp/event.json" <<'PY'
 import json, sys
 e = json.load(open("tests/fixtures/github/pull_request_opened.json"))
@@ -47,6 +61,8 @@ e["repository"]["full_name"] = "octo/api"
 json.dump(e, open(sys.argv[1], "w"))
 PY
 chmod -R a+rwX "$tmp"
+# The runner's workspace belongs to another user than the container's.
+chown -R 65534:65534 "$ws" 2>/dev/null || true
 
 set +e
 "$engine" run --rm --network=host \
@@ -59,18 +75,54 @@ set +e
   -e INPUT_TOKEN=ghs_smoke_token -e INPUT_FAIL-ON=critical -e INPUT_COMMENT=always \
   -v "$ws:/github/workspace" -v "$fc:/github/file_commands" -v "$tmp/event.json:/github/workflow/event.json:ro" \
   -w /github/workspace \
-  localhost/perfguard:smoke compare --baseline baseline.json --current current.json --github \
+  localhost/perfguard:smoke check \
   > "$tmp/stdout" 2> "$tmp/stderr"
 code=$?
 set -e
 
 fail() { echo "container smoke: FAIL: $*"; echo "--- stdout"; cat "$tmp/stdout"; echo "--- stderr"; cat "$tmp/stderr"; exit 1; }
-[ "$code" = 1 ] || fail "exit $code, expected 1 (critical regression)"
-grep -q '^::error title=perfguard api%3A startup wall::critical regression' "$tmp/stdout" || fail "no ::error annotation"
-grep -q 'fail: 1 regression (1 critical)' "$fc/summary" || fail "no job summary"
+[ "$code" = 1 ] || fail "exit $code, expected 1 (failed criterion)"
+grep -q '^::error title=perfguard api' "$tmp/stdout" || fail "no ::error annotation"
+grep -q 'perfguard · api · fail' "$fc/summary" || fail "no job summary"
+grep -q 'no baseline yet' "$fc/summary" || fail "summary does not say there is no baseline yet"
 grep -qx 'fail' "$fc/output" || fail "no verdict output"
 grep -q 'issuecomment-1000' "$fc/output" || fail "no comment-url output"
 grep -q '"method": "POST", "path": "/repos/octo/api/issues/2/comments", "auth": true' "$tmp/requests.jsonl" || fail "no comment request"
 [ -f "$ws/perfguard-report/api.md" ] || fail "no saved report"
 if grep -v '^::add-mask::' "$tmp/stdout" "$tmp/stderr" | grep -q ghs_smoke_token; then fail "token printed"; fi
+# A pull request never saves a baseline.
+git -c safe.directory="*" -C "$ws" rev-parse -q --verify HEAD >/dev/null || fail "workspace is not readable as a repository"
+if git -c safe.directory="*" -C "$ws" rev-parse -q --verify refs/heads/perfguard-baselines >/dev/null; then fail "a pull request saved a baseline"; fi
+# A push to the default branch saves the run as a baseline (no remote in this
+# workspace: the branch stays in the repository).
+python3 - "$tmp/push.json" <<'PY'
+import json, sys
+e = json.load(open("tests/fixtures/github/push.json"))
+e["ref"] = "refs/heads/main"
+e["repository"]["full_name"] = "octo/api"
+e["repository"]["default_branch"] = "main"
+json.dump(e, open(sys.argv[1], "w"))
+PY
+chmod a+r "$tmp/push.json"
+set +e
+"$engine" run --rm --network=host \
+  -e GITHUB_ACTIONS=true -e CI=true \
+  -e GITHUB_EVENT_NAME=push -e GITHUB_EVENT_PATH=/github/workflow/event.json -e GITHUB_REF=refs/heads/main \
+  -e GITHUB_REPOSITORY=octo/api -e GITHUB_RUN_ID=778 \
+  -e GITHUB_API_URL="http://127.0.0.1:$port" -e GITHUB_SERVER_URL=https://github.com \
+  -e GITHUB_WORKSPACE=/github/workspace \
+  -e GITHUB_OUTPUT=/github/file_commands/output -e GITHUB_STEP_SUMMARY=/github/file_commands/summary \
+  -e INPUT_TOKEN=ghs_smoke_token -e INPUT_SAVE=auto \
+  -v "$ws:/github/workspace" -v "$fc:/github/file_commands" -v "$tmp/push.json:/github/workflow/event.json:ro" \
+  -w /github/workspace \
+  localhost/perfguard:smoke check \
+  > "$tmp/stdout" 2> "$tmp/stderr"
+push_code=$?
+set -e
+[ "$push_code" = 1 ] || fail "push: exit $push_code, expected 1 (failed criterion)"
+grep -q 'saved baseline api/ci/runs/' "$tmp/stderr" || fail "push: not saved"
+git -c safe.directory="*" -C "$ws" ls-tree -r --name-only perfguard-baselines | grep -q '^api/ci/latest.json$' \
+  || fail "push: no api/ci/latest.json on the baseline branch"
+if grep -v '^::add-mask::' "$tmp/stdout" "$tmp/stderr" | grep -q ghs_smoke_token; then fail "push: token printed"; fi
+
 echo "container smoke: ok (exit $code; image $("$engine" image ls localhost/perfguard:smoke --format '{{.Size}}'))"
