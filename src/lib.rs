@@ -7,6 +7,7 @@ pub mod compare;
 pub mod config;
 pub mod environment;
 pub mod error;
+pub mod ingest;
 pub mod interrupt;
 pub mod metrics;
 pub mod phase;

@@ -1,0 +1,1 @@
+//! Unit tests of the ingest module: detection and bounds.
