@@ -1,7 +1,7 @@
 //! The pipeline, in order: configuration → phases → results → comparison →
 //! report. The only module that knows the order, and the only one that prints.
 
-use crate::cli::{Cli, ColorChoice, Command, CompareArgs, Format, RunArgs};
+use crate::cli::{Cli, ColorChoice, Command, CompareArgs, Format, IngestArgs, RunArgs};
 use crate::compare::{self, Comparison, Policy, Verdict};
 use crate::config::{Config, ThresholdsConfig};
 use crate::error::Error;
@@ -45,6 +45,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
     match cli.command {
         Command::Run(args) => run_phases(&args, color),
         Command::Compare(args) => compare_files(&args, color),
+        Command::Ingest(args) => ingest_files(&args),
         Command::Schema => {
             print!("{}", crate::config::json_schema());
             Ok(Outcome::Pass)
@@ -118,6 +119,71 @@ pub fn measure(config: &Config, selected: &[String], interrupt: &Interrupt) -> R
         partial,
         phases,
     })
+}
+
+/// `perfguard ingest`: other harnesses' outputs → one results file. Each
+/// format becomes one phase named after it (or `--phase`), so results
+/// ingested from differently named files compare.
+fn ingest_files(args: &IngestArgs) -> Result<Outcome, Error> {
+    let mut inputs = Vec::new();
+    for path in &args.files {
+        inputs.push(crate::ingest::read_path(path, args.format)?);
+    }
+    // Phases in the order their first file was given.
+    let mut formats: Vec<crate::ingest::Format> = Vec::new();
+    for input in &inputs {
+        if !formats.contains(&input.format) {
+            formats.push(input.format);
+        }
+    }
+    if args.phase.is_some() && formats.len() > 1 {
+        let names: Vec<&str> = formats.iter().map(|f| f.as_str()).collect();
+        return Err(Error::Usage(format!(
+            "--phase names one phase, but the files are of several formats ({}); ingest each format on its own",
+            names.join(", ")
+        )));
+    }
+    let started_at = chrono::Utc::now();
+    let mut phases = Vec::new();
+    for format in formats {
+        let of_format: Vec<_> = inputs.iter().filter(|i| i.format == format).cloned().collect();
+        let metrics = crate::ingest::join(&of_format)?;
+        for input in &of_format {
+            eprintln!(
+                "perfguard: {} metrics from {} ({format})",
+                input.metrics.len(),
+                input.path.display()
+            );
+        }
+        phases.push(crate::results::PhaseResult {
+            name: args.phase.clone().unwrap_or_else(|| format.as_str().to_owned()),
+            kind: crate::results::PhaseKind::Ingest,
+            errors: Vec::new(),
+            metrics,
+            criteria: Default::default(),
+        });
+    }
+    let run = Run {
+        schema_version: SCHEMA_VERSION,
+        suite: args.suite.clone(),
+        environment: crate::environment::detect("auto"),
+        git: crate::environment::git_info(Path::new(".")),
+        started_at,
+        finished_at: chrono::Utc::now(),
+        partial: false,
+        phases,
+    };
+    match &args.output {
+        Some(out) => {
+            run.write(out)?;
+            eprintln!("perfguard: results written to {}", out.display());
+        }
+        None => println!(
+            "{}",
+            serde_json::to_string_pretty(&run).expect("results serialize")
+        ),
+    }
+    Ok(Outcome::Pass)
 }
 
 fn compare_files(args: &CompareArgs, color: bool) -> Result<Outcome, Error> {

@@ -23,6 +23,34 @@ pub enum Command {
     Compare(CompareArgs),
     /// Print the JSON Schema of perfguard.toml.
     Schema,
+    /// Turn another harness's output into perfguard results.
+    Ingest(IngestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// The harness's output: files, or criterion's target/criterion directory.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The format (cargo-bench, criterion, hyperfine, go, google-benchmark,
+    /// pytest-benchmark, jmh, benchmarkdotnet, catch2, benchmarkjs, k6,
+    /// generic); detected from each file when omitted.
+    #[arg(long, value_parser = parse_ingest_format)]
+    pub format: Option<crate::ingest::Format>,
+    /// Write the results JSON here (default: standard output).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// The suite the results belong to.
+    #[arg(long, default_value = "default")]
+    pub suite: String,
+    /// The phase's name (default: the format's name, so that results
+    /// ingested from differently named files compare).
+    #[arg(long)]
+    pub phase: Option<String>,
+}
+
+fn parse_ingest_format(s: &str) -> Result<crate::ingest::Format, String> {
+    s.parse()
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 //! exit code it means.
 
 use crate::config::ConfigError;
+use crate::ingest::IngestError;
 use crate::results::ResultsError;
 
 #[derive(Debug, thiserror::Error)]
@@ -10,6 +11,8 @@ pub enum Error {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Results(#[from] ResultsError),
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
     #[error("{0}")]
     Usage(String),
     #[error("{context}: {source}")]
@@ -27,6 +30,7 @@ impl Error {
             Error::Config(_) | Error::Usage(_) => 2,
             Error::Results(ResultsError::Write { .. }) => 3,
             Error::Results(_) => 2,
+            Error::Ingest(_) => 2,
             Error::Io { .. } => 3,
         }
     }

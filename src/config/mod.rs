@@ -2,9 +2,11 @@
 //! [`ConfigError`] that names the file, line, column and key.
 
 pub mod criterion;
+pub mod ingest;
 mod phases;
 
 pub use criterion::{Criterion, Op};
+pub use ingest::IngestPhase;
 pub use phases::{CommandLine, CommandPhase, PhaseConfig};
 
 use schemars::JsonSchema;

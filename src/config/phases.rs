@@ -18,18 +18,22 @@ use toml::de::DeValue;
 pub enum PhaseConfig {
     /// A command benchmark, timed over repeated runs (hyperfine-like).
     Command(CommandPhase),
+    /// Results of another benchmark harness, read from files or a command.
+    Ingest(super::ingest::IngestPhase),
 }
 
 impl PhaseConfig {
     pub fn name(&self) -> &str {
         match self {
             PhaseConfig::Command(p) => &p.name,
+            PhaseConfig::Ingest(p) => &p.name,
         }
     }
 
     pub fn kind(&self) -> crate::results::PhaseKind {
         match self {
             PhaseConfig::Command(_) => crate::results::PhaseKind::Command,
+            PhaseConfig::Ingest(_) => crate::results::PhaseKind::Ingest,
         }
     }
 
@@ -37,6 +41,7 @@ impl PhaseConfig {
     pub fn criteria_text(&self) -> BTreeMap<String, String> {
         let criteria = match self {
             PhaseConfig::Command(p) => &p.criteria,
+            PhaseConfig::Ingest(p) => &p.criteria,
         };
         criteria
             .iter()
@@ -45,7 +50,7 @@ impl PhaseConfig {
     }
 }
 
-const KINDS: &str = "command";
+const KINDS: &str = "command, ingest";
 
 /// Parses one phase table, dispatching on its `kind` key.
 pub(super) fn parse_phase(
@@ -88,6 +93,13 @@ pub(super) fn parse_phase(
                 .validate()
                 .map_err(|(key, msg)| (Some(span), Some(format!("{prefix}.{key}")), msg))?;
             Ok(PhaseConfig::Command(phase))
+        }
+        "ingest" => {
+            let phase: super::ingest::IngestPhase = deserialize(item, prefix)?;
+            phase
+                .validate()
+                .map_err(|(key, msg)| (Some(span), Some(format!("{prefix}.{key}")), msg))?;
+            Ok(PhaseConfig::Ingest(phase))
         }
         other => Err((
             Some(kind_span),

@@ -326,6 +326,13 @@ pub fn read_text(path: &Path) -> Result<String, IngestError> {
         source,
     };
     let file = std::fs::File::open(path).map_err(read_err)?;
+    // Refuse a large regular file before reading any of it; the bounded read
+    // still guards pipes and files that grow.
+    if file.metadata().map_err(read_err)?.len() > MAX_INPUT_BYTES {
+        return Err(IngestError::TooLarge {
+            path: path.to_owned(),
+        });
+    }
     bounded_text(file, path)
 }
 

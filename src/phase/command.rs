@@ -282,6 +282,7 @@ mod tests {
             .remove(0)
         {
             PhaseConfig::Command(c) => c,
+            other => panic!("expected a command phase, got {other:?}"),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Phases: turn each configured phase into a `PhaseResult` of metrics.
 
 pub mod command;
+pub mod ingest;
 pub mod process;
 
 use crate::config::{Config, PhaseConfig};
@@ -31,5 +32,6 @@ pub fn run_phase(
                 criteria: phase.criteria_text(),
             },
         },
+        PhaseConfig::Ingest(p) => ingest::run(p, &config.base_dir(), interrupt),
     }
 }
