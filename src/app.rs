@@ -146,7 +146,11 @@ fn ingest_files(args: &IngestArgs) -> Result<Outcome, Error> {
     let started_at = chrono::Utc::now();
     let mut phases = Vec::new();
     for format in formats {
-        let of_format: Vec<_> = inputs.iter().filter(|i| i.format == format).cloned().collect();
+        let of_format: Vec<_> = inputs
+            .iter()
+            .filter(|i| i.format == format)
+            .cloned()
+            .collect();
         let metrics = crate::ingest::join(&of_format)?;
         for input in &of_format {
             eprintln!(
@@ -156,7 +160,10 @@ fn ingest_files(args: &IngestArgs) -> Result<Outcome, Error> {
             );
         }
         phases.push(crate::results::PhaseResult {
-            name: args.phase.clone().unwrap_or_else(|| format.as_str().to_owned()),
+            name: args
+                .phase
+                .clone()
+                .unwrap_or_else(|| format.as_str().to_owned()),
             kind: crate::results::PhaseKind::Ingest,
             errors: Vec::new(),
             metrics,

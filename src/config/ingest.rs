@@ -69,7 +69,12 @@ impl IngestPhase {
             }
             _ => {}
         }
-        if let Some((i, _)) = self.files.iter().enumerate().find(|(_, f)| f.trim().is_empty()) {
+        if let Some((i, _)) = self
+            .files
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.trim().is_empty())
+        {
             return Err((format!("files[{i}]"), "an empty path".into()));
         }
         if self.timeout.is_some_and(|t| t.0.is_zero()) {

@@ -27,9 +27,8 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
         let Some((name, rate)) = split(t) else {
             continue;
         };
-        let value = number(rate).ok_or_else(|| {
-            Problem::at(i + 1, format!("`{name}`: `{rate}` is not a rate"))
-        })?;
+        let value = number(rate)
+            .ok_or_else(|| Problem::at(i + 1, format!("`{name}`: `{rate}` is not a rate")))?;
         let value = super::non_negative(value, &format!("`{name}`'s rate"))
             .map_err(|m| Problem::at(i + 1, m))?;
         metrics.push(Metric::new(name, Unit::PerSecond, Direction::Higher, value));

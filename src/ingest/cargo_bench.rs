@@ -25,10 +25,12 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
             return Err(Problem::at(line_no, "a benchmark line without a name"));
         }
         let mut words = rest.split_whitespace();
-        let value = words
-            .next()
-            .and_then(number)
-            .ok_or_else(|| Problem::at(line_no, format!("`{name}`: expected a number after `bench:`")))?;
+        let value = words.next().and_then(number).ok_or_else(|| {
+            Problem::at(
+                line_no,
+                format!("`{name}`: expected a number after `bench:`"),
+            )
+        })?;
         let unit = words.next().unwrap_or("");
         if unit != "ns/iter" {
             return Err(Problem::at(
@@ -43,9 +45,14 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
         if let Some((_, tp)) = rest.split_once(" = ") {
             let mut w = tp.split_whitespace();
             match (w.next().and_then(number), w.next()) {
-                (Some(mb), Some("MB/s")) if mb.is_finite() && mb >= 0.0 => metrics.push(
-                    Metric::new(format!("{name}.throughput"), Unit::PerSecond, Direction::Higher, mb * 1e6),
-                ),
+                (Some(mb), Some("MB/s")) if mb.is_finite() && mb >= 0.0 => {
+                    metrics.push(Metric::new(
+                        format!("{name}.throughput"),
+                        Unit::PerSecond,
+                        Direction::Higher,
+                        mb * 1e6,
+                    ))
+                }
                 _ => {
                     return Err(Problem::at(
                         line_no,

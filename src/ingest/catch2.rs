@@ -16,8 +16,14 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
 }
 
 fn line_of(text: &str, offset: u64) -> usize {
-    let end = usize::try_from(offset).unwrap_or(usize::MAX).min(text.len());
-    text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+    let end = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
 }
 
 fn attribute(e: &BytesStart, key: &str) -> Result<Option<String>, String> {
@@ -41,29 +47,30 @@ fn parse_xml(text: &str) -> Result<Vec<Metric>, Problem> {
     loop {
         let before = reader.buffer_position();
         let event = reader.read_event().map_err(|e| {
-            Problem::at(line_of(text, reader.error_position()), format!("not well-formed XML: {e}"))
+            Problem::at(
+                line_of(text, reader.error_position()),
+                format!("not well-formed XML: {e}"),
+            )
         })?;
         let line = line_of(text, before);
         let at = |m: String| Problem::at(line, m);
         match event {
             Event::Start(e) if e.name().as_ref() == "BenchmarkResults" => {
-                let name = attribute(&e, "name").map_err(at)?.ok_or_else(|| {
-                    at("<BenchmarkResults> without a `name`".into())
-                })?;
+                let name = attribute(&e, "name")
+                    .map_err(at)?
+                    .ok_or_else(|| at("<BenchmarkResults> without a `name`".into()))?;
                 open = Some((name, line, None));
             }
             Event::Start(e) | Event::Empty(e) if e.name().as_ref() == "mean" => {
                 let Some((name, _, mean)) = open.as_mut() else {
                     continue;
                 };
-                let value = attribute(&e, "value").map_err(at)?.ok_or_else(|| {
-                    at(format!("`{name}`: <mean> without a `value`"))
-                })?;
+                let value = attribute(&e, "value")
+                    .map_err(at)?
+                    .ok_or_else(|| at(format!("`{name}`: <mean> without a `value`")))?;
                 let value = number(&value)
                     .ok_or_else(|| at(format!("`{name}`: mean `{value}` is not a number")))?;
-                *mean = Some(
-                    super::non_negative(value, &format!("`{name}`'s mean")).map_err(at)?,
-                );
+                *mean = Some(super::non_negative(value, &format!("`{name}`'s mean")).map_err(at)?);
             }
             Event::End(e) if e.name().as_ref() == "BenchmarkResults" => {
                 let Some((name, opened, mean)) = open.take() else {
@@ -134,7 +141,10 @@ fn parse_console(text: &str) -> Result<Vec<Metric>, Problem> {
             return Err(Problem::at(i + 1, "a benchmark row without a name"));
         }
         let Some((j, means)) = lines.next() else {
-            return Err(Problem::at(i + 1, format!("`{name}` has no mean line; truncated?")));
+            return Err(Problem::at(
+                i + 1,
+                format!("`{name}` has no mean line; truncated?"),
+            ));
         };
         let words: Vec<&str> = means.split_whitespace().collect();
         let mean = match words.as_slice() {
@@ -142,7 +152,10 @@ fn parse_console(text: &str) -> Result<Vec<Metric>, Problem> {
             _ => None,
         }
         .ok_or_else(|| {
-            Problem::at(j + 1, format!("`{name}`: expected `mean low-mean high-mean` with units"))
+            Problem::at(
+                j + 1,
+                format!("`{name}`: expected `mean low-mean high-mean` with units"),
+            )
         })?;
         let mean = super::non_negative(mean, &format!("`{name}`'s mean"))
             .map_err(|m| Problem::at(j + 1, m))?;

@@ -5,7 +5,7 @@
 //! per-iteration times as samples, plus throughput where it was declared.
 
 use super::json::{self, NonNeg};
-use super::{IngestError, Format, Problem, time_ns, with_samples};
+use super::{Format, IngestError, Problem, time_ns, with_samples};
 use crate::metrics::Unit;
 use crate::results::{Direction, Metric};
 use serde::Deserialize;
@@ -154,7 +154,8 @@ pub fn read_dir(root: &Path) -> Result<Vec<Metric>, IngestError> {
             path: root.to_owned(),
             format: Format::Criterion,
             line: None,
-            message: "no `*/new/estimates.json` below this directory; run `cargo bench` first".into(),
+            message: "no `*/new/estimates.json` below this directory; run `cargo bench` first"
+                .into(),
         });
     }
     let mut metrics = Vec::new();
@@ -166,18 +167,28 @@ pub fn read_dir(root: &Path) -> Result<Vec<Metric>, IngestError> {
 
 fn fallback_name(new_dir: &Path, root: Option<&Path>) -> String {
     let bench = new_dir.parent().unwrap_or(new_dir);
-    let rel = root.and_then(|r| bench.strip_prefix(r).ok()).unwrap_or(bench);
+    let rel = root
+        .and_then(|r| bench.strip_prefix(r).ok())
+        .unwrap_or(bench);
     rel.to_string_lossy().into_owned()
 }
 
-fn read_new_dir(dir: &Path, estimates: Option<&str>, fallback: &str) -> Result<Vec<Metric>, IngestError> {
+fn read_new_dir(
+    dir: &Path,
+    estimates: Option<&str>,
+    fallback: &str,
+) -> Result<Vec<Metric>, IngestError> {
     let estimates = match estimates {
         Some(t) => t.to_owned(),
         None => super::read_text(&dir.join("estimates.json"))?,
     };
     let optional = |name: &str| -> Result<Option<String>, IngestError> {
         let p = dir.join(name);
-        if p.is_file() { super::read_text(&p).map(Some) } else { Ok(None) }
+        if p.is_file() {
+            super::read_text(&p).map(Some)
+        } else {
+            Ok(None)
+        }
     };
     let sample = optional("sample.json")?;
     let benchmark = optional("benchmark.json")?;
@@ -266,7 +277,10 @@ pub fn parse_text(text: &str) -> Result<Vec<Metric>, Problem> {
         let c: Complete = json::from_str(t).map_err(at_line)?;
         let factor = |unit: &str| {
             super::ns_per(unit).ok_or_else(|| {
-                Problem::at(line_no, format!("`{}`: unit `{unit}` is not a time unit", c.id))
+                Problem::at(
+                    line_no,
+                    format!("`{}`: unit `{unit}` is not a time unit", c.id),
+                )
             })
         };
         let sample_factor = factor(&c.unit)?;
@@ -278,7 +292,11 @@ pub fn parse_text(text: &str) -> Result<Vec<Metric>, Problem> {
             .collect();
         metrics.push(with_samples(time_ns(&c.id, typical), samples));
         if let Some(t) = c.throughput.first() {
-            metrics.extend(throughput(&c.id, &Throughput::Elements(t.per_iteration), typical));
+            metrics.extend(throughput(
+                &c.id,
+                &Throughput::Elements(t.per_iteration),
+                typical,
+            ));
         }
     }
     Ok(metrics)

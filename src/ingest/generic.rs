@@ -57,7 +57,11 @@ impl<'de> Deserialize<'de> for GenericUnit {
             "GB" => (1e9, Unit::Bytes, Some(Direction::Lower)),
             "KiB" => (1024.0, Unit::Bytes, Some(Direction::Lower)),
             "MiB" => (1024.0 * 1024.0, Unit::Bytes, Some(Direction::Lower)),
-            "GiB" => (1024.0 * 1024.0 * 1024.0, Unit::Bytes, Some(Direction::Lower)),
+            "GiB" => (
+                1024.0 * 1024.0 * 1024.0,
+                Unit::Bytes,
+                Some(Direction::Lower),
+            ),
             "per_second" | "/s" | "ops/s" => (1.0, Unit::PerSecond, Some(Direction::Higher)),
             "ratio" => (1.0, Unit::Ratio, None),
             "%" => (0.01, Unit::Ratio, None),
@@ -71,7 +75,11 @@ impl<'de> Deserialize<'de> for GenericUnit {
                 }
             },
         };
-        Ok(GenericUnit { factor, unit, default })
+        Ok(GenericUnit {
+            factor,
+            unit,
+            default,
+        })
     }
 }
 
@@ -85,7 +93,10 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
     let mut metrics = Vec::new();
     for e in entries {
         let line = line_of_key(text, &e.name);
-        let problem = |m: String| Problem { line, message: format!("`{}`: {m}", e.name) };
+        let problem = |m: String| Problem {
+            line,
+            message: format!("`{}`: {m}", e.name),
+        };
         if e.name.trim().is_empty() {
             return Err(problem("the name is empty".into()));
         }
@@ -105,13 +116,20 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
         if let (Some(lo), Some(hi)) = (e.lower, e.upper)
             && lo.0 > hi.0
         {
-            return Err(problem(format!("`lower` ({}) is above `upper` ({})", lo.0, hi.0)));
+            return Err(problem(format!(
+                "`lower` ({}) is above `upper` ({})",
+                lo.0, hi.0
+            )));
         }
-        if e.lower.is_some_and(|lo| lo.0 * f > value) || e.upper.is_some_and(|hi| hi.0 * f < value) {
+        if e.lower.is_some_and(|lo| lo.0 * f > value) || e.upper.is_some_and(|hi| hi.0 * f < value)
+        {
             return Err(problem("`value` lies outside `lower`..`upper`".into()));
         }
         let samples = e.samples.iter().map(|s| s.0 * f).collect();
-        metrics.push(with_samples(Metric::new(e.name, e.unit.unit, direction, value), samples));
+        metrics.push(with_samples(
+            Metric::new(e.name, e.unit.unit, direction, value),
+            samples,
+        ));
     }
     Ok(metrics)
 }

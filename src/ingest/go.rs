@@ -15,7 +15,8 @@ pub fn is_result_line(line: &str) -> bool {
     w.next().is_some_and(|n| n.starts_with("Benchmark"))
         && w.next().is_some_and(|n| n.parse::<u64>().is_ok())
         && w.next().is_some_and(|n| number(n).is_some())
-        && w.next().is_some_and(|u| u.contains('/') || u.chars().all(char::is_alphabetic))
+        && w.next()
+            .is_some_and(|u| u.contains('/') || u.chars().all(char::is_alphabetic))
 }
 
 pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
@@ -52,9 +53,19 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
             let (metric, unit, direction, value) = match unit {
                 "ns/op" => (name.to_owned(), Unit::Ns, Direction::Lower, value),
                 "B/op" => (format!("{name}.B/op"), Unit::Bytes, Direction::Lower, value),
-                "allocs/op" => (format!("{name}.allocs/op"), Unit::Count, Direction::Lower, value),
+                "allocs/op" => (
+                    format!("{name}.allocs/op"),
+                    Unit::Count,
+                    Direction::Lower,
+                    value,
+                ),
                 // Go's MB is 10^6 bytes.
-                "MB/s" => (format!("{name}.MB/s"), Unit::PerSecond, Direction::Higher, value * 1e6),
+                "MB/s" => (
+                    format!("{name}.MB/s"),
+                    Unit::PerSecond,
+                    Direction::Higher,
+                    value * 1e6,
+                ),
                 other => (
                     format!("{name}.{other}"),
                     Unit::Other(other.to_owned()),
@@ -73,7 +84,11 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
         .map(|(name, unit, direction, values)| {
             let value = median(&values).unwrap_or(0.0);
             let m = Metric::new(name, unit, direction, value);
-            if values.len() > 1 { with_samples(m, values) } else { m }
+            if values.len() > 1 {
+                with_samples(m, values)
+            } else {
+                m
+            }
         })
         .collect())
 }

@@ -83,7 +83,10 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
         match (e.run_type.as_deref(), e.aggregate_name.as_deref()) {
             (Some("aggregate"), Some("median")) => {
                 run.median = Some((real, cpu));
-                run.median_rates = (e.bytes_per_second.map(|v| v.0), e.items_per_second.map(|v| v.0));
+                run.median_rates = (
+                    e.bytes_per_second.map(|v| v.0),
+                    e.items_per_second.map(|v| v.0),
+                );
             }
             (Some("aggregate"), Some("mean")) => run.mean = Some(real),
             // stddev, cv and complexity fits are not values to compare.
@@ -122,7 +125,9 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
         } else {
             time_ns(format!("{}.cpu", run.name), cpu)
         };
-        let mean = run.mean.map(|m| summary_of(time_ns(format!("{}.mean", run.name), m), &wall));
+        let mean = run
+            .mean
+            .map(|m| summary_of(time_ns(format!("{}.mean", run.name), m), &wall));
         metrics.push(wall);
         metrics.push(cpu);
         metrics.extend(mean);
@@ -137,7 +142,11 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
                     Direction::Higher,
                     v,
                 );
-                metrics.push(if values.len() > 1 { with_samples(m, values) } else { m });
+                metrics.push(if values.len() > 1 {
+                    with_samples(m, values)
+                } else {
+                    m
+                });
             }
         }
     }

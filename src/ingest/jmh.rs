@@ -53,7 +53,11 @@ fn convert(unit: &str) -> Option<(f64, Unit, Direction)> {
     Some((1.0 / seconds, Unit::PerSecond, Direction::Higher))
 }
 
-fn metric(name: String, score: &Score, line: Option<usize>) -> std::result::Result<Metric, Problem> {
+fn metric(
+    name: String,
+    score: &Score,
+    line: Option<usize>,
+) -> std::result::Result<Metric, Problem> {
     let (factor, unit, direction) = convert(&score.unit).ok_or_else(|| Problem {
         line,
         message: format!("`{name}`: unknown score unit `{}`", score.unit),

@@ -19,10 +19,7 @@ pub(crate) fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, Problem> {
         } else {
             format!("at `{path}`: {message}")
         };
-        Problem {
-            line,
-            message,
-        }
+        Problem { line, message }
     })?;
     de.end().map_err(|e| Problem {
         line: Some(e.line()),
@@ -66,9 +63,7 @@ impl<'de> Deserialize<'de> for TimeUnit {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         super::ns_per(&s).map(TimeUnit).ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "unknown time unit `{s}`; expected ns, us, ms or s"
-            ))
+            serde::de::Error::custom(format!("unknown time unit `{s}`; expected ns, us, ms or s"))
         })
     }
 }

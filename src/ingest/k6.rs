@@ -31,27 +31,42 @@ const LOWER_IS_BETTER: &[&str] = &["http_req_failed", "dropped_iterations"];
 pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
     let root: Value = super::json::from_str(text)?;
     let Some(metrics) = root.get("metrics").and_then(Value::as_object) else {
-        return Err(Problem::whole("no `metrics` object; is this k6 --summary-export output?"));
+        return Err(Problem::whole(
+            "no `metrics` object; is this k6 --summary-export output?",
+        ));
     };
     let mut out = Vec::new();
     for (name, body) in metrics {
         let line = line_of_key(text, name);
-        let problem = |m: String| Problem { line, message: format!("metric `{name}`: {m}") };
+        let problem = |m: String| Problem {
+            line,
+            message: format!("metric `{name}`: {m}"),
+        };
         let Some(body) = body.as_object() else {
             return Err(problem("expected an object".into()));
         };
         // handleSummary nests the stats under `values`; --summary-export does not.
-        let stats = body.get("values").and_then(Value::as_object).unwrap_or(body);
+        let stats = body
+            .get("values")
+            .and_then(Value::as_object)
+            .unwrap_or(body);
         let number = |key: &str| -> Result<Option<f64>, Problem> {
             match stats.get(key) {
                 None => Ok(None),
                 Some(v) => {
-                    let n = v.as_f64().ok_or_else(|| problem(format!("`{key}` is not a number")))?;
-                    super::non_negative(n, &format!("`{key}`")).map(Some).map_err(problem)
+                    let n = v
+                        .as_f64()
+                        .ok_or_else(|| problem(format!("`{key}` is not a number")))?;
+                    super::non_negative(n, &format!("`{key}`"))
+                        .map(Some)
+                        .map_err(problem)
                 }
             }
         };
-        let kind = body.get("type").and_then(Value::as_str).unwrap_or_else(|| infer(stats));
+        let kind = body
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| infer(stats));
         let base = name.split('{').next().unwrap_or(name);
         let lower = LOWER_IS_BETTER.contains(&base);
         match kind {
@@ -66,19 +81,33 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
                     out.push(if is_time {
                         super::time_ns(format!("{name}.{stat}"), value * 1e6)
                     } else {
-                        Metric::new(format!("{name}.{stat}"), Unit::Count, Direction::Lower, value)
+                        Metric::new(
+                            format!("{name}.{stat}"),
+                            Unit::Count,
+                            Direction::Lower,
+                            value,
+                        )
                     });
                 }
             }
             "counter" => {
                 let bytes = base.starts_with("data_");
-                let direction = if lower { Direction::Lower } else { Direction::Higher };
+                let direction = if lower {
+                    Direction::Lower
+                } else {
+                    Direction::Higher
+                };
                 if let Some(count) = number("count")? {
                     let unit = if bytes { Unit::Bytes } else { Unit::Count };
                     out.push(Metric::new(format!("{name}.count"), unit, direction, count));
                 }
                 if let Some(rate) = number("rate")? {
-                    out.push(Metric::new(format!("{name}.rate"), Unit::PerSecond, direction, rate));
+                    out.push(Metric::new(
+                        format!("{name}.rate"),
+                        Unit::PerSecond,
+                        direction,
+                        rate,
+                    ));
                 }
             }
             "rate" => {
@@ -88,7 +117,11 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
                 if rate > 1.0 {
                     return Err(problem(format!("rate {rate} is above 1")));
                 }
-                let direction = if lower { Direction::Lower } else { Direction::Higher };
+                let direction = if lower {
+                    Direction::Lower
+                } else {
+                    Direction::Higher
+                };
                 out.push(Metric::new(name.clone(), Unit::Ratio, direction, rate));
             }
             "gauge" => {}

@@ -119,6 +119,16 @@ impl Format {
             Format::K6 => k6::parse(text),
             Format::Generic => generic::parse(text),
         }?;
+        // Unit conversion can overflow (1e305 s in ns); refuse, never emit inf.
+        if let Some(m) = metrics.iter().find(|m| {
+            !(m.value.is_finite() && m.value >= 0.0)
+                || m.samples.iter().any(|s| !(s.is_finite() && *s >= 0.0))
+        }) {
+            return Err(Problem::whole(format!(
+                "`{}`: a value is out of range once converted to {}",
+                m.name, m.unit
+            )));
+        }
         let mut seen = std::collections::HashSet::new();
         if let Some(twice) = metrics.iter().find(|m| !seen.insert(m.name.as_str())) {
             return Err(Problem::whole(format!(
@@ -216,9 +226,14 @@ pub enum IngestError {
         line: Option<usize>,
         message: String,
     },
-    #[error("cannot tell the format of {path}: {reason}; pass --format, one of {}", Format::names())]
+    #[error(
+        "cannot tell the format of {path}: {reason}; pass --format, one of {}",
+        Format::names()
+    )]
     Undetected { path: PathBuf, reason: String },
-    #[error("metric `{name}` comes from both {first} and {second}; ingest them into different phases")]
+    #[error(
+        "metric `{name}` comes from both {first} and {second}; ingest them into different phases"
+    )]
     Duplicate {
         name: String,
         first: PathBuf,
@@ -413,7 +428,9 @@ fn detect_json(text: &str) -> Result<Format, String> {
     match &value {
         serde_json::Value::Array(items) => {
             let first = items.first();
-            if first.is_some_and(|b| b.get("primaryMetric").is_some() || b.get("jmhVersion").is_some()) {
+            if first
+                .is_some_and(|b| b.get("primaryMetric").is_some() || b.get("jmhVersion").is_some())
+            {
                 Ok(Format::Jmh)
             } else if first.is_some_and(|b| b.get("name").is_some() && b.get("value").is_some()) {
                 Ok(Format::Generic)
@@ -421,7 +438,11 @@ fn detect_json(text: &str) -> Result<Format, String> {
                 Err("it is a JSON array, but neither JMH results nor generic benchmarks".into())
             }
         }
-        _ if has("results") && value["results"].get(0).is_some_and(|r| r.get("command").is_some()) => {
+        _ if has("results")
+            && value["results"]
+                .get(0)
+                .is_some_and(|r| r.get("command").is_some()) =>
+        {
             Ok(Format::Hyperfine)
         }
         _ if has("benchmarks") && has("machine_info") => Ok(Format::PytestBenchmark),
@@ -509,7 +530,11 @@ pub(crate) fn ns_per(unit: &str) -> Option<f64> {
 /// Parses a number printed with thousands separators (`1,234,567.5`).
 pub(crate) fn number(text: &str) -> Option<f64> {
     let cleaned: String = text.chars().filter(|c| *c != ',' && *c != '_').collect();
-    if cleaned.is_empty() || !cleaned.chars().all(|c| c.is_ascii_digit() || ".-+eE".contains(c)) {
+    if cleaned.is_empty()
+        || !cleaned
+            .chars()
+            .all(|c| c.is_ascii_digit() || ".-+eE".contains(c))
+    {
         return None;
     }
     cleaned.parse().ok()

@@ -49,7 +49,10 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
             .map(|s| s * NS)
             .collect();
         let median = with_samples(time_ns(&name, b.stats.median.0 * NS), samples);
-        let mean = summary_of(time_ns(format!("{name}.mean"), b.stats.mean.0 * NS), &median);
+        let mean = summary_of(
+            time_ns(format!("{name}.mean"), b.stats.mean.0 * NS),
+            &median,
+        );
         metrics.push(median);
         metrics.push(mean);
         if let Some(ops) = b.stats.ops {

@@ -84,11 +84,19 @@ fn cargo_bench_values_equal_libtest_lines() {
     let metrics = ingest("cargo-bench.txt");
     let mut seen = 0;
     for line in text.lines().filter(|l| l.contains(" ... bench:")) {
-        let name = line.trim_start_matches("test ").split(" ... ").next().unwrap().trim();
+        let name = line
+            .trim_start_matches("test ")
+            .split(" ... ")
+            .next()
+            .unwrap()
+            .trim();
         let after = line.split("bench:").nth(1).unwrap();
         let printed = number(after.split_whitespace().next().unwrap()).unwrap();
         let m = get(&metrics, name);
-        assert_eq!((m.value, &m.unit, m.direction), (printed, &Unit::Ns, Direction::Lower));
+        assert_eq!(
+            (m.value, &m.unit, m.direction),
+            (printed, &Unit::Ns, Direction::Lower)
+        );
         if let Some(tp) = line.split(" = ").nth(1) {
             let mb = number(tp.split_whitespace().next().unwrap()).unwrap();
             let t = get(&metrics, &format!("{name}.throughput"));
@@ -103,12 +111,26 @@ fn cargo_bench_values_equal_libtest_lines() {
 fn criterion_printed(console: &str) -> Vec<(String, f64, Option<f64>)> {
     let mut out: Vec<(String, f64, Option<f64>)> = Vec::new();
     for line in console.lines() {
-        if let Some((name, rest)) = line.split_once("time:") {
-            let w: Vec<&str> = rest.trim().trim_matches(['[', ']']).split_whitespace().collect();
+        // `change:` blocks repeat `time:`/`thrpt:` in percent, without a name.
+        if line.contains('%') {
+            continue;
+        }
+        if let Some((name, rest)) = line.split_once("time:")
+            && !name.trim().is_empty()
+        {
+            let w: Vec<&str> = rest
+                .trim()
+                .trim_matches(['[', ']'])
+                .split_whitespace()
+                .collect();
             let ns = number(w[2]).unwrap() * ns_per(w[3]).unwrap();
             out.push((name.trim().to_owned(), ns, None));
         } else if let Some((_, rest)) = line.split_once("thrpt:") {
-            let w: Vec<&str> = rest.trim().trim_matches(['[', ']']).split_whitespace().collect();
+            let w: Vec<&str> = rest
+                .trim()
+                .trim_matches(['[', ']'])
+                .split_whitespace()
+                .collect();
             let scale = match w[3].chars().next().unwrap() {
                 'G' => 1e9,
                 'M' => 1e6,
@@ -128,7 +150,11 @@ fn criterion_values_equal_its_printed_time_and_samples_are_per_iteration() {
     assert_eq!(printed.len(), 3);
     for (name, ns, thrpt) in printed {
         let m = get(&metrics, &name);
-        assert!(close_printed(m.value, ns), "{name}: {} vs printed {ns}", m.value);
+        assert!(
+            close_printed(m.value, ns),
+            "{name}: {} vs printed {ns}",
+            m.value
+        );
         assert_eq!(m.unit, Unit::Ns);
         if let Some(t) = thrpt {
             let got = get(&metrics, &format!("{name}.throughput"));
@@ -151,6 +177,40 @@ fn criterion_values_equal_its_printed_time_and_samples_are_per_iteration() {
 }
 
 #[test]
+fn cargo_criterion_messages_equal_its_printed_time() {
+    let metrics = ingest("cargo-criterion.jsonl");
+    let printed = criterion_printed(&fixture("cargo-criterion-console.txt"));
+    assert_eq!(printed.len(), 3);
+    for (name, ns, thrpt) in printed {
+        let m = get(&metrics, &name);
+        assert!(
+            close_printed(m.value, ns),
+            "{name}: {} vs printed {ns}",
+            m.value
+        );
+        if let Some(t) = thrpt {
+            assert!(close_printed(
+                get(&metrics, &format!("{name}.throughput")).value,
+                t
+            ));
+        }
+    }
+    let first: Value =
+        serde_json::from_str(fixture("cargo-criterion.jsonl").lines().next().unwrap()).unwrap();
+    let m = get(&metrics, first["id"].as_str().unwrap());
+    let n = first["iteration_count"].as_array().unwrap();
+    let v = first["measured_values"].as_array().unwrap();
+    assert_eq!(m.samples.len(), n.len());
+    assert!(
+        m.samples
+            .iter()
+            .zip(n)
+            .zip(v)
+            .all(|((s, n), v)| close(*s, f(v) / f(n)))
+    );
+}
+
+#[test]
 fn hyperfine_seconds_become_nanoseconds() {
     let export = json("hyperfine.json");
     let metrics = ingest("hyperfine.json");
@@ -158,14 +218,25 @@ fn hyperfine_seconds_become_nanoseconds() {
         let cmd = r["command"].as_str().unwrap();
         let m = get(&metrics, cmd);
         assert!(close(m.value, f(&r["median"]) * 1e9));
-        let times: Vec<f64> = r["times"].as_array().unwrap().iter().map(|t| f(t) * 1e9).collect();
+        let times: Vec<f64> = r["times"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| f(t) * 1e9)
+            .collect();
         assert_eq!(m.samples.len(), times.len());
         assert!(m.samples.iter().zip(&times).all(|(a, b)| close(*a, *b)));
         let mean = get(&metrics, &format!("{cmd}.mean"));
         assert!(close(mean.value, f(&r["mean"]) * 1e9));
         assert_eq!(mean.samples_of.as_deref(), Some(cmd));
-        assert!(close(get(&metrics, &format!("{cmd}.user")).value, f(&r["user"]) * 1e9));
-        assert!(close(get(&metrics, &format!("{cmd}.system")).value, f(&r["system"]) * 1e9));
+        assert!(close(
+            get(&metrics, &format!("{cmd}.user")).value,
+            f(&r["user"]) * 1e9
+        ));
+        assert!(close(
+            get(&metrics, &format!("{cmd}.system")).value,
+            f(&r["system"]) * 1e9
+        ));
     }
 }
 
@@ -200,8 +271,14 @@ fn go_lines_become_samples_with_benchmem_metrics_of_their_own() {
         assert_eq!((a.unit.clone(), a.samples.clone()), (Unit::Count, allocs));
     }
     let mbs = get(&metrics, "BenchmarkJoin-2.MB/s");
-    assert_eq!((mbs.unit.clone(), mbs.direction), (Unit::PerSecond, Direction::Higher));
-    assert_eq!(get(&metrics, "BenchmarkSizes/n=64-2.elems/op").unit, Unit::Other("elems/op".into()));
+    assert_eq!(
+        (mbs.unit.clone(), mbs.direction),
+        (Unit::PerSecond, Direction::Higher)
+    );
+    assert_eq!(
+        get(&metrics, "BenchmarkSizes/n=64-2.elems/op").unit,
+        Unit::Other("elems/op".into())
+    );
 }
 
 #[test]
@@ -221,14 +298,23 @@ fn google_benchmark_repetitions_are_samples_and_the_median_aggregate_the_value()
             .collect();
         assert_eq!(reps.len(), 3);
         assert!(m.samples.iter().zip(&reps).all(|(a, b)| close(*a, *b)));
-        assert!(close(get(&metrics, &format!("{run}.cpu")).value, f(&agg["cpu_time"]) * factor(agg)));
+        assert!(close(
+            get(&metrics, &format!("{run}.cpu")).value,
+            f(&agg["cpu_time"]) * factor(agg)
+        ));
         let mean = entries
             .iter()
             .find(|e| e["run_name"] == run && e["aggregate_name"] == "mean")
             .unwrap();
-        assert!(close(get(&metrics, &format!("{run}.mean")).value, f(&mean["real_time"]) * factor(mean)));
+        assert!(close(
+            get(&metrics, &format!("{run}.mean")).value,
+            f(&mean["real_time"]) * factor(mean)
+        ));
         if let Some(items) = agg.get("items_per_second") {
-            assert!(close(get(&metrics, &format!("{run}.items_per_second")).value, f(items)));
+            assert!(close(
+                get(&metrics, &format!("{run}.items_per_second")).value,
+                f(items)
+            ));
         }
     }
     // Without repetitions: one entry per benchmark, no samples.
@@ -252,8 +338,16 @@ fn pytest_benchmark_keeps_saved_data_as_samples() {
         assert!(close(m.value, f(&stats["median"]) * 1e9));
         let data = stats["data"].as_array().unwrap();
         assert_eq!(m.samples.len(), data.len());
-        assert!(m.samples.iter().zip(data).all(|(a, b)| close(*a, f(b) * 1e9)));
-        assert!(close(get(&metrics, &format!("{name}.mean")).value, f(&stats["mean"]) * 1e9));
+        assert!(
+            m.samples
+                .iter()
+                .zip(data)
+                .all(|(a, b)| close(*a, f(b) * 1e9))
+        );
+        assert!(close(
+            get(&metrics, &format!("{name}.mean")).value,
+            f(&stats["mean"]) * 1e9
+        ));
         let ops = get(&metrics, &format!("{name}.ops"));
         assert!(close(ops.value, f(&stats["ops"])));
         assert_eq!(ops.direction, Direction::Higher);
@@ -268,11 +362,20 @@ fn jmh_scores_convert_by_their_unit_and_keep_raw_data() {
     let metrics = ingest("jmh.json");
     let thrpt = get(&metrics, "org.example.ParseBench.parseJson(size=100)");
     assert!(close(thrpt.value, f(&out[0]["primaryMetric"]["score"])));
-    assert_eq!((thrpt.unit.clone(), thrpt.direction), (Unit::PerSecond, Direction::Higher));
+    assert_eq!(
+        (thrpt.unit.clone(), thrpt.direction),
+        (Unit::PerSecond, Direction::Higher)
+    );
     assert_eq!(thrpt.samples.len(), 6);
     let avgt = get(&metrics, "org.example.ParseBench.tokenize");
-    assert!(close(avgt.value, f(&out[1]["primaryMetric"]["score"]) * 1e3));
-    assert_eq!((avgt.unit.clone(), avgt.direction), (Unit::Ns, Direction::Lower));
+    assert!(close(
+        avgt.value,
+        f(&out[1]["primaryMetric"]["score"]) * 1e3
+    ));
+    assert_eq!(
+        (avgt.unit.clone(), avgt.direction),
+        (Unit::Ns, Direction::Lower)
+    );
     let raw: Vec<f64> = out[1]["primaryMetric"]["rawData"]
         .as_array()
         .unwrap()
@@ -280,7 +383,10 @@ fn jmh_scores_convert_by_their_unit_and_keep_raw_data() {
         .flat_map(|fork| fork.as_array().unwrap().iter().map(|v| f(v) * 1e3))
         .collect();
     assert!(avgt.samples.iter().zip(&raw).all(|(a, b)| close(*a, *b)));
-    let gc = get(&metrics, "org.example.ParseBench.tokenize:·gc.alloc.rate.norm");
+    let gc = get(
+        &metrics,
+        "org.example.ParseBench.tokenize:·gc.alloc.rate.norm",
+    );
     assert_eq!(gc.unit, Unit::Bytes);
 }
 
@@ -292,10 +398,18 @@ fn benchmarkdotnet_mean_is_the_value_and_original_values_the_samples() {
         let name = b["FullName"].as_str().unwrap();
         let m = get(&metrics, name);
         assert_eq!(m.value, f(&b["Statistics"]["Mean"]));
-        let originals: Vec<f64> = b["Statistics"]["OriginalValues"].as_array().unwrap().iter().map(f).collect();
+        let originals: Vec<f64> = b["Statistics"]["OriginalValues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(f)
+            .collect();
         assert_eq!(m.samples, originals);
         let alloc = get(&metrics, &format!("{name}.allocated"));
-        assert_eq!((alloc.value, alloc.unit.clone()), (f(&b["Memory"]["BytesAllocatedPerOperation"]), Unit::Bytes));
+        assert_eq!(
+            (alloc.value, alloc.unit.clone()),
+            (f(&b["Memory"]["BytesAllocatedPerOperation"]), Unit::Bytes)
+        );
     }
 }
 
@@ -306,7 +420,17 @@ fn catch2_xml_and_console_means_are_the_values() {
     let means: Vec<f64> = xml
         .lines()
         .filter(|l| l.trim_start().starts_with("<mean "))
-        .map(|l| number(l.split("value=\"").nth(1).unwrap().split('"').next().unwrap()).unwrap())
+        .map(|l| {
+            number(
+                l.split("value=\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap(),
+            )
+            .unwrap()
+        })
         .collect();
     assert_eq!(metrics.iter().map(|m| m.value).collect::<Vec<_>>(), means);
     // Names keep their HTML and Markdown verbatim (the XML unescaped).
@@ -317,11 +441,18 @@ fn catch2_xml_and_console_means_are_the_values() {
     let lines: Vec<&str> = console.lines().collect();
     let mut checked = 0;
     for (i, line) in lines.iter().enumerate() {
-        let Some(m) = metrics.iter().find(|m| line.starts_with(m.name.as_str()) && line.len() > m.name.len() + 10) else {
+        let Some(m) = metrics
+            .iter()
+            .find(|m| line.starts_with(m.name.as_str()) && line.len() > m.name.len() + 10)
+        else {
             continue;
         };
         let w: Vec<&str> = lines[i + 1].split_whitespace().collect();
-        assert!(close(m.value, number(w[0]).unwrap() * ns_per(w[1]).unwrap()), "{}", m.name);
+        assert!(
+            close(m.value, number(w[0]).unwrap() * ns_per(w[1]).unwrap()),
+            "{}",
+            m.name
+        );
         checked += 1;
     }
     assert_eq!(checked, 2);
@@ -336,13 +467,19 @@ fn benchmarkjs_rates_are_operations_per_second() {
         .filter(|l| l.contains(" ops/sec"))
         .map(|l| {
             let (name, rest) = l.split_once(" x ").unwrap();
-            (name.to_owned(), number(rest.split_whitespace().next().unwrap()).unwrap())
+            (
+                name.to_owned(),
+                number(rest.split_whitespace().next().unwrap()).unwrap(),
+            )
         })
         .collect();
     assert_eq!(printed.len(), 2);
     for (name, rate) in printed {
         let m = get(&metrics, &name);
-        assert_eq!((m.value, m.unit.clone(), m.direction), (rate, Unit::PerSecond, Direction::Higher));
+        assert_eq!(
+            (m.value, m.unit.clone(), m.direction),
+            (rate, Unit::PerSecond, Direction::Higher)
+        );
     }
 }
 
@@ -357,11 +494,20 @@ fn k6_trends_in_milliseconds_become_nanoseconds() {
         assert_eq!(m.unit, Unit::Ns);
     }
     let reqs = get(&metrics, "http_reqs.rate");
-    assert_eq!((reqs.value, reqs.direction), (f(&out["metrics"]["http_reqs"]["rate"]), Direction::Higher));
+    assert_eq!(
+        (reqs.value, reqs.direction),
+        (f(&out["metrics"]["http_reqs"]["rate"]), Direction::Higher)
+    );
     let failed = get(&metrics, "http_req_failed");
-    assert_eq!((failed.value, failed.unit.clone(), failed.direction), (0.005, Unit::Ratio, Direction::Lower));
+    assert_eq!(
+        (failed.value, failed.unit.clone(), failed.direction),
+        (0.005, Unit::Ratio, Direction::Lower)
+    );
     assert_eq!(get(&metrics, "checks").direction, Direction::Higher);
-    assert!(metrics.iter().all(|m| !m.name.starts_with("vus")), "gauges are left out");
+    assert!(
+        metrics.iter().all(|m| !m.name.starts_with("vus")),
+        "gauges are left out"
+    );
     assert!(metrics.iter().all(|m| !m.name.contains("thresholds")));
 
     // handleSummary's shape: stats under `values`, with `type` and `contains`.
@@ -435,26 +581,41 @@ fn truncated_json_names_the_line() {
 #[test]
 fn truncated_text_outputs_are_errors_or_partial_never_wrong() {
     // A Go line cut after its value has no unit.
-    let err = Format::Go.parse("BenchmarkX-2   \t  100\t  12.5 ns/op\t 8").unwrap_err();
+    let err = Format::Go
+        .parse("BenchmarkX-2   \t  100\t  12.5 ns/op\t 8")
+        .unwrap_err();
     assert_eq!(err.line, Some(1));
     // Catch2's console cut after a benchmark's first row.
     let console = fixture("catch2-console.txt");
-    let head: String = console.lines().take_while(|l| !l.starts_with("fib 15")).chain(
-        console.lines().filter(|l| l.starts_with("fib 15")),
-    ).map(|l| format!("{l}\n")).collect();
+    let head: String = console
+        .lines()
+        .take_while(|l| !l.starts_with("fib 15"))
+        .chain(console.lines().filter(|l| l.starts_with("fib 15")))
+        .map(|l| format!("{l}\n"))
+        .collect();
     let err = Format::Catch2.parse(&head).unwrap_err();
     assert!(err.message.contains("truncated"), "{err:?}");
     // Catch2's XML cut inside a benchmark.
     let xml = fixture("catch2.xml");
     let cut = &xml[..xml.find("<standardDeviation").unwrap()];
     let err = Format::Catch2.parse(cut).unwrap_err();
-    assert!(err.line.is_some() && err.message.contains("never closes"), "{err:?}");
+    assert!(
+        err.line.is_some() && err.message.contains("never closes"),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn wrong_format_is_an_error_not_empty_results() {
     let hyperfine = fixture("hyperfine.json");
-    for format in [Format::Go, Format::CargoBench, Format::BenchmarkJs, Format::Catch2, Format::Jmh, Format::GoogleBenchmark] {
+    for format in [
+        Format::Go,
+        Format::CargoBench,
+        Format::BenchmarkJs,
+        Format::Catch2,
+        Format::Jmh,
+        Format::GoogleBenchmark,
+    ] {
         assert!(format.parse(&hyperfine).is_err(), "{format}");
     }
     assert!(Format::Hyperfine.parse(&fixture("go-bench.txt")).is_err());
@@ -470,21 +631,30 @@ fn negative_and_non_finite_values_are_refused_with_their_line() {
     assert!(err.message.contains("negative"), "{err:?}");
     let err = Format::Go.parse("BenchmarkX-2 100 -5 ns/op").unwrap_err();
     assert!(err.message.contains("negative"), "{err:?}");
-    let err = Format::CargoBench.parse("\ntest x ... bench: NaN ns/iter (+/- 1)").unwrap_err();
+    let err = Format::CargoBench
+        .parse("\ntest x ... bench: NaN ns/iter (+/- 1)")
+        .unwrap_err();
     assert_eq!(err.line, Some(2));
     let err = Format::Catch2
         .parse("<Catch>\n<BenchmarkResults name=\"x\">\n<mean value=\"nan\"/>\n</BenchmarkResults></Catch>")
         .unwrap_err();
     assert_eq!(err.line, Some(3));
-    let err = Format::BenchmarkJs.parse("a x -3 ops/sec ±1% (5 runs sampled)").unwrap_err();
+    let err = Format::BenchmarkJs
+        .parse("a x -3 ops/sec ±1% (5 runs sampled)")
+        .unwrap_err();
     assert!(err.message.contains("negative"), "{err:?}");
     // JSON has no NaN; Google Benchmark writing one is a syntax error.
     let err = Format::GoogleBenchmark
         .parse("{\"benchmarks\": [{\"name\": \"a\",\n \"real_time\": NaN}]}")
         .unwrap_err();
     assert_eq!(err.line, Some(2));
-    let err = Format::K6.parse(r#"{"metrics": {"x": {"count": -2, "rate": 1}}}"#).unwrap_err();
-    assert!(err.message.contains("negative") && err.line == Some(1), "{err:?}");
+    let err = Format::K6
+        .parse(r#"{"metrics": {"x": {"count": -2, "rate": 1}}}"#)
+        .unwrap_err();
+    assert!(
+        err.message.contains("negative") && err.line == Some(1),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -492,7 +662,10 @@ fn oversized_input_is_refused_before_it_is_parsed() {
     let huge = std::io::repeat(b' ').take(MAX_INPUT_BYTES + 1);
     let err = bounded_text(huge, Path::new("big.json")).unwrap_err();
     assert!(matches!(err, IngestError::TooLarge { .. }));
-    assert!(err.to_string().contains("big.json") && err.to_string().contains("64 MiB"), "{err}");
+    assert!(
+        err.to_string().contains("big.json") && err.to_string().contains("64 MiB"),
+        "{err}"
+    );
     let exact = std::io::repeat(b' ').take(1024);
     assert_eq!(bounded_text(exact, Path::new("ok")).unwrap().len(), 1024);
 }
@@ -501,13 +674,29 @@ fn oversized_input_is_refused_before_it_is_parsed() {
 fn errors_name_the_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("broken.json");
-    std::fs::write(&path, "{\"results\": [\n  {\"command\": \"x\",\n   \"mean\": \"slow\"}]}").unwrap();
-    let err = read_path(&path, Some(Format::Hyperfine)).unwrap_err().to_string();
-    assert!(err.contains("broken.json:3: hyperfine output: at `results[0].mean`"), "{err}");
-    let err = read_path(&dir.path().join("missing.txt"), None).unwrap_err().to_string();
+    std::fs::write(
+        &path,
+        "{\"results\": [\n  {\"command\": \"x\",\n   \"mean\": \"slow\"}]}",
+    )
+    .unwrap();
+    let err = read_path(&path, Some(Format::Hyperfine))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("broken.json:3: hyperfine output: at `results[0].mean`"),
+        "{err}"
+    );
+    let err = read_path(&dir.path().join("missing.txt"), None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("missing.txt"), "{err}");
     std::fs::write(&path, [0xff, 0xfe, 0x00]).unwrap();
-    assert!(read_path(&path, None).unwrap_err().to_string().contains("not UTF-8"));
+    assert!(
+        read_path(&path, None)
+            .unwrap_err()
+            .to_string()
+            .contains("not UTF-8")
+    );
 }
 
 #[test]
@@ -533,10 +722,21 @@ fn criterion_directory_without_results_says_so() {
     assert!(err.contains("no `*/new/estimates.json`"), "{err}");
     let bench = dir.path().join("b/new");
     std::fs::create_dir_all(&bench).unwrap();
-    std::fs::write(bench.join("estimates.json"), "{\"mean\": {\"point_estimate\": 5.0}}").unwrap();
-    std::fs::write(bench.join("sample.json"), "{\"iters\": [1.0, 2.0], \"times\": [3.0]}").unwrap();
+    std::fs::write(
+        bench.join("estimates.json"),
+        "{\"mean\": {\"point_estimate\": 5.0}}",
+    )
+    .unwrap();
+    std::fs::write(
+        bench.join("sample.json"),
+        "{\"iters\": [1.0, 2.0], \"times\": [3.0]}",
+    )
+    .unwrap();
     let err = read_path(dir.path(), None).unwrap_err().to_string();
-    assert!(err.contains("sample.json") && err.contains("`iters` has 2 entries"), "{err}");
+    assert!(
+        err.contains("sample.json") && err.contains("`iters` has 2 entries"),
+        "{err}"
+    );
     std::fs::remove_file(bench.join("sample.json")).unwrap();
     let metrics = read_path(dir.path(), None).unwrap().metrics;
     assert_eq!((metrics[0].name.as_str(), metrics[0].value), ("b", 5.0));
@@ -557,6 +757,8 @@ fn cargo_criterion_messages_become_metrics() {
     assert_eq!(metrics[0].value, 105.0);
     assert_eq!(metrics[0].samples, vec![100.0, 110.0]);
     assert!(close(metrics[1].value, 64.0 / 105e-9));
-    let err = Format::Criterion.parse("{\"reason\":\"benchmark-complete\"}\n").unwrap_err();
+    let err = Format::Criterion
+        .parse("{\"reason\":\"benchmark-complete\"}\n")
+        .unwrap_err();
     assert_eq!(err.line, Some(1));
 }

@@ -42,7 +42,14 @@ pub fn run(phase: &IngestPhase, base_dir: &Path, interrupt: &Interrupt) -> Phase
     };
     let inputs = match (stdout, phase.files.is_empty()) {
         (Some(text), true) => {
-            let origin = PathBuf::from(format!("the standard output of `{}`", phase.command.as_ref().map(ToString::to_string).unwrap_or_default()));
+            let origin = PathBuf::from(format!(
+                "the standard output of `{}`",
+                phase
+                    .command
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            ));
             ingest::parse_named(&text, phase.format, &origin).map(|i| vec![i])
         }
         _ => read_files(&phase.files, &dir, phase.format),
@@ -108,8 +115,10 @@ fn execute(
     };
     // Output goes to unlinked temporary files, so a chatty harness never
     // blocks on a full pipe.
-    let mut out = scratch_file().map_err(|e| fail(format!("cannot create a temporary file: {e}")))?;
-    let mut err = scratch_file().map_err(|e| fail(format!("cannot create a temporary file: {e}")))?;
+    let mut out =
+        scratch_file().map_err(|e| fail(format!("cannot create a temporary file: {e}")))?;
+    let mut err =
+        scratch_file().map_err(|e| fail(format!("cannot create a temporary file: {e}")))?;
     let mut cmd = Command::new(&program);
     cmd.args(&args)
         .envs(&phase.env)
@@ -118,9 +127,12 @@ fn execute(
         .stdout(out.try_clone().map_err(|e| fail(e.to_string()))?)
         .stderr(err.try_clone().map_err(|e| fail(e.to_string()))?)
         .process_group(0);
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| fail(format!("cannot start `{command}` in {}: {e}", dir.display())))?;
+    let mut child = cmd.spawn().map_err(|e| {
+        fail(format!(
+            "cannot start `{command}` in {}: {e}",
+            dir.display()
+        ))
+    })?;
     let deadline = phase.timeout.map(|t| Instant::now() + t.0);
     let pid = i32::try_from(child.id()).unwrap_or(i32::MAX);
     let status = loop {

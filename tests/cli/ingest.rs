@@ -48,14 +48,25 @@ fn results_of_differently_named_files_compare() {
             .code(0);
     }
     let out = perfguard(dir.path())
-        .args(["compare", "--baseline", "base.json", "--current", "head.json", "--format", "json"])
+        .args([
+            "compare",
+            "--baseline",
+            "base.json",
+            "--current",
+            "head.json",
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let text = report.to_string();
     assert!(text.contains("sleep 0.01"), "{text}");
-    assert!(!text.contains("\"new\""), "every metric has a baseline: {text}");
+    assert!(
+        !text.contains("\"new\""),
+        "every metric has a baseline: {text}"
+    );
 }
 
 #[test]
@@ -108,19 +119,34 @@ fn markdown_report_escapes_harness_names_that_results_keep_verbatim() {
     let run = Run::read(&dir.path().join("h.json")).unwrap();
     assert_eq!(run.phases[0].metrics[0].name, hostile);
     let out = perfguard(dir.path())
-        .args(["compare", "--baseline", "b.json", "--current", "h.json", "--format", "md"])
+        .args([
+            "compare",
+            "--baseline",
+            "b.json",
+            "--current",
+            "h.json",
+            "--format",
+            "md",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "a 200 % slowdown is critical");
     let md = String::from_utf8(out.stdout).unwrap();
     assert!(!md.contains("<img"), "{md}");
-    assert!(md.contains("&lt;img src=x onerror=alert(1)&gt; &#124; \\*\\*x\\*\\*"), "{md}");
+    assert!(
+        md.contains("&lt;img src=x onerror=alert(1)&gt; &#124; \\*\\*x\\*\\*"),
+        "{md}"
+    );
 }
 
 #[test]
 fn broken_input_exits_2_naming_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "cut.json", "{\"results\": [\n  {\"command\": \"x\",\n   \"mean\": 0.1,");
+    write(
+        dir.path(),
+        "cut.json",
+        "{\"results\": [\n  {\"command\": \"x\",\n   \"mean\": 0.1,",
+    );
     let out = perfguard(dir.path())
         .args(["ingest", "cut.json", "-o", "r.json"])
         .output()
@@ -131,27 +157,49 @@ fn broken_input_exits_2_naming_file_and_line() {
     assert!(!dir.path().join("r.json").exists(), "nothing half-written");
 
     let out = perfguard(dir.path())
-        .args(["ingest", "--format", "hyperfine", "cut.json", "-o", "r.json"])
+        .args([
+            "ingest",
+            "--format",
+            "hyperfine",
+            "cut.json",
+            "-o",
+            "r.json",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("cut.json:3: hyperfine output"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cut.json:3: hyperfine output"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn unknown_shapes_and_formats_exit_2_with_the_choices() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "notes.txt", "nothing to see\n");
-    let out = perfguard(dir.path()).args(["ingest", "notes.txt"]).output().unwrap();
+    let out = perfguard(dir.path())
+        .args(["ingest", "notes.txt"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("cannot tell the format of notes.txt"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot tell the format of notes.txt"),
+        "{}",
+        stderr(&out)
+    );
     assert!(stderr(&out).contains("--format"), "{}", stderr(&out));
     let out = perfguard(dir.path())
         .args(["ingest", "--format", "nunit", "notes.txt"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("google-benchmark"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("google-benchmark"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -163,9 +211,16 @@ fn oversized_file_is_refused() {
         .unwrap()
         .set_len(perfguard::ingest::MAX_INPUT_BYTES + 1)
         .unwrap();
-    let out = perfguard(dir.path()).args(["ingest", "big.json"]).output().unwrap();
+    let out = perfguard(dir.path())
+        .args(["ingest", "big.json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("larger than 64 MiB"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("larger than 64 MiB"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -226,14 +281,21 @@ kind = "ingest"
 files = ["missing/*.json"]
 "#,
     );
-    let out = perfguard(dir.path()).args(["run", "-o", "r.json"]).output().unwrap();
+    let out = perfguard(dir.path())
+        .args(["run", "-o", "r.json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let run = Run::read(&dir.path().join("r.json")).unwrap();
     let bench = &run.phase("bench").unwrap().errors[0];
     assert_eq!(bench.exit_code, Some(4));
     assert_eq!(bench.stderr_tail.as_deref(), Some("oops"));
     let nothing = &run.phase("nothing").unwrap().errors[0];
-    assert!(nothing.message.contains("no file matches"), "{}", nothing.message);
+    assert!(
+        nothing.message.contains("no file matches"),
+        "{}",
+        nothing.message
+    );
 }
 
 #[test]
@@ -250,7 +312,10 @@ command = ["sleep", "30"]
 timeout = "200ms"
 "#,
     );
-    let out = perfguard(dir.path()).args(["run", "-o", "r.json"]).output().unwrap();
+    let out = perfguard(dir.path())
+        .args(["run", "-o", "r.json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let run = Run::read(&dir.path().join("r.json")).unwrap();
     assert!(run.phases[0].errors[0].message.contains("timed out"));
@@ -261,9 +326,21 @@ fn ingest_phase_config_errors_name_the_key() {
     let dir = tempfile::tempdir().unwrap();
     for (body, key, says) in [
         ("", "phase[0].files", "needs `files`"),
-        ("files = [\"x\"]\nformat = \"nunit\"", "phase[0].format", "unknown format `nunit`"),
-        ("command = \"cargo bench\"", "phase[0].command", "shell = true"),
-        ("files = [\"x\"]\nfile = \"y\"", "phase[0]", "unknown field `file`"),
+        (
+            "files = [\"x\"]\nformat = \"nunit\"",
+            "phase[0].format",
+            "unknown format `nunit`",
+        ),
+        (
+            "command = \"cargo bench\"",
+            "phase[0].command",
+            "shell = true",
+        ),
+        (
+            "files = [\"x\"]\nfile = \"y\"",
+            "phase[0]",
+            "unknown field `file`",
+        ),
     ] {
         write(
             dir.path(),
