@@ -37,7 +37,7 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
         let words: Vec<&str> = t.split_whitespace().collect();
         let name = words[0];
         let pairs = &words[2..];
-        if pairs.len() % 2 != 0 {
+        if !pairs.len().is_multiple_of(2) {
             return Err(Problem::at(
                 line_no,
                 format!("`{name}`: a value without a unit; truncated?"),

@@ -244,7 +244,9 @@ fn hyperfine_seconds_become_nanoseconds() {
 fn go_lines_become_samples_with_benchmem_metrics_of_their_own() {
     let text = fixture("go-bench.txt");
     let metrics = ingest("go-bench.txt");
-    let mut per_name: Vec<(String, Vec<f64>, Vec<f64>, Vec<f64>)> = Vec::new();
+    // Per benchmark: its ns/op, B/op and allocs/op lines, in order.
+    type Lines = (String, Vec<f64>, Vec<f64>, Vec<f64>);
+    let mut per_name: Vec<Lines> = Vec::new();
     for line in text.lines().filter(|l| l.starts_with("Benchmark")) {
         let w: Vec<&str> = line.split_whitespace().collect();
         let find = |unit: &str| number(w[w.iter().position(|x| *x == unit).unwrap() - 1]).unwrap();
