@@ -26,6 +26,35 @@ fn line_of(text: &str, offset: u64) -> usize {
         + 1
 }
 
+/// Line numbers of increasing offsets, counted once through the text (a
+/// count from the start at every event would be quadratic).
+struct LineCounter<'a> {
+    text: &'a [u8],
+    offset: usize,
+    line: usize,
+}
+
+impl LineCounter<'_> {
+    fn at(&mut self, offset: u64) -> usize {
+        let end = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
+        if end < self.offset {
+            return line_of_bytes(self.text, end);
+        }
+        self.line += self.text[self.offset..end]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        self.offset = end;
+        self.line
+    }
+}
+
+fn line_of_bytes(text: &[u8], end: usize) -> usize {
+    text[..end].iter().filter(|b| **b == b'\n').count() + 1
+}
+
 fn attribute(e: &BytesStart, key: &str) -> Result<Option<String>, String> {
     for a in e.attributes() {
         let a = a.map_err(|err| format!("malformed attribute: {err}"))?;
@@ -41,6 +70,11 @@ fn attribute(e: &BytesStart, key: &str) -> Result<Option<String>, String> {
 
 fn parse_xml(text: &str) -> Result<Vec<Metric>, Problem> {
     let mut reader = quick_xml::Reader::from_str(text);
+    let mut lines = LineCounter {
+        text: text.as_bytes(),
+        offset: 0,
+        line: 1,
+    };
     let mut metrics = Vec::new();
     // The benchmark being read: its name, the line it opened on, its mean.
     let mut open: Option<(String, usize, Option<f64>)> = None;
@@ -52,7 +86,7 @@ fn parse_xml(text: &str) -> Result<Vec<Metric>, Problem> {
                 format!("not well-formed XML: {e}"),
             )
         })?;
-        let line = line_of(text, before);
+        let line = lines.at(before);
         let at = |m: String| Problem::at(line, m);
         match event {
             Event::Start(e) if e.name().as_ref() == "BenchmarkResults" => {

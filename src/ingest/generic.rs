@@ -92,9 +92,10 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
     };
     let mut metrics = Vec::new();
     for e in entries {
-        let line = line_of_key(text, &e.name);
+        // Found only when there is a problem: searching for every entry
+        // would be quadratic in a large file.
         let problem = |m: String| Problem {
-            line,
+            line: line_of_key(text, &e.name),
             message: format!("`{}`: {m}", e.name),
         };
         if e.name.trim().is_empty() {

@@ -22,6 +22,7 @@ pub fn is_result_line(line: &str) -> bool {
 pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
     // (metric name, unit, direction, values) in order of first appearance.
     let mut series: Vec<(String, Unit, Direction, Vec<f64>)> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (i, line) in text.lines().enumerate() {
         let line_no = i + 1;
         let t = line.trim();
@@ -73,9 +74,12 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
                     value,
                 ),
             };
-            match series.iter_mut().find(|s| s.0 == metric) {
-                Some(s) => s.3.push(value),
-                None => series.push((metric, unit, direction, vec![value])),
+            match index.get(&metric) {
+                Some(&i) => series[i].3.push(value),
+                None => {
+                    index.insert(metric.clone(), series.len());
+                    series.push((metric, unit, direction, vec![value]));
+                }
             }
         }
     }

@@ -55,6 +55,7 @@ struct Run {
 pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
     let output: Output = json::from_str(text)?;
     let mut runs: Vec<Run> = Vec::new();
+    let mut by_name: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (i, e) in output.benchmarks.into_iter().enumerate() {
         let at = format!("benchmarks[{i}] (`{}`)", e.name);
         if e.error_occurred {
@@ -69,9 +70,10 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
         };
         let factor = e.time_unit.map_or(1.0, |u| u.0);
         let (real, cpu) = (real.0 * factor, cpu.0 * factor);
-        let index = match runs.iter().position(|r| r.name == name) {
-            Some(i) => i,
+        let index = match by_name.get(&name) {
+            Some(&i) => i,
             None => {
+                by_name.insert(name.clone(), runs.len());
                 runs.push(Run {
                     name,
                     ..Run::default()

@@ -53,13 +53,9 @@ fn convert(unit: &str) -> Option<(f64, Unit, Direction)> {
     Some((1.0 / seconds, Unit::PerSecond, Direction::Higher))
 }
 
-fn metric(
-    name: String,
-    score: &Score,
-    line: Option<usize>,
-) -> std::result::Result<Metric, Problem> {
+fn metric(name: String, score: &Score, text: &str) -> std::result::Result<Metric, Problem> {
     let (factor, unit, direction) = convert(&score.unit).ok_or_else(|| Problem {
-        line,
+        line: line_of_key(text, &score.unit),
         message: format!("`{name}`: unknown score unit `{}`", score.unit),
     })?;
     let samples = score.raw.iter().flatten().map(|v| v.0 * factor).collect();
@@ -73,17 +69,16 @@ pub fn parse(text: &str) -> std::result::Result<Vec<Metric>, Problem> {
     let results: Vec<Result> = json::from_str(text)?;
     let mut metrics = Vec::new();
     for r in results {
-        let line = line_of_key(text, &r.benchmark).or_else(|| line_of_key(text, "benchmark"));
         let name = if r.params.is_empty() {
             r.benchmark.clone()
         } else {
             let params: Vec<String> = r.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
             format!("{}({})", r.benchmark, params.join(", "))
         };
-        metrics.push(metric(name.clone(), &r.primary, line)?);
+        metrics.push(metric(name.clone(), &r.primary, text)?);
         for (key, score) in &r.secondary {
             if score.unit == "B/op" {
-                metrics.push(metric(format!("{name}:{key}"), score, line)?);
+                metrics.push(metric(format!("{name}:{key}"), score, text)?);
             }
         }
     }

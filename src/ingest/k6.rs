@@ -37,9 +37,8 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
     };
     let mut out = Vec::new();
     for (name, body) in metrics {
-        let line = line_of_key(text, name);
         let problem = |m: String| Problem {
-            line,
+            line: line_of_key(text, name),
             message: format!("metric `{name}`: {m}"),
         };
         let Some(body) = body.as_object() else {
