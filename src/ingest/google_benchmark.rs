@@ -64,6 +64,12 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
                 e.error_message.unwrap_or_default()
             )));
         }
+        let aggregate = e.run_type.as_deref() == Some("aggregate");
+        // stddev, cv and complexity fits (BigO, RMS: no times at all) are not
+        // values to compare.
+        if aggregate && !matches!(e.aggregate_name.as_deref(), Some("median" | "mean")) {
+            continue;
+        }
         let name = e.run_name.clone().unwrap_or_else(|| e.name.clone());
         let (Some(real), Some(cpu)) = (e.real_time, e.cpu_time) else {
             return Err(Problem::whole(format!("{at} has no real_time or cpu_time")));
@@ -91,7 +97,6 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
                 );
             }
             (Some("aggregate"), Some("mean")) => run.mean = Some(real),
-            // stddev, cv and complexity fits are not values to compare.
             (Some("aggregate"), _) => {}
             _ => {
                 run.real.push(real);

@@ -319,6 +319,22 @@ fn google_benchmark_repetitions_are_samples_and_the_median_aggregate_the_value()
             ));
         }
     }
+    // Complexity fits carry no times and are skipped, not refused.
+    let bigo = r#"{"context": {}, "benchmarks": [
+        {"name": "BM_Sort/8", "run_name": "BM_Sort/8", "run_type": "iteration", "real_time": 10.0, "cpu_time": 9.0, "time_unit": "us"},
+        {"name": "BM_Sort_BigO", "run_name": "BM_Sort", "run_type": "aggregate", "aggregate_name": "BigO", "cpu_coefficient": 1.2, "real_coefficient": 1.3, "big_o": "NlgN", "time_unit": "ns"},
+        {"name": "BM_Sort_RMS", "run_name": "BM_Sort", "run_type": "aggregate", "aggregate_name": "RMS", "rms": 0.01}]}"#;
+    let metrics = Format::GoogleBenchmark.parse(bigo).unwrap();
+    assert_eq!(get(&metrics, "BM_Sort/8").value, 10e3);
+    assert_eq!(metrics.len(), 2);
+    let failed = r#"{"benchmarks": [{"name": "BM_X", "run_type": "iteration", "error_occurred": true, "error_message": "boom"}]}"#;
+    assert!(
+        Format::GoogleBenchmark
+            .parse(failed)
+            .unwrap_err()
+            .message
+            .contains("boom")
+    );
     // Without repetitions: one entry per benchmark, no samples.
     let single = json("google-benchmark-single.json");
     let metrics = ingest("google-benchmark-single.json");
