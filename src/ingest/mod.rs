@@ -366,8 +366,13 @@ pub fn bounded_text(reader: impl Read, path: &Path) -> Result<String, IngestErro
             path: path.to_owned(),
         });
     }
-    String::from_utf8(bytes).map_err(|_| IngestError::NotText {
+    let text = String::from_utf8(bytes).map_err(|_| IngestError::NotText {
         path: path.to_owned(),
+    })?;
+    // Windows tools (BenchmarkDotNet among them) may write a byte-order mark.
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
     })
 }
 

@@ -684,6 +684,8 @@ fn oversized_input_is_refused_before_it_is_parsed() {
         err.to_string().contains("big.json") && err.to_string().contains("64 MiB"),
         "{err}"
     );
+    let bom = bounded_text(&b"\xef\xbb\xbf{}"[..], Path::new("bom.json")).unwrap();
+    assert_eq!(bom, "{}");
     let exact = std::io::repeat(b' ').take(1024);
     assert_eq!(bounded_text(exact, Path::new("ok")).unwrap().len(), 1024);
 }
