@@ -720,6 +720,15 @@ fn errors_name_the_file_and_line() {
 }
 
 #[test]
+fn fuzz_found_inputs_are_errors_not_panics() {
+    // cargo fuzz, run 1: a libtest line with no name panicked.
+    let err = Format::CargoBench
+        .parse("test ... bench: 1 ns/iter (+/- 1)")
+        .unwrap_err();
+    assert!(err.message.contains("without a name"), "{err:?}");
+}
+
+#[test]
 fn duplicate_names_are_refused() {
     let err = Format::BenchmarkJs
         .parse("a x 5 ops/sec ±1% (5 runs sampled)\na x 6 ops/sec ±1% (5 runs sampled)")
