@@ -353,3 +353,17 @@ fn ingest_phase_config_errors_name_the_key() {
         assert!(err.contains(key) && err.contains(says), "{body}: {err}");
     }
 }
+
+#[test]
+fn without_output_the_results_go_to_standard_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = perfguard(dir.path())
+        .arg("ingest")
+        .arg(fixture("catch2.xml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let run = Run::from_json(&String::from_utf8(out.stdout).unwrap(), Path::new("stdout")).unwrap();
+    assert_eq!(run.phases[0].name, "catch2");
+    assert_eq!(run.phases[0].metrics[1].name, "fib <b>20</b> | *md*");
+}
