@@ -4,7 +4,7 @@
 use crate::baseline::{self, Choice, Selection, Store};
 use crate::cli::{
     BaselineCommand, CheckArgs, Cli, ColorChoice, Command, CommentArgs, CompareArgs, Format,
-    PairedArgs, RunArgs, ShowFormat, StoreArgs,
+    IngestArgs, PairedArgs, RunArgs, ShowFormat, StoreArgs,
 };
 use crate::compare::{self, Comparison, Policy, Verdict};
 use crate::config::{Config, ThresholdsConfig};
@@ -55,6 +55,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Compare(args) => compare_files(&args, color),
         Command::Paired(args) => paired(&args, color),
         Command::Comment(args) => post_comment(&args),
+        Command::Ingest(args) => ingest_files(&args),
         Command::Schema => {
             print!("{}", crate::config::json_schema());
             Ok(Outcome::Pass)
@@ -121,6 +122,79 @@ pub fn measure(config: &Config, selected: &[String], interrupt: &Interrupt) -> R
         partial,
         phases,
     })
+}
+
+/// `perfguard ingest`: other harnesses' outputs → one results file. Each
+/// format becomes one phase named after it (or `--phase`), so results
+/// ingested from differently named files compare.
+fn ingest_files(args: &IngestArgs) -> Result<Outcome, Error> {
+    let mut inputs = Vec::new();
+    for path in &args.files {
+        inputs.push(crate::ingest::read_path(path, args.format)?);
+    }
+    // Phases in the order their first file was given.
+    let mut formats: Vec<crate::ingest::Format> = Vec::new();
+    for input in &inputs {
+        if !formats.contains(&input.format) {
+            formats.push(input.format);
+        }
+    }
+    if args.phase.is_some() && formats.len() > 1 {
+        let names: Vec<&str> = formats.iter().map(|f| f.as_str()).collect();
+        return Err(Error::Usage(format!(
+            "--phase names one phase, but the files are of several formats ({}); ingest each format on its own",
+            names.join(", ")
+        )));
+    }
+    let started_at = chrono::Utc::now();
+    let mut phases = Vec::new();
+    for format in formats {
+        let of_format: Vec<_> = inputs
+            .iter()
+            .filter(|i| i.format == format)
+            .cloned()
+            .collect();
+        let metrics = crate::ingest::join(&of_format)?;
+        for input in &of_format {
+            eprintln!(
+                "perfguard: {} metrics from {} ({format})",
+                input.metrics.len(),
+                input.path.display()
+            );
+        }
+        phases.push(crate::results::PhaseResult {
+            name: args
+                .phase
+                .clone()
+                .unwrap_or_else(|| format.as_str().to_owned()),
+            kind: crate::results::PhaseKind::Ingest,
+            errors: Vec::new(),
+            metrics,
+            criteria: Default::default(),
+            series: Vec::new(),
+        });
+    }
+    let run = Run {
+        schema_version: SCHEMA_VERSION,
+        suite: args.suite.clone(),
+        environment: crate::environment::detect("auto"),
+        git: crate::environment::git_info(Path::new(".")),
+        started_at,
+        finished_at: chrono::Utc::now(),
+        partial: false,
+        phases,
+    };
+    match &args.output {
+        Some(out) => {
+            run.write(out)?;
+            eprintln!("perfguard: results written to {}", out.display());
+        }
+        None => println!(
+            "{}",
+            serde_json::to_string_pretty(&run).expect("results serialize")
+        ),
+    }
+    Ok(Outcome::Pass)
 }
 
 /// `perfguard paired`: merge-base worktree, build, interleaved rounds,

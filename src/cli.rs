@@ -35,6 +35,8 @@ pub enum Command {
     /// List, show, save and prune the baselines on the baseline branch.
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Turn another harness's output into perfguard results.
+    Ingest(IngestArgs),
 }
 
 /// Where baselines are read and written.
@@ -129,6 +131,32 @@ pub enum BaselineCommand {
 pub enum ShowFormat {
     Terminal,
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// The harness's output: files, or criterion's target/criterion directory.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The format (cargo-bench, criterion, hyperfine, go, google-benchmark,
+    /// pytest-benchmark, jmh, benchmarkdotnet, catch2, benchmarkjs, k6,
+    /// generic); detected from each file when omitted.
+    #[arg(long, value_parser = parse_ingest_format)]
+    pub format: Option<crate::ingest::Format>,
+    /// Write the results JSON here (default: standard output).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// The suite the results belong to.
+    #[arg(long, default_value = "default")]
+    pub suite: String,
+    /// The phase's name (default: the format's name, so that results
+    /// ingested from differently named files compare).
+    #[arg(long)]
+    pub phase: Option<String>,
+}
+
+fn parse_ingest_format(s: &str) -> Result<crate::ingest::Format, String> {
+    s.parse()
 }
 
 #[derive(Debug, Args)]

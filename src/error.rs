@@ -4,6 +4,7 @@
 use crate::baseline::BaselineError;
 use crate::config::ConfigError;
 use crate::github::GithubError;
+use crate::ingest::IngestError;
 use crate::paired::PairedError;
 use crate::results::ResultsError;
 
@@ -19,6 +20,8 @@ pub enum Error {
     Paired(#[from] PairedError),
     #[error(transparent)]
     Github(#[from] GithubError),
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
     #[error("{0}")]
     Usage(String),
     /// The environment refuses the work: another machine's baseline under
@@ -44,6 +47,7 @@ impl Error {
             Error::Paired(e) => e.exit_code(),
             Error::Io { .. } | Error::Environment(_) => 3,
             Error::Github(e) => e.exit_code(),
+            Error::Ingest(_) => 2,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod confirm;
 pub mod environment;
 pub mod error;
 pub mod github;
+pub mod ingest;
 pub mod interrupt;
 pub mod metrics;
 pub mod paired;

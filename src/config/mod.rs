@@ -4,10 +4,12 @@
 pub mod compare;
 pub mod criterion;
 pub mod http;
+pub mod ingest;
 mod phases;
 
 pub use compare::{CompareConfig, CompareMode, Slo, SloConfig};
 pub use criterion::{Criterion, Op};
+pub use ingest::IngestPhase;
 pub use phases::{CommandLine, CommandPhase, PhaseConfig};
 
 use schemars::JsonSchema;

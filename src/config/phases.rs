@@ -24,6 +24,8 @@ pub enum PhaseConfig {
     Command(CommandPhase),
     /// An HTTP load test (k6 / wrk-like).
     Http(super::http::HttpPhase),
+    /// Results of another benchmark harness, read from files or a command.
+    Ingest(super::ingest::IngestPhase),
 }
 
 impl PhaseConfig {
@@ -31,6 +33,7 @@ impl PhaseConfig {
         match self {
             PhaseConfig::Command(p) => &p.name,
             PhaseConfig::Http(p) => &p.name,
+            PhaseConfig::Ingest(p) => &p.name,
         }
     }
 
@@ -38,6 +41,7 @@ impl PhaseConfig {
         match self {
             PhaseConfig::Command(_) => crate::results::PhaseKind::Command,
             PhaseConfig::Http(_) => crate::results::PhaseKind::Http,
+            PhaseConfig::Ingest(_) => crate::results::PhaseKind::Ingest,
         }
     }
 
@@ -46,6 +50,7 @@ impl PhaseConfig {
         let criteria = match self {
             PhaseConfig::Command(p) => &p.criteria,
             PhaseConfig::Http(p) => &p.criteria,
+            PhaseConfig::Ingest(p) => &p.criteria,
         };
         criteria
             .iter()
@@ -54,7 +59,7 @@ impl PhaseConfig {
     }
 }
 
-const KINDS: &str = "command, http";
+const KINDS: &str = "command, http, ingest";
 
 /// Parses one phase table, dispatching on its `kind` key.
 pub(super) fn parse_phase(
@@ -108,10 +113,13 @@ pub(super) fn parse_phase(
         }
         "http" => {
             let phase: super::http::HttpPhase = deserialize(item, prefix)?;
-            phase
-                .validate()
-                .map_err(|(key, msg)| (Some(span), Some(format!("{prefix}.{key}")), msg))?;
+            phase.validate().map_err(located)?;
             Ok(PhaseConfig::Http(phase))
+        }
+        "ingest" => {
+            let phase: super::ingest::IngestPhase = deserialize(item, prefix)?;
+            phase.validate().map_err(located)?;
+            Ok(PhaseConfig::Ingest(phase))
         }
         other => Err((
             Some(kind_span),

@@ -2,6 +2,7 @@
 
 pub mod command;
 pub mod http;
+pub mod ingest;
 pub mod process;
 
 use crate::config::{Config, PhaseConfig};
@@ -34,5 +35,6 @@ pub fn run_phase(
             },
         },
         PhaseConfig::Http(p) => http::run(p, &config.base_dir(), interrupt, progress),
+        PhaseConfig::Ingest(p) => ingest::run(p, &config.base_dir(), interrupt),
     }
 }

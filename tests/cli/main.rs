@@ -7,5 +7,6 @@ mod compare;
 mod github;
 mod history;
 mod http;
+mod ingest;
 mod paired;
 mod run;

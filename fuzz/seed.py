@@ -1,0 +1,29 @@
+"""Seeds fuzz/corpus/parsers with every ingest fixture: once prefixed by its
+format's index in `Format::ALL` (that parser), once by 12 (detection).
+Run from the repository root: python3 fuzz/seed.py"""
+import os
+
+ORDER = ["cargo-bench", "criterion", "hyperfine", "go", "google-benchmark", "pytest-benchmark",
+         "jmh", "benchmarkdotnet", "catch2", "benchmarkjs", "k6", "generic"]
+FILES = {
+    "cargo-bench": ["cargo-bench.txt"],
+    "criterion": ["cargo-criterion.jsonl"],
+    "hyperfine": ["hyperfine.json"],
+    "go": ["go-bench.txt"],
+    "google-benchmark": ["google-benchmark.json", "google-benchmark-single.json"],
+    "pytest-benchmark": ["pytest-benchmark-nodata.json"],
+    "jmh": ["jmh.json"],
+    "benchmarkdotnet": ["benchmarkdotnet.json"],
+    "catch2": ["catch2.xml", "catch2-console.txt"],
+    "benchmarkjs": ["benchmarkjs.txt"],
+    "k6": ["k6-summary.json"],
+    "generic": ["generic.json"],
+}
+src = "tests/fixtures/ingest"
+out = "fuzz/corpus/parsers"
+os.makedirs(out, exist_ok=True)
+for i, fmt in enumerate(ORDER):
+    for name in FILES[fmt]:
+        data = open(os.path.join(src, name), "rb").read()
+        open(os.path.join(out, f"seed-{fmt}-{name}"), "wb").write(bytes([i]) + data)
+        open(os.path.join(out, f"seed-detect-{name}"), "wb").write(bytes([len(ORDER)]) + data)

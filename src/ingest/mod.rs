@@ -1,0 +1,549 @@
+//! Ingest: turns the output of other benchmark harnesses (cargo bench,
+//! criterion, hyperfine, Go, Google Benchmark, pytest-benchmark, JMH,
+//! BenchmarkDotNet, Catch2, benchmark.js, k6, generic JSON) into metrics.
+//!
+//! Each format's parser is a pure function from text to metrics; this module
+//! reads files (bounded in size), detects formats and names the file and line
+//! of every problem.
+
+pub mod benchmarkdotnet;
+pub mod benchmarkjs;
+pub mod cargo_bench;
+pub mod catch2;
+pub mod criterion;
+pub mod generic;
+pub mod go;
+pub mod google_benchmark;
+pub mod hyperfine;
+pub mod jmh;
+mod json;
+pub mod k6;
+pub mod pytest_benchmark;
+
+use crate::metrics::Unit;
+use crate::metrics::summary::outliers;
+use crate::results::{Direction, Metric};
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// The largest input read: a harness's results beyond this are refused, not
+/// truncated.
+pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A harness output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Format {
+    /// libtest's `#[bench]` text (`test x ... bench: 1,234 ns/iter (+/- 5)`).
+    CargoBench,
+    /// criterion's `target/criterion` directory, or cargo-criterion's JSON
+    /// messages.
+    Criterion,
+    /// `hyperfine --export-json`.
+    Hyperfine,
+    /// `go test -bench` text, with or without `-benchmem`.
+    Go,
+    /// Google Benchmark `--benchmark_format=json`.
+    GoogleBenchmark,
+    /// pytest-benchmark `--benchmark-json`.
+    PytestBenchmark,
+    /// JMH `-rf json`.
+    Jmh,
+    /// BenchmarkDotNet's JSON exporter.
+    BenchmarkDotNet,
+    /// Catch2's XML reporter or console output.
+    Catch2,
+    /// benchmark.js console output (`x 1,234 ops/sec ±0.5% (90 runs sampled)`).
+    BenchmarkJs,
+    /// k6 `--summary-export`.
+    K6,
+    /// perfguard's generic JSON (see docs/INGEST.md).
+    Generic,
+}
+
+impl Format {
+    pub const ALL: [Format; 12] = [
+        Format::CargoBench,
+        Format::Criterion,
+        Format::Hyperfine,
+        Format::Go,
+        Format::GoogleBenchmark,
+        Format::PytestBenchmark,
+        Format::Jmh,
+        Format::BenchmarkDotNet,
+        Format::Catch2,
+        Format::BenchmarkJs,
+        Format::K6,
+        Format::Generic,
+    ];
+
+    /// The name used on the command line, in configuration and as the
+    /// default phase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::CargoBench => "cargo-bench",
+            Format::Criterion => "criterion",
+            Format::Hyperfine => "hyperfine",
+            Format::Go => "go",
+            Format::GoogleBenchmark => "google-benchmark",
+            Format::PytestBenchmark => "pytest-benchmark",
+            Format::Jmh => "jmh",
+            Format::BenchmarkDotNet => "benchmarkdotnet",
+            Format::Catch2 => "catch2",
+            Format::BenchmarkJs => "benchmarkjs",
+            Format::K6 => "k6",
+            Format::Generic => "generic",
+        }
+    }
+
+    /// Every format's name, comma-separated, for messages.
+    pub fn names() -> String {
+        Format::ALL.map(Format::as_str).join(", ")
+    }
+
+    /// Parses one text of this format. Criterion's directory layout is read
+    /// by [`read_path`]; here criterion means cargo-criterion's messages or a
+    /// single `estimates.json`.
+    pub fn parse(self, text: &str) -> Result<Vec<Metric>, Problem> {
+        let metrics = match self {
+            Format::CargoBench => cargo_bench::parse(text),
+            Format::Criterion => criterion::parse_text(text),
+            Format::Hyperfine => hyperfine::parse(text),
+            Format::Go => go::parse(text),
+            Format::GoogleBenchmark => google_benchmark::parse(text),
+            Format::PytestBenchmark => pytest_benchmark::parse(text),
+            Format::Jmh => jmh::parse(text),
+            Format::BenchmarkDotNet => benchmarkdotnet::parse(text),
+            Format::Catch2 => catch2::parse(text),
+            Format::BenchmarkJs => benchmarkjs::parse(text),
+            Format::K6 => k6::parse(text),
+            Format::Generic => generic::parse(text),
+        }?;
+        // Unit conversion can overflow (1e305 s in ns); refuse, never emit inf.
+        if let Some(m) = metrics.iter().find(|m| {
+            !(m.value.is_finite() && m.value >= 0.0)
+                || m.samples.iter().any(|s| !(s.is_finite() && *s >= 0.0))
+        }) {
+            return Err(Problem::whole(format!(
+                "`{}`: a value is out of range once converted to {}",
+                m.name, m.unit
+            )));
+        }
+        let mut seen = std::collections::HashSet::new();
+        if let Some(twice) = metrics.iter().find(|m| !seen.insert(m.name.as_str())) {
+            return Err(Problem::whole(format!(
+                "benchmark `{}` appears twice; perfguard needs unique names",
+                twice.name
+            )));
+        }
+        if metrics.is_empty() {
+            return Err(Problem::whole(format!(
+                "no benchmark results found; is this {} output?",
+                self.as_str()
+            )));
+        }
+        Ok(metrics)
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| format!("unknown format `{s}`; expected one of {}", Format::names()))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Format {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl schemars::JsonSchema for Format {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "IngestFormat".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = Format::ALL.map(Format::as_str).to_vec();
+        schemars::json_schema!({
+            "description": "A harness output format; detected from the text when omitted.",
+            "type": "string",
+            "enum": names
+        })
+    }
+}
+
+/// What is wrong with a text, and where (1-based line), before the file is
+/// known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn at(line: usize, message: impl Into<String>) -> Self {
+        Problem {
+            line: Some(line),
+            message: message.into(),
+        }
+    }
+
+    pub fn whole(message: impl Into<String>) -> Self {
+        Problem {
+            line: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// Why a harness's output could not be ingested.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is larger than {} MiB; perfguard refuses inputs that large", MAX_INPUT_BYTES >> 20)]
+    TooLarge { path: PathBuf },
+    #[error("{path} is not UTF-8 text")]
+    NotText { path: PathBuf },
+    #[error("{}{}: {format} output: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Parse {
+        path: PathBuf,
+        format: Format,
+        line: Option<usize>,
+        message: String,
+    },
+    #[error(
+        "cannot tell the format of {path}: {reason}; pass --format, one of {}",
+        Format::names()
+    )]
+    Undetected { path: PathBuf, reason: String },
+    #[error(
+        "metric `{name}` comes from both {first} and {second}; ingest them into different phases"
+    )]
+    Duplicate {
+        name: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
+}
+
+impl IngestError {
+    fn parse(path: &Path, format: Format, p: Problem) -> Self {
+        IngestError::Parse {
+            path: path.to_owned(),
+            format,
+            line: p.line,
+            message: p.message,
+        }
+    }
+}
+
+/// The metrics ingested from one input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ingested {
+    pub path: PathBuf,
+    pub format: Format,
+    pub metrics: Vec<Metric>,
+}
+
+/// Reads one input: a file of any format, or a criterion directory
+/// (`target/criterion` or any directory below it). The format is detected
+/// when `format` is `None`.
+pub fn read_path(path: &Path, format: Option<Format>) -> Result<Ingested, IngestError> {
+    let meta = std::fs::metadata(path).map_err(|source| IngestError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    if meta.is_dir() {
+        if let Some(f) = format.filter(|f| *f != Format::Criterion) {
+            return Err(IngestError::Parse {
+                path: path.to_owned(),
+                format: f,
+                line: None,
+                message: "is a directory; only criterion reads a directory".into(),
+            });
+        }
+        return Ok(Ingested {
+            path: path.to_owned(),
+            format: Format::Criterion,
+            metrics: criterion::read_dir(path)?,
+        });
+    }
+    let text = read_text(path)?;
+    if path.file_name().is_some_and(|n| n == "estimates.json")
+        && format.is_none_or(|f| f == Format::Criterion)
+    {
+        return Ok(Ingested {
+            path: path.to_owned(),
+            format: Format::Criterion,
+            metrics: criterion::read_estimates(path, &text)?,
+        });
+    }
+    let format = match format {
+        Some(f) => f,
+        None => detect(&text).map_err(|reason| IngestError::Undetected {
+            path: path.to_owned(),
+            reason,
+        })?,
+    };
+    let metrics = format
+        .parse(&text)
+        .map_err(|p| IngestError::parse(path, format, p))?;
+    Ok(Ingested {
+        path: path.to_owned(),
+        format,
+        metrics,
+    })
+}
+
+/// Parses text that came from somewhere other than a file (a command's
+/// standard output); `origin` names it in errors.
+pub fn parse_named(
+    text: &str,
+    format: Option<Format>,
+    origin: &Path,
+) -> Result<Ingested, IngestError> {
+    let format = match format {
+        Some(f) => f,
+        None => detect(text).map_err(|reason| IngestError::Undetected {
+            path: origin.to_owned(),
+            reason,
+        })?,
+    };
+    let metrics = format
+        .parse(text)
+        .map_err(|p| IngestError::parse(origin, format, p))?;
+    Ok(Ingested {
+        path: origin.to_owned(),
+        format,
+        metrics,
+    })
+}
+
+/// Reads a file as text, refusing more than [`MAX_INPUT_BYTES`].
+pub fn read_text(path: &Path) -> Result<String, IngestError> {
+    let read_err = |source| IngestError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    // Refuse a large regular file before reading any of it; the bounded read
+    // still guards pipes and files that grow.
+    if file.metadata().map_err(read_err)?.len() > MAX_INPUT_BYTES {
+        return Err(IngestError::TooLarge {
+            path: path.to_owned(),
+        });
+    }
+    bounded_text(file, path)
+}
+
+/// Reads a stream as text, refusing more than [`MAX_INPUT_BYTES`].
+pub fn bounded_text(reader: impl Read, path: &Path) -> Result<String, IngestError> {
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| IngestError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(IngestError::TooLarge {
+            path: path.to_owned(),
+        });
+    }
+    let text = String::from_utf8(bytes).map_err(|_| IngestError::NotText {
+        path: path.to_owned(),
+    })?;
+    // Windows tools (BenchmarkDotNet among them) may write a byte-order mark.
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    })
+}
+
+/// Joins the metrics of several inputs, refusing a name seen twice.
+pub fn join(inputs: &[Ingested]) -> Result<Vec<Metric>, IngestError> {
+    let mut seen: std::collections::HashMap<&str, &Path> = std::collections::HashMap::new();
+    let mut metrics = Vec::new();
+    for input in inputs {
+        for m in &input.metrics {
+            if let Some(first) = seen.insert(&m.name, &input.path) {
+                return Err(IngestError::Duplicate {
+                    name: m.name.clone(),
+                    first: first.to_owned(),
+                    second: input.path.clone(),
+                });
+            }
+            metrics.push(m.clone());
+        }
+    }
+    Ok(metrics)
+}
+
+/// Detects the format of a text from its shape; the reason when it cannot.
+pub fn detect(text: &str) -> Result<Format, String> {
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if trimmed.is_empty() {
+        return Err("the input is empty".into());
+    }
+    if trimmed.starts_with('<') {
+        return if trimmed.contains("<BenchmarkResults") || trimmed.contains("<Catch") {
+            Ok(Format::Catch2)
+        } else {
+            Err("it is XML, but not Catch2's XML reporter output".into())
+        };
+    }
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        return detect_json(trimmed);
+    }
+    detect_lines(text)
+}
+
+fn detect_json(text: &str) -> Result<Format, String> {
+    // cargo-criterion prints one JSON message per line.
+    let first_line = text.lines().next().unwrap_or("");
+    if let Ok(serde_json::Value::Object(first)) = serde_json::from_str(first_line)
+        && first.contains_key("reason")
+    {
+        return Ok(Format::Criterion);
+    }
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        format!(
+            "it looks like JSON but is not valid at line {}, column {}: {e}",
+            e.line(),
+            e.column()
+        )
+    })?;
+    let has = |k: &str| value.get(k).is_some();
+    match &value {
+        serde_json::Value::Array(items) => {
+            let first = items.first();
+            if first
+                .is_some_and(|b| b.get("primaryMetric").is_some() || b.get("jmhVersion").is_some())
+            {
+                Ok(Format::Jmh)
+            } else if first.is_some_and(|b| b.get("name").is_some() && b.get("value").is_some()) {
+                Ok(Format::Generic)
+            } else {
+                Err("it is a JSON array, but neither JMH results nor generic benchmarks".into())
+            }
+        }
+        _ if has("results")
+            && value["results"]
+                .get(0)
+                .is_some_and(|r| r.get("command").is_some()) =>
+        {
+            Ok(Format::Hyperfine)
+        }
+        _ if has("benchmarks") && has("machine_info") => Ok(Format::PytestBenchmark),
+        _ if has("benchmarks") && has("context") => Ok(Format::GoogleBenchmark),
+        _ if has("Benchmarks") => Ok(Format::BenchmarkDotNet),
+        _ if has("metrics") && (has("root_group") || has("state")) => Ok(Format::K6),
+        _ if has("benchmarks") => Ok(Format::Generic),
+        _ if has("mean") && has("median") && has("std_dev") => Ok(Format::Criterion),
+        _ => Err("it is JSON, but of no shape perfguard knows".into()),
+    }
+}
+
+fn detect_lines(text: &str) -> Result<Format, String> {
+    for line in text.lines().take(10_000) {
+        let t = line.trim();
+        if cargo_bench::is_result_line(t) {
+            return Ok(Format::CargoBench);
+        }
+        if go::is_result_line(t) {
+            return Ok(Format::Go);
+        }
+        if benchmarkjs::is_result_line(t) {
+            return Ok(Format::BenchmarkJs);
+        }
+        if t.starts_with("benchmark name") && t.contains("samples") {
+            return Ok(Format::Catch2);
+        }
+    }
+    Err("no line looks like any known harness's results".into())
+}
+
+/// The 1-based line where `"key"` first appears in JSON text, to point at
+/// a problem found after parsing.
+pub(crate) fn line_of_key(text: &str, key: &str) -> Option<usize> {
+    let quoted = serde_json::to_string(key).ok()?;
+    let at = text.find(&quoted)?;
+    Some(text[..at].matches('\n').count() + 1)
+}
+
+/// A time metric in nanoseconds, lower is better.
+pub(crate) fn time_ns(name: impl Into<String>, ns: f64) -> Metric {
+    Metric::new(name, Unit::Ns, Direction::Lower, ns)
+}
+
+/// Attaches raw samples (in the metric's unit) and counts their outliers.
+pub(crate) fn with_samples(mut metric: Metric, samples: Vec<f64>) -> Metric {
+    if !samples.is_empty() {
+        metric.outliers = Some(outliers(&samples));
+        metric.samples = samples;
+    }
+    metric
+}
+
+/// A summary metric (`name.mean`) whose evidence is `of`'s samples.
+pub(crate) fn summary_of(mut metric: Metric, of: &Metric) -> Metric {
+    if !of.samples.is_empty() {
+        metric.samples_of = Some(of.name.clone());
+    }
+    metric
+}
+
+/// A number that must be finite and not negative, `what` naming it.
+pub(crate) fn non_negative(value: f64, what: &str) -> Result<f64, String> {
+    if !value.is_finite() {
+        Err(format!("{what} is not a finite number ({value})"))
+    } else if value < 0.0 {
+        Err(format!("{what} is negative ({value})"))
+    } else {
+        Ok(value)
+    }
+}
+
+/// Nanoseconds per unit of a time unit as harnesses print it.
+pub(crate) fn ns_per(unit: &str) -> Option<f64> {
+    Some(match unit {
+        "ns" => 1.0,
+        "us" | "µs" | "μs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "min" | "m" => 60e9,
+        _ => return None,
+    })
+}
+
+/// Parses a number printed with thousands separators (`1,234,567.5`).
+pub(crate) fn number(text: &str) -> Option<f64> {
+    let cleaned: String = text.chars().filter(|c| *c != ',' && *c != '_').collect();
+    if cleaned.is_empty()
+        || !cleaned
+            .chars()
+            .all(|c| c.is_ascii_digit() || ".-+eE".contains(c))
+    {
+        return None;
+    }
+    cleaned.parse().ok()
+}
+
+#[cfg(test)]
+mod tests;
