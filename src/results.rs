@@ -131,6 +131,18 @@ pub struct SeriesPoint {
 }
 
 impl PhaseResult {
+    /// A result for a phase about to run: no metrics, no errors yet.
+    pub fn new(name: &str, kind: PhaseKind, criteria: BTreeMap<String, String>) -> Self {
+        PhaseResult {
+            name: name.to_owned(),
+            kind,
+            errors: Vec::new(),
+            metrics: Vec::new(),
+            criteria,
+            series: Vec::new(),
+        }
+    }
+
     pub fn metric(&self, name: &str) -> Option<&Metric> {
         self.metrics.iter().find(|m| m.name == name)
     }

@@ -10,7 +10,7 @@ mod phases;
 pub use compare::{CompareConfig, CompareMode, Slo, SloConfig};
 pub use criterion::{Criterion, Op};
 pub use ingest::IngestPhase;
-pub use phases::{CommandLine, CommandPhase, PhaseConfig};
+pub use phases::{CommandLine, CommandPhase, PhaseConfig, criteria_text};
 
 use schemars::JsonSchema;
 use serde::Deserialize;

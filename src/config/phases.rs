@@ -52,11 +52,16 @@ impl PhaseConfig {
             PhaseConfig::Http(p) => &p.criteria,
             PhaseConfig::Ingest(p) => &p.criteria,
         };
-        criteria
-            .iter()
-            .map(|(k, c)| (k.clone(), c.text.clone()))
-            .collect()
+        criteria_text(criteria)
     }
+}
+
+/// Criteria as written, metric → expression, as results carry them.
+pub fn criteria_text(criteria: &BTreeMap<String, Criterion>) -> BTreeMap<String, String> {
+    criteria
+        .iter()
+        .map(|(k, c)| (k.clone(), c.text.clone()))
+        .collect()
 }
 
 const KINDS: &str = "command, http, ingest";

@@ -2,7 +2,7 @@
 //! metrics over repeated runs (hyperfine-like).
 
 use super::process::{Executor, Exit, Invocation, RunOutcome};
-use crate::config::{CommandLine, CommandPhase};
+use crate::config::{CommandLine, CommandPhase, criteria_text};
 use crate::interrupt::Interrupt;
 use crate::metrics::Unit;
 use crate::metrics::summary::{mean, median, outliers, percentile};
@@ -48,16 +48,13 @@ pub fn run(
         }
     }
     PhaseResult {
-        name: phase.name.clone(),
-        kind: PhaseKind::Command,
         errors,
         metrics: metrics(&samples),
-        criteria: phase
-            .criteria
-            .iter()
-            .map(|(k, c)| (k.clone(), c.text.clone()))
-            .collect(),
-        series: Vec::new(),
+        ..PhaseResult::new(
+            &phase.name,
+            PhaseKind::Command,
+            criteria_text(&phase.criteria),
+        )
     }
 }
 

@@ -2,7 +2,7 @@
 //! command (if any) and reading the harness's output: the listed files,
 //! directories and globs, or else the command's standard output.
 
-use crate::config::{CommandLine, IngestPhase};
+use crate::config::{CommandLine, IngestPhase, criteria_text};
 use crate::ingest::{self, IngestError, Ingested};
 use crate::interrupt::Interrupt;
 use crate::results::{PhaseError, PhaseKind, PhaseResult};
@@ -15,18 +15,11 @@ use std::time::{Duration, Instant};
 /// Runs an ingest phase. Never fails as a whole: what went wrong lands in
 /// the result's `errors`.
 pub fn run(phase: &IngestPhase, base_dir: &Path, interrupt: &Interrupt) -> PhaseResult {
-    let mut result = PhaseResult {
-        name: phase.name.clone(),
-        kind: PhaseKind::Ingest,
-        errors: Vec::new(),
-        metrics: Vec::new(),
-        criteria: phase
-            .criteria
-            .iter()
-            .map(|(k, c)| (k.clone(), c.text.clone()))
-            .collect(),
-        series: Vec::new(),
-    };
+    let mut result = PhaseResult::new(
+        &phase.name,
+        PhaseKind::Ingest,
+        criteria_text(&phase.criteria),
+    );
     let dir = match &phase.cwd {
         Some(c) => base_dir.join(c),
         None => base_dir.to_owned(),

@@ -22,16 +22,12 @@ pub fn run_phase(
                 command::run(p, &config.base_dir(), &mut executor, interrupt, progress)
             }
             Err(e) => PhaseResult {
-                name: p.name.clone(),
-                kind: PhaseKind::Command,
                 errors: vec![crate::results::PhaseError {
                     message: format!("cannot prepare to run commands: {e}"),
                     exit_code: None,
                     stderr_tail: None,
                 }],
-                metrics: Vec::new(),
-                criteria: phase.criteria_text(),
-                series: Vec::new(),
+                ..PhaseResult::new(&p.name, PhaseKind::Command, phase.criteria_text())
             },
         },
         PhaseConfig::Http(p) => http::run(p, &config.base_dir(), interrupt, progress),

@@ -9,6 +9,7 @@ pub mod record;
 pub mod service;
 
 use super::command::Progress;
+use crate::config::criteria_text;
 use crate::config::http::{HttpPhase, LoadModel};
 use crate::interrupt::Interrupt;
 use crate::metrics::Unit;
@@ -52,18 +53,7 @@ pub fn run(
     interrupt: &Interrupt,
     progress: &mut dyn Progress,
 ) -> PhaseResult {
-    let mut result = PhaseResult {
-        name: phase.name.clone(),
-        kind: PhaseKind::Http,
-        errors: Vec::new(),
-        metrics: Vec::new(),
-        criteria: phase
-            .criteria
-            .iter()
-            .map(|(k, c)| (k.clone(), c.text.clone()))
-            .collect(),
-        series: Vec::new(),
-    };
+    let mut result = PhaseResult::new(&phase.name, PhaseKind::Http, criteria_text(&phase.criteria));
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
