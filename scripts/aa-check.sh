@@ -31,6 +31,7 @@ done
 echo "A/A run+compare: $pass of $pairs pairs passed"
 
 repo=$work/repo
+: > "$work/gitconfig"   # an empty global config, never /dev/null
 mkdir "$repo"
 cp examples/quickstart.toml "$repo/perfguard.toml"
 git -C "$repo" init -q -b main
@@ -39,7 +40,7 @@ git -C "$repo" -c user.name=aa -c user.email=aa@example.com commit -qm aa
 declare -A codes
 for i in $(seq 1 "$checks"); do
   set +e
-  (cd "$repo" && GIT_CONFIG_GLOBAL=/dev/null "$bin" --color never check > "$work/check-$i.txt" 2>&1)
+  (cd "$repo" && GIT_CONFIG_GLOBAL="$work/gitconfig" "$bin" --color never check > "$work/check-$i.txt" 2>&1)
   code=$?
   set -e
   codes[$code]=$(( ${codes[$code]:-0} + 1 ))

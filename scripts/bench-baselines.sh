@@ -17,15 +17,17 @@ RUNS=${1:-1000}
 METRICS=${2:-200}
 HISTORY_RUNS=${HISTORY_RUNS:-100}   # runs in the like-for-like history comparison
 
-export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
-export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com
-export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
-unset GITHUB_TOKEN PERFGUARD_TOKEN GITHUB_BASE_REF || true
-
 cargo build --release --locked -q
 BIN=$PWD/target/release/perfguard
 WORK=$(mktemp -d)
 trap 'kill "${DAEMON:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+# An empty global config, never /dev/null: as root, a global config write
+# would rename a regular file over /dev/null.
+: > "$WORK/gitconfig"
+export GIT_CONFIG_GLOBAL=$WORK/gitconfig GIT_CONFIG_NOSYSTEM=1
+export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com
+export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
+unset GITHUB_TOKEN PERFGUARD_TOKEN GITHUB_BASE_REF || true
 
 # gen.py MODE N: a git fast-import stream of N saves.
 #   perfguard: <suite>/<env>/runs/<stamp>-<sha>.json + latest.json, one commit each

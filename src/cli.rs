@@ -96,8 +96,8 @@ pub enum BaselineCommand {
     /// One saved run: `latest`, or the run of a commit SHA (or prefix).
     Show {
         /// `latest` or a commit SHA.
-        #[arg(default_value = "latest")]
-        which: String,
+        #[arg(default_value = "latest", value_parser = parse_saved_run, value_name = "latest|SHA")]
+        which: BaselineArg,
         /// Only this suite.
         #[arg(long)]
         suite: Option<String>,
@@ -176,8 +176,8 @@ pub struct RunArgs {
 pub struct CompareArgs {
     /// The baseline: a results file, `latest` (the run `check` would
     /// choose for the current results' suite and environment), or a commit SHA.
-    #[arg(long)]
-    pub baseline: PathBuf,
+    #[arg(long, value_parser = parse_baseline, value_name = "FILE|latest|SHA")]
+    pub baseline: BaselineArg,
     /// The current results file.
     #[arg(long)]
     pub current: PathBuf,
@@ -233,6 +233,47 @@ pub struct CommentArgs {
     /// `.json` saved beside the report).
     #[arg(long)]
     pub pr: Option<u64>,
+}
+
+/// What `compare --baseline` names, decided once when the argument is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BaselineArg {
+    /// A results file.
+    File(PathBuf),
+    /// The run `check` would choose for the current results.
+    Latest,
+    /// The saved run of a commit: 4 to 40 hex digits, a prefix.
+    Sha(String),
+}
+
+/// An existing file, or anything shaped like a path (a directory part or an
+/// extension), is a file; then `latest`; then a hex SHA prefix.
+fn parse_baseline(s: &str) -> Result<BaselineArg, String> {
+    let path = std::path::Path::new(s);
+    if path.is_file() || path.components().count() > 1 || path.extension().is_some() {
+        Ok(BaselineArg::File(path.to_owned()))
+    } else if s == "latest" {
+        Ok(BaselineArg::Latest)
+    } else if is_sha(s) {
+        Ok(BaselineArg::Sha(s.to_owned()))
+    } else {
+        Err(format!("`{s}` is not a file, `latest`, or a commit SHA"))
+    }
+}
+
+/// `latest` or a SHA prefix: a saved run, never a file.
+fn parse_saved_run(s: &str) -> Result<BaselineArg, String> {
+    if s == "latest" {
+        Ok(BaselineArg::Latest)
+    } else if is_sha(s) {
+        Ok(BaselineArg::Sha(s.to_owned()))
+    } else {
+        Err(format!("`{s}` is neither `latest` nor a commit SHA"))
+    }
+}
+
+fn is_sha(s: &str) -> bool {
+    (4..=40).contains(&s.len()) && s.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 fn parse_fail_on(s: &str) -> Result<FailOn, String> {

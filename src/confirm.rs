@@ -4,7 +4,7 @@
 //!
 //! Integration: `perfguard paired` calls [`confirm`] with a closure that
 //! reruns the phases interleaved; `perfguard check` calls it with a closure
-//! that reruns the phases (`app::measure` with those phase names), puts the
+//! that reruns the phases (`cmd::measure` with those phase names), puts the
 //! new phases into the current run with [`with_phases`], and compares again
 //! with the same baseline and history.
 

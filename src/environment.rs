@@ -71,6 +71,7 @@ pub fn slug(text: &str) -> String {
 /// `GITHUB_SHA` / `GITHUB_REF` when there is no repository.
 pub fn git_info(dir: &std::path::Path) -> Option<GitInfo> {
     let from_repo = (|| {
+        crate::baseline::git::trust_workspace_owner();
         let repo = git2::Repository::discover(dir).ok()?;
         let head = repo.head().ok()?;
         let sha = head.peel_to_commit().ok()?.id().to_string();

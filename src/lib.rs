@@ -1,9 +1,9 @@
 //! perfguard: run performance phases, compare them with baselines, report,
 //! and gate CI on regressions.
 
-pub mod app;
 pub mod baseline;
 pub mod cli;
+pub mod cmd;
 pub mod compare;
 pub mod config;
 pub mod confirm;

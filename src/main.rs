@@ -8,13 +8,20 @@ fn main() -> ExitCode {
     // SAFETY: setting a signal disposition before any thread starts.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     let cli = Cli::parse();
-    match perfguard::app::run(cli) {
+    match perfguard::cmd::dispatch(cli) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(err) => {
-            eprintln!("perfguard: error: {err}");
+            // Messages often end with their cause already ("cannot read x:
+            // No such file"): a cause is printed only when it adds something.
+            let mut printed = err.to_string();
+            eprintln!("perfguard: error: {printed}");
             let mut source = std::error::Error::source(&err);
             while let Some(cause) = source {
-                eprintln!("  caused by: {cause}");
+                let text = cause.to_string();
+                if !printed.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                    printed.push_str(&text);
+                }
                 source = cause.source();
             }
             ExitCode::from(err.exit_code())

@@ -6,8 +6,9 @@
 
 use crate::config::{CommandLine, Config, PhaseConfig};
 use crate::interrupt::Interrupt;
-use crate::phase::command::{self, Samples, Silent};
+use crate::phase::command::{self, Samples};
 use crate::phase::process::{Executor, Exit, ProcessExecutor};
+use crate::phase::progress::Silent;
 use crate::results::{GitInfo, PhaseError, PhaseResult};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -106,7 +107,7 @@ impl Worktree {
         let path = std::env::temp_dir().join(format!(
             "perfguard-base-{}-{}",
             std::process::id(),
-            &sha[..sha.len().min(12)]
+            crate::results::short_sha(sha, 12)
         ));
         let path_text = path.to_string_lossy().into_owned();
         match git(repo, &["worktree", "add", "--detach", &path_text, sha])? {

@@ -348,6 +348,28 @@ impl Run {
         })
     }
 
+    /// A complete run of `suite` in this build's schema; `partial` is for
+    /// the caller to set when an interrupt cut it short.
+    pub fn new(
+        suite: String,
+        environment: Environment,
+        git: Option<GitInfo>,
+        started_at: DateTime<Utc>,
+        finished_at: DateTime<Utc>,
+        phases: Vec<PhaseResult>,
+    ) -> Run {
+        Run {
+            schema_version: SCHEMA_VERSION,
+            suite,
+            environment,
+            git,
+            started_at,
+            finished_at,
+            partial: false,
+            phases,
+        }
+    }
+
     pub fn phase(&self, name: &str) -> Option<&PhaseResult> {
         self.phases.iter().find(|p| p.name == name)
     }
@@ -355,6 +377,14 @@ impl Run {
     pub fn has_errors(&self) -> bool {
         self.phases.iter().any(|p| !p.errors.is_empty())
     }
+}
+
+/// The first `n` characters of a commit SHA, cut on a character boundary:
+/// a results file from elsewhere may hold any text there.
+pub fn short_sha(sha: &str, n: usize) -> &str {
+    sha.char_indices()
+        .nth(n)
+        .map_or(sha, |(end, _)| &sha[..end])
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory.

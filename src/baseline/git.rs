@@ -29,15 +29,35 @@ pub const MAX_ATTEMPTS: u32 = 12;
 /// How far back HEAD's ancestors are looked at when choosing a baseline.
 const ANCESTOR_LIMIT: usize = 20_000;
 
-/// Lets git2 open a repository owned by another user (a container's mounted
-/// workspace): the runner's `safe.directory` does not reach inside it.
-pub fn allow_foreign_owner() {
+/// In GitHub Actions or a container, lets git2 open a repository owned by
+/// another user (a container's mounted workspace: the runner's
+/// `safe.directory` does not reach inside it). Elsewhere, a developer's
+/// laptop included, libgit2's owner check stays on. Call before opening a
+/// repository; the decision is made once per process.
+pub fn trust_workspace_owner() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        // SAFETY: a process-wide libgit2 option set once, before any
-        // repository is opened by this process's git2 calls that follow.
-        let _ = unsafe { git2::opts::set_verify_owner_validation(false) };
+        let actions = std::env::var("GITHUB_ACTIONS").ok();
+        if trusts_foreign_owner(actions.as_deref(), in_container()) {
+            // SAFETY: a process-wide libgit2 option set once, before any
+            // repository is opened by this process's git2 calls that follow.
+            let _ = unsafe { git2::opts::set_verify_owner_validation(false) };
+        }
     });
+}
+
+/// Whether the owner check is off: only in GitHub Actions
+/// (`GITHUB_ACTIONS=true`) or inside a container.
+fn trusts_foreign_owner(github_actions: Option<&str>, in_container: bool) -> bool {
+    github_actions == Some("true") || in_container
+}
+
+/// Docker (`/.dockerenv`), podman (`/run/.containerenv`), or a runtime that
+/// says so in `container` (systemd-nspawn, podman).
+fn in_container() -> bool {
+    std::path::Path::new("/.dockerenv").exists()
+        || std::path::Path::new("/run/.containerenv").exists()
+        || std::env::var_os("container").is_some_and(|v| !v.is_empty())
 }
 
 /// Baselines on a branch of a repository; see the module docs of
@@ -60,7 +80,7 @@ impl GitStore {
         config: &BaselineConfig,
         token: Option<String>,
     ) -> Result<Option<GitStore>, BaselineError> {
-        allow_foreign_owner();
+        trust_workspace_owner();
         let repo = match Repository::discover(dir) {
             Ok(r) => r,
             Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
@@ -668,4 +688,22 @@ pub fn redact(text: &str, token: Option<&str>) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod owner_tests {
+    use super::trusts_foreign_owner;
+
+    #[test]
+    fn a_laptop_keeps_the_owner_check() {
+        assert!(!trusts_foreign_owner(None, false));
+        assert!(!trusts_foreign_owner(Some("false"), false));
+        assert!(!trusts_foreign_owner(Some(""), false));
+    }
+
+    #[test]
+    fn actions_and_containers_trust_the_workspace() {
+        assert!(trusts_foreign_owner(Some("true"), false));
+        assert!(trusts_foreign_owner(None, true));
+    }
 }

@@ -23,7 +23,10 @@ pub fn render(runs: &[SavedRun]) -> String {
             r.started_at.format("%Y-%m-%d %H:%M:%S").to_string(),
             r.suite.clone(),
             r.environment.key.clone(),
-            git.map_or_else(|| "–".into(), |g| g.sha.chars().take(7).collect()),
+            git.map_or_else(
+                || "–".into(),
+                |g| crate::results::short_sha(&g.sha, 7).to_owned(),
+            ),
             git.and_then(|g| g.ref_name.clone())
                 .unwrap_or_else(|| "–".into()),
             r.phases

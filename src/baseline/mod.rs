@@ -20,6 +20,9 @@
 pub mod dir;
 pub mod git;
 pub mod listing;
+pub mod save;
+
+pub use save::{SaveDecision, SavePolicy, saves_on};
 
 use crate::results::{ResultsError, Run};
 use std::collections::HashSet;
@@ -181,26 +184,6 @@ pub fn open(
     })
 }
 
-/// Whether a run of `ref_name` saves: its branch is in `save_on`, or, when
-/// `save_on` is empty, it is the default branch.
-pub fn saves_on(
-    ref_name: Option<&str>,
-    save_on: &[String],
-    default_branch: &dyn Fn() -> String,
-) -> bool {
-    let Some(r) = ref_name else { return false };
-    let branch = r.strip_prefix("refs/heads/");
-    let matches = |want: &str| {
-        let want_branch = want.strip_prefix("refs/heads/").unwrap_or(want);
-        r == want || branch == Some(want_branch)
-    };
-    if save_on.is_empty() {
-        matches(&default_branch())
-    } else {
-        save_on.iter().any(|w| matches(w))
-    }
-}
-
 /// Reads one entry: a run, or a corrupt file to report. A newer schema is
 /// an error, not a skip.
 pub fn load(store: &dyn Store, entry: &Entry) -> Result<Result<SavedRun, Corrupt>, BaselineError> {
@@ -326,7 +309,7 @@ impl Selection {
         match &self.saved.commit {
             Some(c) => format!(
                 "{file} (baseline commit {}), {}",
-                &c[..c.len().min(7)],
+                crate::results::short_sha(c, 7),
                 self.reason
             ),
             None => format!("{file}, {}", self.reason),
@@ -353,7 +336,7 @@ pub fn select(
     let entries = store.entries(suite, environment)?;
     let mut choice = Choice::default();
     if let Some((base, sha)) = &lineage.merge_base {
-        let short = &sha[..sha.len().min(7)];
+        let short = crate::results::short_sha(sha, 7);
         let pred = |e: &Entry, run: Option<&Run>| match run {
             None => e.short_sha == short,
             Some(r) => r.git.as_ref().is_some_and(|g| g.sha == *sha),

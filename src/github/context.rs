@@ -341,7 +341,8 @@ impl std::fmt::Debug for Token {
 /// The action's inputs (`INPUT_*`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inputs {
-    pub config: PathBuf,
+    /// `config`, when the workflow gives it: it wins over `-c`.
+    pub config: Option<PathBuf>,
     pub token: Option<Token>,
     pub fail_on: Option<FailOn>,
     pub comment: CommentMode,
@@ -354,7 +355,7 @@ pub struct Inputs {
 impl Default for Inputs {
     fn default() -> Self {
         Inputs {
-            config: PathBuf::from("perfguard.toml"),
+            config: None,
             token: None,
             fail_on: None,
             comment: CommentMode::Always,
@@ -384,13 +385,13 @@ impl Inputs {
             name: name.to_owned(),
             message: format!("`{value}` is not one of {expected}"),
         };
-        let mut inputs = Inputs::default();
-        if let Some(c) = get("config") {
-            inputs.config = PathBuf::from(c);
-        }
-        inputs.token = get("token")
-            .or_else(|| vars.get("GITHUB_TOKEN").cloned().filter(|t| !t.is_empty()))
-            .map(Token);
+        let mut inputs = Inputs {
+            config: get("config").map(PathBuf::from),
+            token: get("token")
+                .or_else(|| vars.get("GITHUB_TOKEN").cloned().filter(|t| !t.is_empty()))
+                .map(Token),
+            ..Inputs::default()
+        };
         if let Some(f) = get("fail-on") {
             inputs.fail_on = Some(
                 f.parse()
@@ -426,6 +427,29 @@ impl Inputs {
         }
         inputs.working_directory = get("working-directory").map(PathBuf::from);
         Ok(inputs)
+    }
+
+    /// Applies the inputs that override the configuration file:
+    /// `baseline-branch` and `fail-on`.
+    pub fn apply(&self, config: &mut crate::config::Config) {
+        if let Some(branch) = &self.baseline_branch {
+            config.baseline.branch = branch.clone();
+        }
+        if let Some(f) = self.fail_on {
+            config.thresholds.fail_on = f;
+        }
+    }
+
+    /// The save policy the `save` input asks for on this event: never on a
+    /// pull request; under `auto`, the `save_on` refs.
+    pub fn save_policy(&self, ctx: &Context) -> crate::baseline::SavePolicy {
+        use crate::baseline::SavePolicy;
+        match self.save {
+            _ if !self.should_save(ctx) => SavePolicy::Never,
+            SaveMode::Never => SavePolicy::Never,
+            SaveMode::Always => SavePolicy::Always,
+            SaveMode::Auto => SavePolicy::OnSaveOnRefs,
+        }
     }
 
     /// Whether this run's results become a baseline. Never from a pull

@@ -239,6 +239,11 @@ pub enum IngestError {
         first: PathBuf,
         second: PathBuf,
     },
+    #[error(
+        "--phase names one phase, but the files are of several formats ({}); ingest each format on its own",
+        formats.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ")
+    )]
+    SeveralFormats { formats: Vec<Format> },
 }
 
 impl IngestError {
@@ -393,6 +398,49 @@ pub fn join(inputs: &[Ingested]) -> Result<Vec<Metric>, IngestError> {
         }
     }
     Ok(metrics)
+}
+
+/// The formats of `inputs`, in the order each first appears.
+pub fn formats(inputs: &[Ingested]) -> Vec<Format> {
+    let mut formats: Vec<Format> = Vec::new();
+    for input in inputs {
+        if !formats.contains(&input.format) {
+            formats.push(input.format);
+        }
+    }
+    formats
+}
+
+/// One phase per format, named after it or `phase`, so results ingested
+/// from differently named files compare. `phase` with several formats is
+/// refused: one name cannot hold two formats' metrics.
+pub fn into_phases(
+    inputs: &[Ingested],
+    phase: Option<&str>,
+) -> Result<Vec<crate::results::PhaseResult>, IngestError> {
+    use crate::results::{PhaseKind, PhaseResult};
+    let formats = formats(inputs);
+    if phase.is_some() && formats.len() > 1 {
+        return Err(IngestError::SeveralFormats { formats });
+    }
+    formats
+        .into_iter()
+        .map(|format| {
+            let of_format: Vec<Ingested> = inputs
+                .iter()
+                .filter(|i| i.format == format)
+                .cloned()
+                .collect();
+            Ok(PhaseResult {
+                metrics: join(&of_format)?,
+                ..PhaseResult::new(
+                    phase.unwrap_or(format.as_str()),
+                    PhaseKind::Ingest,
+                    Default::default(),
+                )
+            })
+        })
+        .collect()
 }
 
 /// Detects the format of a text from its shape; the reason when it cannot.

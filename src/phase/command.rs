@@ -2,6 +2,7 @@
 //! metrics over repeated runs (hyperfine-like).
 
 use super::process::{Executor, Exit, Invocation, RunOutcome};
+use super::progress::Progress;
 use crate::config::{CommandLine, CommandPhase, criteria_text};
 use crate::interrupt::Interrupt;
 use crate::metrics::Unit;
@@ -9,17 +10,6 @@ use crate::metrics::summary::{mean, median, outliers, percentile};
 use crate::results::{Direction, Metric, PhaseError, PhaseKind, PhaseResult};
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-/// Progress of a command phase, for whoever shows it.
-pub trait Progress {
-    fn run_done(&mut self, _phase: &str, _done: u32, _planned: u32) {}
-    /// A load phase's status, about once a second.
-    fn load_status(&mut self, _phase: &str, _status: &super::http::LoadStatus) {}
-}
-
-/// No progress display.
-pub struct Silent;
-impl Progress for Silent {}
 
 /// Samples of the timed runs.
 #[derive(Debug, Default, Clone)]
@@ -266,6 +256,7 @@ pub fn metrics(s: &Samples) -> Vec<Metric> {
 mod tests {
     use super::*;
     use crate::config::{Config, PhaseConfig};
+    use crate::phase::progress::Silent;
     use std::path::PathBuf;
 
     /// Replays scripted outcomes and records what it was asked to run.

@@ -4,6 +4,7 @@ pub mod command;
 pub mod http;
 pub mod ingest;
 pub mod process;
+pub mod progress;
 
 use crate::config::{Config, PhaseConfig};
 use crate::interrupt::Interrupt;
@@ -14,7 +15,7 @@ pub fn run_phase(
     phase: &PhaseConfig,
     config: &Config,
     interrupt: &Interrupt,
-    progress: &mut dyn command::Progress,
+    progress: &mut dyn progress::Progress,
 ) -> PhaseResult {
     match phase {
         PhaseConfig::Command(p) => match process::ProcessExecutor::new(interrupt.clone()) {

@@ -184,7 +184,7 @@ impl View {
                             "{} ({})",
                             st.sha
                                 .as_deref()
-                                .map_or("uncommitted", |s| &s[..s.len().min(7)]),
+                                .map_or("uncommitted", |s| crate::results::short_sha(s, 7)),
                             st.started_at.format("%Y-%m-%d")
                         ),
                     }
@@ -210,7 +210,7 @@ fn describe_run(r: &crate::compare::RunRef) -> String {
     let sha = r
         .sha
         .as_deref()
-        .map(|s| &s[..s.len().min(7)])
+        .map(|s| crate::results::short_sha(s, 7))
         .unwrap_or("uncommitted");
     match &r.ref_name {
         Some(name) => format!(

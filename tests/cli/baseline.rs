@@ -16,7 +16,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .args(["-c", "safe.directory=*"])
         .args(args)
         .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_GLOBAL", crate::common::empty_git_config())
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_AUTHOR_NAME", "t")
         .env("GIT_AUTHOR_EMAIL", "t@example.com")
@@ -386,7 +386,7 @@ impl Daemon {
                 &format!("--base-path={}", root.display()),
             ])
             .arg(root)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_GLOBAL", crate::common::empty_git_config())
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -446,7 +446,7 @@ fn eight_concurrent_saves_leave_eight_runs() {
                 .args(["baseline", "save"])
                 .arg(file)
                 .current_dir(dir)
-                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_GLOBAL", crate::common::empty_git_config())
                 .env("GIT_CONFIG_NOSYSTEM", "1")
                 .env_remove("GITHUB_TOKEN")
                 .env_remove("PERFGUARD_TOKEN")
@@ -757,7 +757,7 @@ fn handle(stream: TcpStream, root: &Path, expected_auth: &str) -> std::io::Resul
         let (path, query) = target.split_once('?').unwrap_or((&target, ""));
         let mut cgi = Command::new("git")
             .arg("http-backend")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_GLOBAL", crate::common::empty_git_config())
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_PROJECT_ROOT", root)
             .env("GIT_HTTP_EXPORT_ALL", "1")
@@ -984,7 +984,13 @@ fn a_repository_owned_by_another_user_still_opens() {
         .status()
         .unwrap();
     assert!(status.success());
-    let out = perfguard(&dir).arg("check").output().unwrap();
+    // `container` is how podman and systemd-nspawn say so; outside Actions
+    // and containers the owner check stays on (a unit test covers that).
+    let out = perfguard(&dir)
+        .env("container", "podman")
+        .arg("check")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert!(
         stderr_of(&out).contains("saved baseline"),
@@ -1028,4 +1034,42 @@ fn a_local_check_never_pushes_but_ci_does() {
         .unwrap();
     assert_eq!(forced.status.code(), Some(0), "{}", stderr_of(&forced));
     assert_eq!(runs_on(&remote, BRANCH).len(), 2);
+}
+
+/// A checkout owned by another user, as a container's mounted workspace is:
+/// in GitHub Actions the run still records its commit. (Outside Actions and
+/// containers libgit2's owner check stays on; a unit test covers that.)
+#[test]
+fn in_actions_a_workspace_owned_by_another_user_is_read() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: handing a directory to another user needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    write(
+        dir.path(),
+        "perfguard.toml",
+        "[[phase]]\nname = \"a\"\nkind = \"command\"\ncommand = [\"true\"]\nruns = 1\n",
+    );
+    git(dir.path(), &["add", "."]);
+    let sha = commit(dir.path(), "init");
+    let chown = Command::new("chown")
+        .args(["-R", "12345:12345"])
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    perfguard(dir.path())
+        .env("GITHUB_ACTIONS", "true")
+        .args(["run", "-o"])
+        .arg(out.join("r.json"))
+        .assert()
+        .success();
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("r.json")).unwrap()).unwrap();
+    assert_eq!(run["git"]["sha"], sha.as_str());
 }

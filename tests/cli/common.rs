@@ -8,7 +8,7 @@ pub fn perfguard(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("perfguard").expect("binary built");
     cmd.current_dir(dir)
         .env("NO_COLOR", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_GLOBAL", empty_git_config())
         .env("GIT_CONFIG_NOSYSTEM", "1");
     for (k, _) in std::env::vars() {
         if k.starts_with("GITHUB_") || k.starts_with("INPUT_") || k == "CI" || k == "RUNNER_NAME" {
@@ -16,6 +16,20 @@ pub fn perfguard(dir: &Path) -> Command {
         }
     }
     cmd
+}
+
+/// An empty file for `GIT_CONFIG_GLOBAL`: the tests never read the
+/// developer's git configuration. Never `/dev/null`: as root, one global
+/// config write renames a regular file over it for the whole machine.
+pub fn empty_git_config() -> &'static Path {
+    static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("empty-gitconfig");
+        if !path.is_file() {
+            std::fs::write(&path, "").expect("write an empty git config");
+        }
+        path
+    })
 }
 
 /// Writes `text` to `dir/name` and returns the path.

@@ -229,7 +229,49 @@ fn broken_and_hostile_results_files_exit_2_with_their_path() {
         .args(["compare", "--baseline", "nope.json", "--current", "ok.json"])
         .assert()
         .code(2);
-    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("nope.json"));
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("nope.json"), "{stderr}");
+    // The cause is in the message; the chain does not print it again.
+    assert_eq!(
+        stderr.matches("No such file or directory").count(),
+        1,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_baseline_that_is_neither_file_latest_nor_sha_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "ok.json", &results(10.0, json!({})));
+    let out = perfguard(dir.path())
+        .args(["compare", "--baseline", "yesterday", "--current", "ok.json"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("`yesterday` is not a file, `latest`, or a commit SHA"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_non_ascii_commit_sha_is_shown_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v: Value = serde_json::from_str(&results(10.0, json!({}))).unwrap();
+    // A results file from elsewhere: the SHA is any text, cut on characters.
+    v["git"] = json!({"sha": "ééééééééé", "ref": "refs/heads/main"});
+    write(dir.path(), "a.json", &v.to_string());
+    for format in ["terminal", "md", "json"] {
+        let out = perfguard(dir.path())
+            .args(["compare", "--baseline", "a.json", "--current", "a.json"])
+            .args(["--format", format])
+            .assert()
+            .success();
+        let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+        if format != "json" {
+            assert!(stdout.contains("ééééééé"), "{format}: {stdout}");
+        }
+    }
 }
 
 #[test]

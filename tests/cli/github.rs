@@ -1140,7 +1140,7 @@ fn check_in_actions_comments_on_the_pull_request_and_never_saves() {
         let out = std::process::Command::new("git")
             .args(args)
             .current_dir(dir.path())
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_GLOBAL", crate::common::empty_git_config())
             .env("GIT_AUTHOR_NAME", "t")
             .env("GIT_AUTHOR_EMAIL", "t@example.com")
             .env("GIT_COMMITTER_NAME", "t")

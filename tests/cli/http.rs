@@ -433,7 +433,14 @@ fn a_stall_under_the_open_model_shows_in_p99() {
     let m = metrics(&results, 0);
     assert!(m["latency.p99"] >= 0.9e9, "p99 {}", m["latency.p99"]);
     assert!(m["latency.p90"] >= 0.2e9, "p90 {}", m["latency.p90"]);
-    assert!(m["latency.p50"] < 0.5e9, "p50 {}", m["latency.p50"]);
+    // The stall is in the tail, not the middle: compared with the run's own
+    // p99, not with a wall-clock bound a loaded machine could cross.
+    assert!(
+        2.0 * m["latency.p50"] < m["latency.p99"],
+        "p50 {} p99 {}",
+        m["latency.p50"],
+        m["latency.p99"]
+    );
 }
 
 #[test]
@@ -470,7 +477,9 @@ target = "b"
     let m = metrics(&results, 0);
     // a→b in each iteration and b→a between them: 5 switches, each slow.
     assert!(m["switch.latency.p50"] >= 140e6, "{m:?}");
-    assert!(m["latency.p50"] < 140e6, "{m:?}");
+    // Seven of the twelve requests stay on their target: the median is one of
+    // them, below every switch (relative, so a loaded machine cannot flip it).
+    assert!(m["latency.p50"] < m["switch.latency.p50"], "{m:?}");
     assert_eq!(m["requests"], 12.0);
 }
 
@@ -849,10 +858,15 @@ fn a_monitored_service_is_sampled_and_left_running() {
 fn a_service_that_dies_during_load_is_reported_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
+    // The service answers 30 connections, then exits: it dies during load
+    // however slowly the machine starts it (a clock would race the start).
+    let server = format!(
+        "import http.server as h; s = h.HTTPServer(('127.0.0.1', {port}), h.SimpleHTTPRequestHandler); [s.handle_request() for _ in range(30)]"
+    );
     let (code, results, stderr) = run(
         dir.path(),
         &format!(
-            "[[phase]]\nname = \"dies\"\nkind = \"http\"\nbase_url = \"http://127.0.0.1:{port}\"\nservice = {{ command = [\"timeout\", \"1\", \"python3\", \"-m\", \"http.server\", \"{port}\", \"--bind\", \"127.0.0.1\"], settle = \"10ms\" }}\nvus = 2\nduration = \"2s\"\n[[phase.step]]\npath = \"/\"\n"
+            "[[phase]]\nname = \"dies\"\nkind = \"http\"\nbase_url = \"http://127.0.0.1:{port}\"\nservice = {{ command = [\"python3\", \"-c\", \"{server}\"], settle = \"10ms\" }}\nvus = 2\nduration = \"2s\"\n[[phase.step]]\npath = \"/\"\n"
         ),
     );
     assert_eq!(code, 3, "{stderr}");

@@ -328,7 +328,7 @@ fn runs_inside_a_repository_record_the_commit() {
         let ok = std::process::Command::new("git")
             .args(args)
             .current_dir(dir.path())
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_GLOBAL", crate::common::empty_git_config())
             .env("GIT_AUTHOR_NAME", "t")
             .env("GIT_AUTHOR_EMAIL", "t@example.com")
             .env("GIT_COMMITTER_NAME", "t")

@@ -8,7 +8,7 @@ pub mod plan;
 pub mod record;
 pub mod service;
 
-use super::command::Progress;
+use super::progress::{LoadStatus, Progress};
 use crate::config::criteria_text;
 use crate::config::http::{HttpPhase, LoadModel};
 use crate::interrupt::Interrupt;
@@ -24,26 +24,6 @@ use std::time::{Duration, Instant};
 
 /// When only `iterations` bound the load, it still ends after this long.
 pub const ITERATIONS_CAP: Duration = Duration::from_secs(600);
-
-/// Where a running load phase stands, for progress displays.
-#[derive(Debug, Clone, Default)]
-pub struct LoadStatus {
-    pub elapsed: Duration,
-    /// How long load runs at most.
-    pub planned: Duration,
-    /// Iterations started so far, and the bound when `iterations` is set.
-    pub iterations: (u64, Option<u64>),
-    /// Requests completed in the seconds closed so far.
-    pub requests: u64,
-    /// Of those, failed ones.
-    pub errors: u64,
-    /// Requests in the last closed second.
-    pub last_second_requests: u64,
-    /// 99th percentile latency of the last closed second, in nanoseconds.
-    pub last_second_p99_ns: f64,
-    /// Resident memory of the watched service, in bytes.
-    pub service_memory: Option<u64>,
-}
 
 /// Runs an HTTP phase. Never fails as a whole: what went wrong lands in the
 /// result's `errors`; failed requests are metrics.

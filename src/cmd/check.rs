@@ -1,0 +1,146 @@
+//! `perfguard check`: configuration → phases → baseline → compare (confirming
+//! a failing regression) → report → publish → save.
+
+use super::{Outcome, publish};
+use crate::baseline::{self as store, SaveDecision, SavePolicy, Selection, Store};
+use crate::cli::CheckArgs;
+use crate::compare::{self, Policy};
+use crate::config::Config;
+use crate::error::Error;
+use crate::results::Run;
+
+pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
+    // In GitHub Actions the context comes first: the token is masked before
+    // anything reaches the log, and the action's inputs shape the run.
+    let github = if super::compare::in_actions() {
+        let (ctx, inputs) = publish::actions_context()?;
+        publish::enter_working_directory(&inputs)?;
+        Some((ctx, inputs))
+    } else {
+        None
+    };
+    let inputs = github.as_ref().map(|(_, i)| i);
+    let config_path = inputs
+        .and_then(|i| i.config.clone())
+        .unwrap_or_else(|| args.config.clone());
+    let mut config = Config::load(&config_path)?;
+    if let Some(i) = inputs {
+        i.apply(&mut config);
+    }
+    let token = super::token(
+        args.token
+            .as_deref()
+            .or(inputs.and_then(|i| i.token.as_ref()).map(|t| t.expose())),
+    );
+    let interrupt = super::interrupt()?;
+
+    let current = super::measure(&config, &[], &interrupt)?;
+    if let Some(out) = &args.output {
+        super::write_results(&current, out)?;
+    }
+
+    // A developer's machine keeps its baselines in the local branch: a local
+    // `check` never pushes to the team's remote unless asked to.
+    let mut store_config = config.baseline.clone();
+    if !args.remote && !in_ci() {
+        store_config.remote.clear();
+    }
+    let mut store = store::open(&config.base_dir(), &store_config, token)?;
+    let choice = super::choose_baseline(store.as_mut(), &current)?;
+    announce_choice(store.as_ref(), &current, choice.selection.as_ref());
+    let baseline = choice.selection.as_ref().map(|s| &s.saved.run);
+    let policy = Policy::of(&config);
+    if let Some(b) = baseline {
+        super::check_environment(b, &current, &policy)?;
+    }
+    let history = saved_history(store.as_ref(), &current)?;
+
+    let comparison = compare::compare_history(baseline, &current, &history, &policy);
+    // A failing regression is measured again before it fails the check.
+    let comparison = crate::confirm::confirm(comparison, policy.compare.confirm, |phases| {
+        eprintln!("perfguard: confirming: running {} again", phases.join(", "));
+        let rerun = super::measure(&config, phases, &interrupt)?;
+        let merged = crate::confirm::with_phases(&current, &rerun);
+        Ok::<_, Error>(compare::compare_history(
+            baseline, &merged, &history, &policy,
+        ))
+    })?;
+
+    print!(
+        "{}",
+        super::render(
+            &comparison,
+            choice.selection.as_ref(),
+            &history,
+            args.format,
+            color
+        )
+    );
+    let outcome = Outcome::of(&comparison, &[&current]);
+    // In Actions the `save` input decides; elsewhere `save_on` does.
+    let save = SavePolicy::from_flags(
+        args.save,
+        args.no_save,
+        github
+            .as_ref()
+            .map_or(SavePolicy::OnSaveOnRefs, |(ctx, i)| i.save_policy(ctx)),
+    );
+    let outcome = match github {
+        Some((ctx, inputs)) => publish::publish(&comparison, &history, &ctx, inputs, outcome)?,
+        None => outcome,
+    };
+    save_baseline(store.as_mut(), &config, &current, save)?;
+    Ok(outcome)
+}
+
+/// Whether this runs in CI (`CI` set to anything but empty or `false`).
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+fn announce_choice(store: &dyn Store, current: &Run, selection: Option<&Selection>) {
+    match selection {
+        Some(s) => eprintln!("perfguard: baseline {}", s.describe()),
+        None => eprintln!(
+            "perfguard: no baseline yet for suite `{}` in environment `{}` on {}",
+            current.suite,
+            current.environment.key,
+            store.describe()
+        ),
+    }
+}
+
+/// Earlier runs of this suite and environment, oldest first: the noise band,
+/// change points and error budgets are read from them.
+fn saved_history(store: &dyn Store, current: &Run) -> Result<Vec<Run>, Error> {
+    const HISTORY: usize = 60;
+    let history = store::history(store, &current.suite, &current.environment.key, HISTORY)?;
+    for c in &history.skipped {
+        eprintln!("perfguard: warning: {c}");
+    }
+    Ok(history.runs.into_iter().map(|s| s.run).collect())
+}
+
+/// Saves `current` when the policy decides so, and says why not otherwise.
+fn save_baseline(
+    store: &mut dyn Store,
+    config: &Config,
+    current: &Run,
+    policy: SavePolicy,
+) -> Result<(), Error> {
+    let decision = policy.decide(current, &config.baseline.save_on, &|| {
+        store.default_branch()
+    });
+    match decision {
+        SaveDecision::NotAsked => Ok(()),
+        SaveDecision::Refused(why) => {
+            eprintln!("perfguard: not saved as a baseline: {why}");
+            Ok(())
+        }
+        SaveDecision::Save => {
+            let saved = store.save(current, config.baseline.keep)?;
+            super::announce_saved(store, &saved);
+            Ok(())
+        }
+    }
+}
