@@ -246,6 +246,16 @@ pub enum BaselineArg {
     Sha(String),
 }
 
+impl std::fmt::Display for BaselineArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BaselineArg::File(path) => write!(f, "{}", path.display()),
+            BaselineArg::Latest => f.write_str("latest"),
+            BaselineArg::Sha(sha) => f.write_str(sha),
+        }
+    }
+}
+
 /// An existing file, or anything shaped like a path (a directory part or an
 /// extension), is a file; then `latest`; then a hex SHA prefix.
 fn parse_baseline(s: &str) -> Result<BaselineArg, String> {

@@ -1,3 +1,7 @@
+//! The perfguard binary: parses the command line, runs the subcommand, and
+//! maps its outcome or error to an exit code (0 pass, 1 regression, 2 usage,
+//! 3 a phase or the environment failed).
+
 use clap::Parser;
 use perfguard::cli::Cli;
 use std::process::ExitCode;

@@ -63,10 +63,6 @@ pub(super) fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
                 _ => newest(store.as_ref(), &keys)?,
             };
             let Some(saved) = found else {
-                let which = match &which {
-                    BaselineArg::Sha(sha) => sha.as_str(),
-                    _ => "latest",
-                };
                 return Err(store::BaselineError::NotFound(format!(
                     "no baseline `{which}` on {}",
                     store.describe()

@@ -12,13 +12,10 @@ use crate::results::Run;
 pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
     // In GitHub Actions the context comes first: the token is masked before
     // anything reaches the log, and the action's inputs shape the run.
-    let github = if super::compare::in_actions() {
-        let (ctx, inputs) = publish::actions_context()?;
-        publish::enter_working_directory(&inputs)?;
-        Some((ctx, inputs))
-    } else {
-        None
-    };
+    let github = publish::actions_context()?;
+    if let Some((_, inputs)) = &github {
+        publish::enter_working_directory(inputs)?;
+    }
     let inputs = github.as_ref().map(|(_, i)| i);
     let config_path = inputs
         .and_then(|i| i.config.clone())

@@ -12,18 +12,18 @@ use crate::results::Run;
 pub(super) fn compare(args: &CompareArgs, color: bool) -> Result<Outcome, Error> {
     // The GitHub context is read first: the token is masked before anything
     // else reaches the log, and a broken event payload stops the run early.
-    let github = if !args.github {
-        None
-    } else if in_actions() {
-        let (ctx, inputs) = publish::actions_context()?;
-        publish::enter_working_directory(&inputs)?;
-        Some((ctx, inputs))
+    let github = if args.github {
+        publish::actions_context()?
     } else {
-        eprintln!(
-            "perfguard: --github: not running in GitHub Actions (GITHUB_ACTIONS is not `true`); nothing published"
-        );
         None
     };
+    match &github {
+        Some((_, inputs)) => publish::enter_working_directory(inputs)?,
+        None if args.github => eprintln!(
+            "perfguard: --github: not running in GitHub Actions (GITHUB_ACTIONS is not `true`); nothing published"
+        ),
+        None => {}
+    }
     let current = Run::read(&args.current)?;
     let config = super::optional_config(args.config.as_deref())?;
     let mut policy = config
@@ -67,11 +67,6 @@ pub(super) fn compare(args: &CompareArgs, color: bool) -> Result<Outcome, Error>
     }
 }
 
-/// Whether this runs in GitHub Actions (`GITHUB_ACTIONS=true`).
-pub(super) fn in_actions() -> bool {
-    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
-}
-
 /// `latest` (the run `check` would choose) or the saved run of a commit.
 fn saved_baseline(
     which: &BaselineArg,
@@ -89,10 +84,6 @@ fn saved_baseline(
         _ => super::choose_baseline(store.as_mut(), current)?,
     };
     choice.selection.ok_or_else(|| {
-        let which = match which {
-            BaselineArg::Sha(sha) => sha.as_str(),
-            _ => "latest",
-        };
         store::BaselineError::NotFound(format!(
             "no baseline `{which}` for suite `{}` in environment `{}` on {}",
             current.suite,

@@ -8,16 +8,19 @@ use crate::error::Error;
 use crate::github::{self, Context, Inputs};
 use crate::results::Run;
 
-/// The Actions context and the action's inputs, with the token masked
-/// before anything else reaches the log.
-pub(super) fn actions_context() -> Result<(Context, Inputs), Error> {
+/// In GitHub Actions, the context and the action's inputs, with the token
+/// masked before anything else reaches the log; `None` elsewhere.
+pub(super) fn actions_context() -> Result<Option<(Context, Inputs)>, Error> {
     let vars = std::env::vars().collect();
+    if !Context::in_actions(&vars) {
+        return Ok(None);
+    }
     let inputs = Inputs::from_vars(&vars)?;
     if let Some(token) = &inputs.token {
         print!("{}", github::commands::add_mask(token.expose()));
     }
     let ctx = Context::from_vars(&vars)?;
-    Ok((ctx, inputs))
+    Ok(Some((ctx, inputs)))
 }
 
 /// The action's `working-directory`: changes the process's directory, so

@@ -33,6 +33,10 @@ pub enum GithubError {
     Report { path: PathBuf, message: String },
     #[error("github client: {0}")]
     Client(String),
+    /// Something the command needs from its environment is not set: a
+    /// usage error, not an outage.
+    #[error("{0}")]
+    Missing(String),
     #[error("{what}: could not reach GitHub: {message}")]
     Transport { what: String, message: String },
     #[error("{what}: GitHub answered {status}{}{}", if message.is_empty() { "" } else { ": " }, message)]
@@ -59,7 +63,8 @@ impl GithubError {
             GithubError::Event { .. }
             | GithubError::EventRead { .. }
             | GithubError::Input { .. }
-            | GithubError::Report { .. } => 2,
+            | GithubError::Report { .. }
+            | GithubError::Missing(_) => 2,
             _ => 3,
         }
     }
@@ -521,7 +526,7 @@ pub fn post_saved_report(
     let repo = ctx
         .repo
         .as_ref()
-        .ok_or_else(|| GithubError::Client("GITHUB_REPOSITORY is not set".into()))?;
+        .ok_or_else(|| GithubError::Missing("GITHUB_REPOSITORY is not set".into()))?;
     if let Some(saved) = meta.as_ref().and_then(|m| m.repository.as_deref())
         && saved != repo.full()
     {
@@ -543,7 +548,7 @@ pub fn post_saved_report(
             ))
         })?;
     let token = inputs.token.as_ref().ok_or_else(|| {
-        GithubError::Client("no token: set GITHUB_TOKEN or the `token` input".into())
+        GithubError::Missing("no token: set GITHUB_TOKEN or the `token` input".into())
     })?;
     block_on(async {
         let api = api::Api::new(&ctx.api_url, token, retry)?;

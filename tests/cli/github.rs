@@ -1114,6 +1114,29 @@ fn comment_refuses_a_report_made_for_another_repository() {
 }
 
 #[test]
+fn comment_without_a_repository_or_token_is_a_usage_error() {
+    let gh = Github::start();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "api.md", "<!-- perfguard:api -->\nhello\n");
+    perfguard(dir.path())
+        .args(["comment", "--report", "api.md", "--pr", "2"])
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("GITHUB_REPOSITORY is not set"));
+    perfguard(dir.path())
+        .args(["comment", "--report", "api.md", "--pr", "2"])
+        .env("GITHUB_REPOSITORY", "octo/api")
+        .env("GITHUB_API_URL", gh.api_url())
+        .env_remove("GITHUB_TOKEN")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no token"));
+    assert!(gh.requests().is_empty());
+}
+
+#[test]
 fn comment_with_a_broken_saved_json_names_it() {
     let gh = Github::start();
     let dir = tempfile::tempdir().unwrap();
