@@ -137,6 +137,13 @@ impl Api {
         self.waits.lock().map(|w| w.clone()).unwrap_or_default()
     }
 
+    fn past_deadline(&self) -> String {
+        format!(
+            "no answer before the deadline of {} for all of GitHub's calls (PERFGUARD_GITHUB_DEADLINE_MS)",
+            millis(self.retry.deadline)
+        )
+    }
+
     /// The first page (up to 100) of the comments on issue or pull request `number`.
     pub async fn comments(&self, repo: &Repo, number: u64) -> Result<Page<Comment>, GithubError> {
         let path = format!(
@@ -230,10 +237,7 @@ impl Api {
             if left.is_zero() {
                 return Err(GithubError::Transport {
                     what,
-                    message: format!(
-                        "gave up: GitHub's calls took longer than the {} allowed for all of them",
-                        millis(self.retry.deadline)
-                    ),
+                    message: self.past_deadline(),
                 });
             }
             let limit = self.retry.request_timeout.min(left);
@@ -260,7 +264,14 @@ impl Api {
                 Err(_elapsed) => {
                     let error = GithubError::Transport {
                         what: what.clone(),
-                        message: format!("no answer within {}", millis(limit)),
+                        message: if limit < self.retry.request_timeout {
+                            self.past_deadline()
+                        } else {
+                            format!(
+                                "no answer within {} (PERFGUARD_GITHUB_REQUEST_TIMEOUT_MS)",
+                                millis(limit)
+                            )
+                        },
                     };
                     // A POST that timed out may have landed: sending it
                     // again could post the comment twice.
