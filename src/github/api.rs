@@ -169,8 +169,9 @@ impl Api {
         let Some(next) = &page.next else {
             return Ok(None);
         };
+        let uri = next.to_string();
         let next = Some(next.clone());
-        self.send(Method::GET, &next_uri(&next), || self.octo.get_page(&next))
+        self.send(Method::GET, &uri, || self.octo.get_page(&next))
             .await
     }
 
@@ -301,10 +302,6 @@ fn millis(d: Duration) -> String {
 /// The request's path without the query string, for messages.
 fn path_of(uri: &str) -> &str {
     uri.split('?').next().unwrap_or(uri)
-}
-
-fn next_uri(next: &Option<http::Uri>) -> String {
-    next.as_ref().map(ToString::to_string).unwrap_or_default()
 }
 
 /// No answer came: the connection failed, broke or timed out.
