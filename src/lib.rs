@@ -18,5 +18,6 @@ pub mod phase;
 pub mod report;
 pub mod results;
 pub mod stats;
+pub mod tls;
 
 pub use error::Error;

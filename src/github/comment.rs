@@ -3,10 +3,9 @@
 //! place, or created.
 
 use super::GithubError;
-use super::api::{Api, next_link};
+use super::api::Api;
 use super::context::Repo;
-use http::Method;
-use serde_json::{Value, json};
+use octocrab::models::issues::Comment;
 
 /// GitHub refuses comment bodies longer than this many characters.
 pub const MAX_BODY_CHARS: usize = 65_536;
@@ -21,40 +20,28 @@ pub struct Written {
 }
 
 /// Finds the comment on `pr` whose body starts with `marker`, reading every
-/// page; returns its id.
+/// page; returns its id and URL.
 pub async fn find(
     api: &Api,
     repo: &Repo,
     pr: u64,
     marker: &str,
 ) -> Result<Option<(u64, String)>, GithubError> {
-    let mut uri = format!(
-        "/repos/{}/{}/issues/{pr}/comments?per_page=100",
-        repo.owner, repo.name
-    );
+    let mut page = api.comments(repo, pr).await?;
     // Bounded: 100 pages of 100 comments is beyond any real pull request.
     for _ in 0..100 {
-        let page = api.send(Method::GET, &uri, None).await?;
-        let comments = page.body.as_array().ok_or_else(|| GithubError::Shape {
-            what: format!("comments of #{pr}"),
-            message: "expected a JSON array".into(),
-        })?;
-        for c in comments {
-            let body = c.get("body").and_then(Value::as_str).unwrap_or("");
-            // A quote of the marker (`> <!-- …`) in someone's reply is not ours.
-            if body.trim_start().starts_with(marker)
-                && let Some(id) = c.get("id").and_then(Value::as_u64)
-            {
-                let url = c
-                    .get("html_url")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned();
-                return Ok(Some((id, url)));
-            }
+        // A quote of the marker (`> <!-- …`) in someone's reply is not ours.
+        if let Some(c) = page.items.iter().find(|c| {
+            c.body
+                .as_deref()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with(marker)
+        }) {
+            return Ok(Some((c.id.into_inner(), c.html_url.to_string())));
         }
-        match next_link(&page.headers) {
-            Some(next) => uri = next,
+        match api.next_page(&page).await? {
+            Some(next) => page = next,
             None => return Ok(None),
         }
     }
@@ -79,62 +66,20 @@ pub async fn upsert(
             body.chars().count()
         )));
     }
-    let payload = json!({ "body": body });
-    let (response, created) = match find(api, repo, pr, marker).await? {
-        Some((id, _)) => (
-            api.send(
-                Method::PATCH,
-                &format!("/repos/{}/{}/issues/comments/{id}", repo.owner, repo.name),
-                Some(&payload),
-            )
-            .await?,
-            false,
-        ),
-        None if create => (
-            api.send(
-                Method::POST,
-                &format!("/repos/{}/{}/issues/{pr}/comments", repo.owner, repo.name),
-                Some(&payload),
-            )
-            .await?,
-            true,
-        ),
+    let (comment, created): (Comment, bool) = match find(api, repo, pr, marker).await? {
+        Some((id, _)) => (api.update_comment(repo, id, body).await?, false),
+        None if create => (api.create_comment(repo, pr, body).await?, true),
         None => return Ok(None),
     };
-    let id = response
-        .body
-        .get("id")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| GithubError::Shape {
-            what: "the written comment".into(),
-            message: "no numeric `id`".into(),
-        })?;
-    let url = response
-        .body
-        .get("html_url")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned();
-    Ok(Some(Written { id, url, created }))
+    Ok(Some(Written {
+        id: comment.id.into_inner(),
+        url: comment.html_url.to_string(),
+        created,
+    }))
 }
 
 /// The head SHA of pull request `pr` (to check that a saved report belongs
 /// to the run that made it).
 pub async fn pull_request_head(api: &Api, repo: &Repo, pr: u64) -> Result<String, GithubError> {
-    let r = api
-        .send(
-            Method::GET,
-            &format!("/repos/{}/{}/pulls/{pr}", repo.owner, repo.name),
-            None,
-        )
-        .await?;
-    r.body
-        .get("head")
-        .and_then(|h| h.get("sha"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .ok_or_else(|| GithubError::Shape {
-            what: format!("pull request #{pr}"),
-            message: "no `head.sha`".into(),
-        })
+    Ok(api.pull_request(repo, pr).await?.head.sha)
 }

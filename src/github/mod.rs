@@ -424,15 +424,12 @@ fn post(
     }
 }
 
-/// Runs a future on a runtime of its own (the pipeline is synchronous).
+/// Runs a future on the process's one GitHub runtime (the pipeline is
+/// synchronous).
 pub fn block_on<T>(
     f: impl std::future::Future<Output = Result<T, GithubError>>,
 ) -> Result<T, GithubError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| GithubError::Client(format!("cannot start the async runtime: {e}")))?
-        .block_on(f)
+    api::runtime()?.block_on(f)
 }
 
 fn append(path: &Path, text: &str) -> Result<(), GithubError> {

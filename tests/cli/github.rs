@@ -1231,3 +1231,161 @@ fn check_in_actions_comments_on_the_pull_request_and_never_saves() {
         runs_before
     );
 }
+
+/// An API that accepts connections and never answers (issue: a silent API
+/// must not hang the check). Returns its URL and the connections it took.
+fn silent_api() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        // Held open, never read from or written to.
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(stream);
+        }
+    });
+    (url, accepted)
+}
+
+#[test]
+fn a_silent_api_times_out_and_the_verdict_still_comes_out() {
+    let gh = Github::start();
+    let (silent, accepted) = silent_api();
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |_| {});
+    let out = compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .env("GITHUB_API_URL", &silent)
+        .env("PERFGUARD_GITHUB_REQUEST_TIMEOUT_MS", "300")
+        .env("PERFGUARD_GITHUB_ATTEMPTS", "2")
+        // A safety net so a regression fails here instead of hanging the suite.
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "GET /repos/octo/api/issues/2/comments: could not reach GitHub: no answer within 300 ms"
+        ),
+        "{stderr}"
+    );
+    // A GET that timed out is retried, within the attempts.
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2);
+    let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(summary.contains("fail: 1 regression"));
+    let o = outputs(dir.path());
+    assert_eq!(o["verdict"], "fail");
+    assert_eq!(o["comment-url"], "");
+    assert!(gh.requests().is_empty());
+}
+
+#[test]
+fn one_deadline_bounds_all_of_githubs_calls() {
+    let gh = Github::start();
+    let (silent, accepted) = silent_api();
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |_| {});
+    let out = compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .env("GITHUB_API_URL", &silent)
+        // Each attempt alone could wait a minute; the deadline ends it first.
+        .env("PERFGUARD_GITHUB_REQUEST_TIMEOUT_MS", "60000")
+        .env("PERFGUARD_GITHUB_DEADLINE_MS", "300")
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no answer before the deadline of 300 ms"),
+        "{stderr}"
+    );
+    // No retry is started once the deadline has passed.
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(outputs(dir.path())["verdict"], "fail");
+}
+
+#[test]
+fn comment_creates_with_a_post_then_updates_with_a_patch_of_the_body_alone() {
+    let gh = Github::start();
+    let dir = tempfile::tempdir().unwrap();
+    let post = |report: &str| {
+        write(dir.path(), "api.md", report);
+        perfguard(dir.path())
+            .args(["comment", "--report", "api.md", "--pr", "2"])
+            .env("GITHUB_REPOSITORY", "octo/api")
+            .env("GITHUB_API_URL", gh.api_url())
+            .env("GITHUB_TOKEN", TOKEN)
+            .assert()
+            .success();
+    };
+    let first = "<!-- perfguard:api -->\nfirst \"report\"\n";
+    let second = "<!-- perfguard:api -->\nsecond report ✅\n";
+    post(first);
+    post(second);
+    let calls: Vec<(String, String, String)> = gh
+        .requests()
+        .into_iter()
+        .map(|r| (r.method, r.path, r.body))
+        .collect();
+    let id = gh.comments()[0].0;
+    assert_eq!(
+        calls,
+        vec![
+            (
+                "GET".into(),
+                "/repos/octo/api/issues/2/comments?per_page=100".into(),
+                String::new()
+            ),
+            (
+                "POST".into(),
+                "/repos/octo/api/issues/2/comments".into(),
+                json!({ "body": first }).to_string()
+            ),
+            (
+                "GET".into(),
+                "/repos/octo/api/issues/2/comments?per_page=100".into(),
+                String::new()
+            ),
+            (
+                "PATCH".into(),
+                format!("/repos/octo/api/issues/comments/{id}"),
+                json!({ "body": second }).to_string()
+            ),
+        ]
+    );
+    assert_eq!(gh.comments(), vec![(id, second.to_owned())]);
+}
+
+#[test]
+fn every_page_is_read_before_a_new_comment_is_created() {
+    let gh = Github::start();
+    gh.set(|s| s.page_size = 2);
+    for i in 0..5 {
+        gh.seed(&format!("comment {i}"));
+    }
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .assert()
+        .code(1);
+    let calls: Vec<String> = gh
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        calls,
+        vec![
+            "GET /repos/octo/api/issues/2/comments?per_page=100",
+            "GET /repos/octo/api/issues/2/comments?per_page=100&page=2",
+            "GET /repos/octo/api/issues/2/comments?per_page=100&page=3",
+            "POST /repos/octo/api/issues/2/comments",
+        ]
+    );
+    assert_eq!(gh.comments().len(), 6);
+}
