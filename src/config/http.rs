@@ -2,8 +2,8 @@
 //! load plan (model, stages, scenarios of steps, service), with templates and
 //! metric names checked before anything runs.
 
-use super::Criterion;
-use super::phases::{CommandLine, validate_criteria};
+use super::command::{CommandLine, validate_criteria};
+use super::criterion::Criterion;
 use crate::metrics::Dimension;
 use crate::metrics::units::Duration;
 use schemars::JsonSchema;

@@ -233,3 +233,72 @@ fn committed_schema_is_in_step() {
         "docs/perfguard.schema.json is stale: run `cargo run -- schema > docs/perfguard.schema.json`"
     );
 }
+
+const HTTP: &str = "[[phase]]\nname = \"h\"\nkind = \"http\"\nbase_url = \"http://127.0.0.1:9\"\nvus = 1\niterations = 1\n";
+
+#[test]
+fn validation_errors_point_at_the_key_however_it_is_written() {
+    // A `[table]` section: the message reads as it always has.
+    let e = err(&format!(
+        "[compare]\nband_k = 1\n  min_history = 1\n{PHASE}"
+    ));
+    assert_eq!(
+        e.to_string(),
+        "perfguard.toml:3:3: `compare.min_history`: expected at least 2 earlier runs (a spread needs two), got 1"
+    );
+    // An inline table, a dotted key and a quoted key name the key too.
+    let e = err(&format!("compare = {{ confirm = 11 }}\n{PHASE}"));
+    assert_eq!(e.location, Some((1, 13)), "{e}");
+    let e = err(&format!("compare.band_k = -1.0\n{PHASE}"));
+    assert_eq!(e.location, Some((1, 9)), "{e}");
+    let e = err(&format!("[compare]\n\"band_k\" = 0.0\n{PHASE}"));
+    assert_eq!(e.location, Some((2, 1)), "{e}");
+    // The second `[[slo]]`, not the first.
+    let slo = "[[slo]]\nmetric = \"error_rate\"\nobjective = \"<= 1%\"\n";
+    let e = err(&format!("{slo}{slo}window = \"soon\"\n{PHASE}"));
+    assert_eq!(e.location, Some((7, 1)), "{e}");
+    assert_eq!(e.key.as_deref(), Some("slo[1].window"));
+}
+
+#[test]
+fn threshold_errors_are_located() {
+    let e = err(&format!("[thresholds]\nminor = -1\n{PHASE}"));
+    assert_eq!(e.location, Some((2, 1)), "{e}");
+    // A table-wide problem points at the table's header.
+    let e = err(&format!(
+        "[suite]\nname = \"x\"\n\n[thresholds.metric.\"wall.p95\"]\nminor = 80\n{PHASE}"
+    ));
+    assert_eq!(e.key.as_deref(), Some("thresholds.metric.\"wall.p95\""));
+    assert_eq!(e.location, Some((4, 1)), "{e}");
+    assert!(e.message.contains("must rise"), "{e}");
+}
+
+#[test]
+fn nested_phase_keys_are_located() {
+    // A key inside an array of tables inside a phase: the value's own place.
+    let e = err(&format!(
+        "{HTTP}[[phase.step]]\npath = \"/\"\n[[phase.step]]\npath = \"/{{{{ id }}}}\"\n"
+    ));
+    assert_eq!(e.key.as_deref(), Some("phase[0].step[1].path"));
+    assert_eq!(e.location, Some((10, 8)), "{e}");
+    assert!(e.message.contains("is not captured"), "{e}");
+}
+
+#[test]
+fn broken_toml_is_a_located_error() {
+    for (text, line) in [
+        ("[suite]\nname = \"unterminated\n", 2),
+        ("[compare]\nconfirm = 1\n[compare]\n", 3),
+        ("compare = 1\n[compare]\nconfirm = 1\n", 2),
+        ("[[slo]]\nmetric = 1 2\n", 2),
+        (
+            "a = [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n",
+            1,
+        ),
+        ("[suite]\nname = \"\u{202e}\"\nname = \"twice\"\n", 3),
+    ] {
+        let e = err(text);
+        assert_eq!(e.location.map(|l| l.0), Some(line), "{text:?}: {e}");
+        assert!(!e.message.is_empty(), "{text:?}");
+    }
+}
