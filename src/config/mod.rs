@@ -8,6 +8,7 @@ pub mod http;
 pub mod ingest;
 mod located;
 mod phases;
+pub mod template;
 
 pub use command::{CommandLine, CommandPhase};
 pub use compare::{CompareConfig, CompareMode, Slo, SloConfig};

@@ -285,6 +285,69 @@ fn nested_phase_keys_are_located() {
 }
 
 #[test]
+fn broken_templates_fail_where_they_are_written() {
+    let e = err(&format!(
+        "{HTTP}[[phase.step]]\npath = \"/\"\nbody = \"{{{{ open\"\n"
+    ));
+    assert_eq!(e.key.as_deref(), Some("phase[0].step[0].body"));
+    assert_eq!(e.location, Some((9, 8)), "{e}");
+    assert!(e.message.contains("without closing"), "{e}");
+    let e = err(&format!(
+        "{HTTP}[[phase.step]]\npath = \"/\"\njson = {{ a = [1, \"{{{{ no good }}}}\"] }}\n"
+    ));
+    assert_eq!(e.key.as_deref(), Some("phase[0].step[0].json"));
+    assert!(e.message.contains("not a variable name"), "{e}");
+}
+
+#[test]
+fn http_durations_are_stored_with_their_defaults() {
+    let c = parse(&format!(
+        "{HTTP}service = {{ command = [\"srv\"] }}\n[[phase.step]]\npath = \"/a/{{{{ vu }}}}\"\n"
+    ))
+    .unwrap();
+    let PhaseConfig::Http(p) = &c.phases[0] else {
+        panic!("not an http phase")
+    };
+    let secs = |d: crate::metrics::units::Duration| d.0.as_secs_f64();
+    assert_eq!(secs(p.timeout), 10.0);
+    assert_eq!(secs(p.sample_interval), 0.2);
+    let s = p.service.as_ref().unwrap();
+    assert_eq!(
+        (secs(s.ready_timeout), secs(s.stop_timeout), secs(s.settle)),
+        (30.0, 5.0, 1.0)
+    );
+    let path = p.step[0].path.as_ref().unwrap();
+    assert_eq!(path.vars().collect::<Vec<_>>(), ["vu"]);
+}
+
+#[test]
+fn schema_shows_the_defaults() {
+    let schema: serde_json::Value = serde_json::from_str(&json_schema()).unwrap();
+    let defs = &schema["$defs"];
+    // Phases are inlined in `PhaseConfig`, one `oneOf` entry per kind.
+    let http = defs["PhaseConfig"]["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["properties"]["kind"]["const"] == "http")
+        .expect("an http phase in the schema");
+    assert_eq!(http["properties"]["timeout"]["default"], "10s");
+    assert_eq!(http["properties"]["sample_interval"]["default"], "200ms");
+    let service = &defs["ServiceConfig"]["properties"];
+    assert_eq!(service["ready_timeout"]["default"], "30s");
+    assert_eq!(service["stop_timeout"]["default"], "5s");
+    assert_eq!(service["settle"]["default"], "1s");
+    assert_eq!(
+        defs["MonitorConfig"]["properties"]["settle"]["default"],
+        "1s"
+    );
+    // Each default reads back as the configuration would.
+    for text in ["10s", "200ms", "30s", "5s", "1s"] {
+        assert!(crate::metrics::units::Duration::parse(text).is_ok());
+    }
+}
+
+#[test]
 fn broken_toml_is_a_located_error() {
     for (text, line) in [
         ("[suite]\nname = \"unterminated\n", 2),
