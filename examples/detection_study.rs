@@ -10,8 +10,8 @@
 use perfguard::compare::{Policy, compare_history};
 use perfguard::config::ThresholdsConfig;
 use perfguard::metrics::Unit;
-use perfguard::metrics::summary::median;
 use perfguard::results::{Direction, Environment, Metric, PhaseKind, PhaseResult, Run};
+use perfguard::stats::summary::median;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::collections::BTreeMap;
 

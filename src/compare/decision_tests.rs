@@ -50,7 +50,7 @@ fn sampled(samples: Vec<f64>) -> Metric {
             "wall",
             Unit::Ns,
             Direction::Lower,
-            crate::metrics::summary::median(&samples).unwrap(),
+            crate::stats::summary::median(&samples).unwrap(),
         )
     }
 }

@@ -85,7 +85,7 @@ mod tests {
                 series: Vec::new(),
                 errors: vec![],
                 metrics: vec![Metric {
-                    value: crate::metrics::summary::median(&samples).unwrap(),
+                    value: crate::stats::summary::median(&samples).unwrap(),
                     samples,
                     ..Metric::new("wall", Unit::Ns, Direction::Lower, 0.0)
                 }],

@@ -2,7 +2,8 @@
 //! compared (history, confirmation, paired mode, environment, error
 //! budgets) into typed settings.
 
-use super::{CommandLine, Criterion, Op};
+use super::command::CommandLine;
+use super::criterion::{Criterion, Op};
 use crate::metrics::Dimension;
 use schemars::JsonSchema;
 use serde::Deserialize;

@@ -2,8 +2,9 @@
 //! load plan (model, stages, scenarios of steps, service), with templates and
 //! metric names checked before anything runs.
 
-use super::Criterion;
-use super::phases::{CommandLine, validate_criteria};
+use super::command::{CommandLine, validate_criteria};
+use super::criterion::Criterion;
+use super::template::{JsonBody, Template};
 use crate::metrics::Dimension;
 use crate::metrics::units::Duration;
 use schemars::JsonSchema;
@@ -39,16 +40,18 @@ pub struct HttpPhase {
     /// Pause after each iteration of a virtual user (closed model).
     pub think_time: Option<Duration>,
     /// Default timeout of one request, connecting included (default 10s).
-    pub timeout: Option<Duration>,
-    /// Headers sent with every request.
+    #[serde(default = "default_request_timeout")]
+    pub timeout: Duration,
+    /// Headers sent with every request; values may hold `{{ var }}`.
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    pub headers: BTreeMap<String, Template>,
     /// Starts the service under test before load and stops it afterwards.
     pub service: Option<ServiceConfig>,
     /// Watches an already running service.
     pub monitor: Option<MonitorConfig>,
     /// How often the service's processes are sampled (default 200ms).
-    pub sample_interval: Option<Duration>,
+    #[serde(default = "default_sample_interval")]
+    pub sample_interval: Duration,
     /// The steps of a single scenario; or use `scenario`.
     #[serde(default)]
     pub step: Vec<Step>,
@@ -107,20 +110,20 @@ pub struct Step {
     #[serde(default = "default_method")]
     pub method: String,
     /// Path appended to `base_url`; may hold `{{ var }}`.
-    pub path: Option<String>,
+    pub path: Option<Template>,
     /// A full `http://` URL instead of `path`; may hold `{{ var }}`.
-    pub url: Option<String>,
+    pub url: Option<Template>,
     /// Headers of this step, over the phase's; values may hold `{{ var }}`.
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    pub headers: BTreeMap<String, Template>,
     /// Query parameters, encoded and appended; values may hold `{{ var }}`.
     #[serde(default)]
-    pub query: BTreeMap<String, String>,
+    pub query: BTreeMap<String, Template>,
     /// A JSON body (sets `content-type: application/json`); strings may hold `{{ var }}`.
     #[schemars(with = "serde_json::Value")]
-    pub json: Option<toml::Value>,
+    pub json: Option<JsonBody>,
     /// A raw body; may hold `{{ var }}`.
-    pub body: Option<String>,
+    pub body: Option<Template>,
     /// Timeout of this request (default the phase's).
     pub timeout: Option<Duration>,
     /// Variables taken from the JSON response: name → JSON pointer (`/id`) or `$.a.b`.
@@ -146,7 +149,7 @@ pub struct Expect {
     /// The status, or a list of accepted statuses (default: any below 400).
     pub status: Option<StatusSet>,
     /// Text the body must contain; may hold `{{ var }}`.
-    pub contains: Option<String>,
+    pub contains: Option<Template>,
     /// JSON fields that must equal values: pointer or `$.a.b` → value.
     #[schemars(with = "BTreeMap<String, serde_json::Value>")]
     #[serde(default)]
@@ -238,11 +241,14 @@ pub struct ServiceConfig {
     /// Working directory, relative to the configuration file.
     pub cwd: Option<PathBuf>,
     /// How long to wait for readiness (default 30s).
-    pub ready_timeout: Option<Duration>,
+    #[serde(default = "default_ready_timeout")]
+    pub ready_timeout: Duration,
     /// How long SIGTERM gets before SIGKILL (default 5s).
-    pub stop_timeout: Option<Duration>,
+    #[serde(default = "default_stop_timeout")]
+    pub stop_timeout: Duration,
     /// Pause after load before `memory.after` is sampled (default 1s).
-    pub settle: Option<Duration>,
+    #[serde(default = "default_settle")]
+    pub settle: Duration,
 }
 
 /// `monitor = { pid_file = "…" }`: a service already running.
@@ -252,7 +258,24 @@ pub struct MonitorConfig {
     /// A file holding the service's process id, relative to the configuration file.
     pub pid_file: PathBuf,
     /// Pause after load before `memory.after` is sampled (default 1s).
-    pub settle: Option<Duration>,
+    #[serde(default = "default_settle")]
+    pub settle: Duration,
+}
+
+fn default_request_timeout() -> Duration {
+    Duration(std::time::Duration::from_secs(10))
+}
+fn default_sample_interval() -> Duration {
+    Duration(std::time::Duration::from_millis(200))
+}
+fn default_ready_timeout() -> Duration {
+    Duration(std::time::Duration::from_secs(30))
+}
+fn default_stop_timeout() -> Duration {
+    Duration(std::time::Duration::from_secs(5))
+}
+fn default_settle() -> Duration {
+    Duration(std::time::Duration::from_secs(1))
 }
 
 /// The fixed metrics of an HTTP phase, with their dimension. Per-step
@@ -289,44 +312,6 @@ pub const SERVICE_METRICS: &[(&str, Dimension)] = &[
 
 /// Latency summaries reported per step and for target switches.
 pub const LATENCY_SUFFIXES: &[&str] = &["p50", "p90", "p95", "p99", "max", "mean"];
-
-/// One piece of a `{{ var }}` template.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Part {
-    Text(String),
-    Var(String),
-}
-
-/// Splits `a/{{ id }}/b` into text and variables; an unclosed `{{` is an error.
-pub fn parse_template(text: &str) -> Result<Vec<Part>, String> {
-    let mut parts = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find("{{") {
-        if open > 0 {
-            parts.push(Part::Text(rest[..open].to_owned()));
-        }
-        let after = &rest[open + 2..];
-        let Some(close) = after.find("}}") else {
-            return Err(format!("`{text}` opens `{{{{` without closing `}}}}`"));
-        };
-        let name = after[..close].trim();
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            return Err(format!(
-                "`{{{{ {name} }}}}` in `{text}` is not a variable name (letters, digits, _ and -)"
-            ));
-        }
-        parts.push(Part::Var(name.to_owned()));
-        rest = &after[close + 2..];
-    }
-    if !rest.is_empty() {
-        parts.push(Part::Text(rest.to_owned()));
-    }
-    Ok(parts)
-}
 
 /// Turns `$.a.b[0]` or `/a/b/0` into a JSON pointer (`/a/b/0`).
 pub fn json_pointer(path: &str) -> Result<String, String> {
@@ -552,10 +537,10 @@ impl HttpPhase {
         if self.iterations == Some(0) {
             return err("iterations", "expected at least 1 iteration".into());
         }
-        if self.timeout.is_some_and(|t| t.0.is_zero()) {
+        if self.timeout.0.is_zero() {
             return err("timeout", "expected a timeout above zero".into());
         }
-        if self.sample_interval.is_some_and(|t| t.0.is_zero()) {
+        if self.sample_interval.0.is_zero() {
             return err("sample_interval", "expected an interval above zero".into());
         }
         if self.service.is_some() && self.monitor.is_some() {
@@ -581,7 +566,7 @@ impl HttpPhase {
             }
         }
         for (k, v) in &self.headers {
-            check_header(k, v).map_err(|m| (format!("headers.\"{k}\""), m))?;
+            check_header(k, v.text()).map_err(|m| (format!("headers.\"{k}\""), m))?;
         }
 
         let mut known: Vec<(String, Dimension)> = HTTP_METRICS
@@ -672,12 +657,11 @@ impl Step {
                 ),
             );
         }
-        let template = |key: &str, text: &str| -> Result<(), (String, String)> {
-            let parts = parse_template(text).map_err(|m| (key.to_owned(), m))?;
-            for p in parts {
-                if let Part::Var(v) = p
-                    && !vars.contains(&v)
-                {
+        // Syntax was checked when the templates were read; what is left is
+        // whether each variable exists by the time this step runs.
+        let template = |key: &str, t: &Template| -> Result<(), (String, String)> {
+            for v in t.vars() {
+                if !vars.contains(v) {
                     let mut known: Vec<&str> = vars.iter().map(String::as_str).collect();
                     known.sort_unstable();
                     return Err((
@@ -695,19 +679,21 @@ impl Step {
             (Some(_), Some(_)) => return err("url", "give `path` or `url`, not both".into()),
             (None, None) => return err("path", "missing `path` (or `url`)".into()),
             (Some(p), None) => {
+                let p_text = p.text();
                 if !has_base {
                     return err(
                         "path",
                         "a `path` needs the phase's `base_url`; set it, or give `url`".into(),
                     );
                 }
-                if !p.starts_with('/') && !p.starts_with("{{") {
+                if !p_text.starts_with('/') && !p_text.starts_with("{{") {
                     return err("path", format!("`{p}` should start with /"));
                 }
                 template("path", p)?;
             }
             (None, Some(u)) => {
                 template("url", u)?;
+                let u = u.text();
                 if !u.contains("{{") {
                     check_url(u).map_err(|m| ("url".to_owned(), m))?;
                 } else if !u.starts_with("http://") && !u.starts_with("{{") {
@@ -716,7 +702,7 @@ impl Step {
             }
         }
         for (k, v) in &self.headers {
-            check_header(k, v).map_err(|m| (format!("headers.\"{k}\""), m))?;
+            check_header(k, v.text()).map_err(|m| (format!("headers.\"{k}\""), m))?;
             template(&format!("headers.\"{k}\""), v)?;
         }
         for (k, v) in &self.query {
@@ -726,10 +712,8 @@ impl Step {
             return err("body", "give `json` or `body`, not both".into());
         }
         if let Some(j) = &self.json {
-            let mut strings = Vec::new();
-            collect_strings(j, &mut strings);
-            for s in strings {
-                template("json", s)?;
+            for t in j.templates() {
+                template("json", t)?;
             }
         }
         if let Some(b) = &self.body {
@@ -756,15 +740,6 @@ impl Step {
             }
         }
         Ok(())
-    }
-}
-
-fn collect_strings<'a>(v: &'a toml::Value, out: &mut Vec<&'a str>) {
-    match v {
-        toml::Value::String(s) => out.push(s),
-        toml::Value::Array(a) => a.iter().for_each(|v| collect_strings(v, out)),
-        toml::Value::Table(t) => t.values().for_each(|v| collect_strings(v, out)),
-        _ => {}
     }
 }
 
@@ -811,34 +786,6 @@ mod tests {
         for bad in ["id", "$..a", "$.a[]", "$x"] {
             assert!(json_pointer(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn templates_split_into_text_and_variables() {
-        assert_eq!(
-            parse_template("/m/{{ id }}/x{{iteration}}").unwrap(),
-            vec![
-                Part::Text("/m/".into()),
-                Part::Var("id".into()),
-                Part::Text("/x".into()),
-                Part::Var("iteration".into()),
-            ]
-        );
-        assert_eq!(
-            parse_template("plain").unwrap(),
-            vec![Part::Text("plain".into())]
-        );
-        assert!(
-            parse_template("/m/{{ id")
-                .unwrap_err()
-                .contains("without closing")
-        );
-        assert!(
-            parse_template("{{ a b }}")
-                .unwrap_err()
-                .contains("not a variable name")
-        );
-        assert!(parse_template("{{}}").is_err());
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! [`IngestPhase`]: an optional command to run, then the files (or the
 //! command's standard output) to read in another harness's format.
 
-use super::Criterion;
-use super::phases::CommandLine;
+use super::command::CommandLine;
+use super::criterion::Criterion;
 use crate::ingest::Format;
 use crate::metrics::units::Duration;
 use schemars::JsonSchema;

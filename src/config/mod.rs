@@ -1,23 +1,28 @@
 //! Configuration: turns `perfguard.toml` into a validated [`Config`], or a
 //! [`ConfigError`] that names the file, line, column and key.
 
+pub mod command;
 pub mod compare;
 pub mod criterion;
 pub mod http;
 pub mod ingest;
+mod located;
 mod phases;
+pub mod template;
 
+pub use command::{CommandLine, CommandPhase};
 pub use compare::{CompareConfig, CompareMode, Slo, SloConfig};
 pub use criterion::{Criterion, Op};
 pub use ingest::IngestPhase;
-pub use phases::{CommandLine, CommandPhase, PhaseConfig, criteria_text};
+pub use phases::{PhaseConfig, criteria_text};
 
+use located::{KeySpans, deserialize, line_column};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
-use toml::de::{DeTable, DeValue, ValueDeserializer};
+use toml::de::{DeTable, DeValue};
 
 /// A configuration problem, located as precisely as the input allows.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -304,15 +309,17 @@ impl Config {
             .cloned();
         let phase_value = phase_key.and_then(|k| table.remove(&k));
 
+        // Where each key is written, for errors found after deserializing
+        // (`[thresholds]`, `[compare]`, `[[slo]]`): the key's name, or the
+        // header of the table it belongs in.
+        let spans = KeySpans::of(&table);
         let file: ConfigFile = deserialize(Spanned::new(doc_span, DeValue::Table(table)), "")
             .map_err(|(span, key, msg)| err(span, key, msg))?;
-        validate_thresholds(&file.thresholds).map_err(|(key, msg)| err(None, Some(key), msg))?;
-        let located = |(key, msg): (String, String)| ConfigError {
-            path: path.to_owned(),
-            location: key_location(text, &key),
-            key: Some(key),
-            message: msg,
+        let located = |(key, msg): (String, String)| {
+            let at = spans.nearest(&key).map(|w| w.key_or_header());
+            err(at, Some(key), msg)
         };
+        validate_thresholds(&file.thresholds).map_err(located)?;
         file.compare.validate().map_err(located)?;
         let slos = file
             .slo
@@ -389,27 +396,6 @@ impl Config {
     }
 }
 
-type Located = (Option<std::ops::Range<usize>>, Option<String>, String);
-
-/// Deserializes a spanned TOML value, keeping the key path and span of errors.
-pub(crate) fn deserialize<T: serde::de::DeserializeOwned>(
-    value: Spanned<DeValue<'_>>,
-    prefix: &str,
-) -> Result<T, Located> {
-    let de = ValueDeserializer::from(value);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let key = match (prefix.is_empty(), path == ".") {
-            (true, true) => None,
-            (true, false) => Some(path),
-            (false, true) => Some(prefix.to_owned()),
-            (false, false) => Some(format!("{prefix}.{path}")),
-        };
-        let inner = e.into_inner();
-        (inner.span(), key, inner.message().trim().to_owned())
-    })
-}
-
 fn validate_thresholds(t: &ThresholdsConfig) -> Result<(), (String, String)> {
     let check = |key: String, minor: f64, major: f64, critical: f64| {
         for (name, v) in [("minor", minor), ("major", major), ("critical", critical)] {
@@ -447,52 +433,6 @@ fn validate_thresholds(t: &ThresholdsConfig) -> Result<(), (String, String)> {
         )?;
     }
     Ok(())
-}
-
-/// Where `table.key` or `table[i].key` is written, for errors found after
-/// deserializing (`[compare]`, `[[slo]]`): the key's line in the `i`-th
-/// `[table]`/`[[table]]` section, else the section's header line.
-fn key_location(text: &str, key: &str) -> Option<(usize, usize)> {
-    let (table, field) = key.split_once('.')?;
-    let (table, index) = match table.split_once('[') {
-        Some((t, rest)) => (t, rest.trim_end_matches(']').parse::<usize>().ok()?),
-        None => (table, 0),
-    };
-    let headers = [format!("[{table}]"), format!("[[{table}]]")];
-    let mut seen = 0;
-    let mut section: Option<usize> = None;
-    for (n, line) in text.lines().enumerate() {
-        let trimmed = line.trim();
-        if trimmed.starts_with('[') {
-            if section.is_some() {
-                break;
-            }
-            if headers.iter().any(|h| trimmed.starts_with(h.as_str())) {
-                if seen == index {
-                    section = Some(n);
-                }
-                seen += 1;
-            }
-            continue;
-        }
-        if section.is_some() {
-            let name = trimmed.split('=').next().unwrap_or("").trim();
-            if name == field {
-                let column = line.len() - line.trim_start().len() + 1;
-                return Some((n + 1, column));
-            }
-        }
-    }
-    section.map(|n| (n + 1, 1))
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..text.floor_char_boundary(offset)];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
 }
 
 /// The JSON Schema of `perfguard.toml`, pretty-printed.

@@ -233,3 +233,135 @@ fn committed_schema_is_in_step() {
         "docs/perfguard.schema.json is stale: run `cargo run -- schema > docs/perfguard.schema.json`"
     );
 }
+
+const HTTP: &str = "[[phase]]\nname = \"h\"\nkind = \"http\"\nbase_url = \"http://127.0.0.1:9\"\nvus = 1\niterations = 1\n";
+
+#[test]
+fn validation_errors_point_at_the_key_however_it_is_written() {
+    // A `[table]` section: the message reads as it always has.
+    let e = err(&format!(
+        "[compare]\nband_k = 1\n  min_history = 1\n{PHASE}"
+    ));
+    assert_eq!(
+        e.to_string(),
+        "perfguard.toml:3:3: `compare.min_history`: expected at least 2 earlier runs (a spread needs two), got 1"
+    );
+    // An inline table, a dotted key and a quoted key name the key too.
+    let e = err(&format!("compare = {{ confirm = 11 }}\n{PHASE}"));
+    assert_eq!(e.location, Some((1, 13)), "{e}");
+    let e = err(&format!("compare.band_k = -1.0\n{PHASE}"));
+    assert_eq!(e.location, Some((1, 9)), "{e}");
+    let e = err(&format!("[compare]\n\"band_k\" = 0.0\n{PHASE}"));
+    assert_eq!(e.location, Some((2, 1)), "{e}");
+    // The second `[[slo]]`, not the first.
+    let slo = "[[slo]]\nmetric = \"error_rate\"\nobjective = \"<= 1%\"\n";
+    let e = err(&format!("{slo}{slo}window = \"soon\"\n{PHASE}"));
+    assert_eq!(e.location, Some((7, 1)), "{e}");
+    assert_eq!(e.key.as_deref(), Some("slo[1].window"));
+}
+
+#[test]
+fn threshold_errors_are_located() {
+    let e = err(&format!("[thresholds]\nminor = -1\n{PHASE}"));
+    assert_eq!(e.location, Some((2, 1)), "{e}");
+    // A table-wide problem points at the table's header.
+    let e = err(&format!(
+        "[suite]\nname = \"x\"\n\n[thresholds.metric.\"wall.p95\"]\nminor = 80\n{PHASE}"
+    ));
+    assert_eq!(e.key.as_deref(), Some("thresholds.metric.\"wall.p95\""));
+    assert_eq!(e.location, Some((4, 1)), "{e}");
+    assert!(e.message.contains("must rise"), "{e}");
+}
+
+#[test]
+fn nested_phase_keys_are_located() {
+    // A key inside an array of tables inside a phase: the value's own place.
+    let e = err(&format!(
+        "{HTTP}[[phase.step]]\npath = \"/\"\n[[phase.step]]\npath = \"/{{{{ id }}}}\"\n"
+    ));
+    assert_eq!(e.key.as_deref(), Some("phase[0].step[1].path"));
+    assert_eq!(e.location, Some((10, 8)), "{e}");
+    assert!(e.message.contains("is not captured"), "{e}");
+}
+
+#[test]
+fn broken_templates_fail_where_they_are_written() {
+    let e = err(&format!(
+        "{HTTP}[[phase.step]]\npath = \"/\"\nbody = \"{{{{ open\"\n"
+    ));
+    assert_eq!(e.key.as_deref(), Some("phase[0].step[0].body"));
+    assert_eq!(e.location, Some((9, 8)), "{e}");
+    assert!(e.message.contains("without closing"), "{e}");
+    let e = err(&format!(
+        "{HTTP}[[phase.step]]\npath = \"/\"\njson = {{ a = [1, \"{{{{ no good }}}}\"] }}\n"
+    ));
+    assert_eq!(e.key.as_deref(), Some("phase[0].step[0].json"));
+    assert!(e.message.contains("not a variable name"), "{e}");
+}
+
+#[test]
+fn http_durations_are_stored_with_their_defaults() {
+    let c = parse(&format!(
+        "{HTTP}service = {{ command = [\"srv\"] }}\n[[phase.step]]\npath = \"/a/{{{{ vu }}}}\"\n"
+    ))
+    .unwrap();
+    let PhaseConfig::Http(p) = &c.phases[0] else {
+        panic!("not an http phase")
+    };
+    let secs = |d: crate::metrics::units::Duration| d.0.as_secs_f64();
+    assert_eq!(secs(p.timeout), 10.0);
+    assert_eq!(secs(p.sample_interval), 0.2);
+    let s = p.service.as_ref().unwrap();
+    assert_eq!(
+        (secs(s.ready_timeout), secs(s.stop_timeout), secs(s.settle)),
+        (30.0, 5.0, 1.0)
+    );
+    let path = p.step[0].path.as_ref().unwrap();
+    assert_eq!(path.vars().collect::<Vec<_>>(), ["vu"]);
+}
+
+#[test]
+fn schema_shows_the_defaults() {
+    let schema: serde_json::Value = serde_json::from_str(&json_schema()).unwrap();
+    let defs = &schema["$defs"];
+    // Phases are inlined in `PhaseConfig`, one `oneOf` entry per kind.
+    let http = defs["PhaseConfig"]["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["properties"]["kind"]["const"] == "http")
+        .expect("an http phase in the schema");
+    assert_eq!(http["properties"]["timeout"]["default"], "10s");
+    assert_eq!(http["properties"]["sample_interval"]["default"], "200ms");
+    let service = &defs["ServiceConfig"]["properties"];
+    assert_eq!(service["ready_timeout"]["default"], "30s");
+    assert_eq!(service["stop_timeout"]["default"], "5s");
+    assert_eq!(service["settle"]["default"], "1s");
+    assert_eq!(
+        defs["MonitorConfig"]["properties"]["settle"]["default"],
+        "1s"
+    );
+    // Each default reads back as the configuration would.
+    for text in ["10s", "200ms", "30s", "5s", "1s"] {
+        assert!(crate::metrics::units::Duration::parse(text).is_ok());
+    }
+}
+
+#[test]
+fn broken_toml_is_a_located_error() {
+    for (text, line) in [
+        ("[suite]\nname = \"unterminated\n", 2),
+        ("[compare]\nconfirm = 1\n[compare]\n", 3),
+        ("compare = 1\n[compare]\nconfirm = 1\n", 2),
+        ("[[slo]]\nmetric = 1 2\n", 2),
+        (
+            "a = [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n",
+            1,
+        ),
+        ("[suite]\nname = \"\u{202e}\"\nname = \"twice\"\n", 3),
+    ] {
+        let e = err(text);
+        assert_eq!(e.location.map(|l| l.0), Some(line), "{text:?}: {e}");
+        assert!(!e.message.is_empty(), "{text:?}");
+    }
+}

@@ -5,8 +5,8 @@
 
 use super::{Problem, number, with_samples};
 use crate::metrics::Unit;
-use crate::metrics::summary::median;
 use crate::results::{Direction, Metric};
+use crate::stats::summary::median;
 
 /// Whether a trimmed line is one benchmark's result: a name, an iteration
 /// count, then value–unit pairs.

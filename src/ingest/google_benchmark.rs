@@ -6,8 +6,8 @@
 use super::json::{self, NonNeg, TimeUnit};
 use super::{Problem, summary_of, time_ns, with_samples};
 use crate::metrics::Unit;
-use crate::metrics::summary::median;
 use crate::results::{Direction, Metric};
+use crate::stats::summary::median;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

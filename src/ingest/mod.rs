@@ -21,8 +21,8 @@ pub mod k6;
 pub mod pytest_benchmark;
 
 use crate::metrics::Unit;
-use crate::metrics::summary::outliers;
 use crate::results::{Direction, Metric};
+use crate::stats::summary::outliers;
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};

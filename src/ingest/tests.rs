@@ -265,7 +265,7 @@ fn go_lines_become_samples_with_benchmem_metrics_of_their_own() {
     for (name, ns, bytes, allocs) in per_name {
         let m = get(&metrics, &name);
         assert_eq!(m.samples, ns, "{name}");
-        assert_eq!(m.value, crate::metrics::summary::median(&ns).unwrap());
+        assert_eq!(m.value, crate::stats::summary::median(&ns).unwrap());
         assert_eq!(m.unit, Unit::Ns);
         let b = get(&metrics, &format!("{name}.B/op"));
         assert_eq!((b.unit.clone(), b.samples.clone()), (Unit::Bytes, bytes));

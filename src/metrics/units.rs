@@ -201,6 +201,25 @@ impl Duration {
     }
 }
 
+/// The largest unit that writes the duration exactly (`10s`, `200ms`), so a
+/// default shown in the JSON Schema reads back as the same duration.
+impl fmt::Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ns = self.0.as_nanos();
+        let (value, unit) = [(1_000_000_000, "s"), (1_000_000, "ms"), (1_000, "us")]
+            .into_iter()
+            .find(|(per, _)| ns > 0 && ns.is_multiple_of(*per))
+            .map_or((ns, "ns"), |(per, unit)| (ns / per, unit));
+        write!(f, "{value}{unit}")
+    }
+}
+
+impl Serialize for Duration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl<'de> Deserialize<'de> for Duration {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -365,6 +384,11 @@ mod tests {
             std::time::Duration::from_secs(10)
         );
         assert!(Duration::parse("10").is_err());
+        for text in ["10s", "200ms", "1500us", "7ns", "0ns", "120s"] {
+            let d = Duration::parse(text).unwrap();
+            assert_eq!(d.to_string(), text);
+            assert_eq!(Duration::parse(&d.to_string()).unwrap(), d);
+        }
         assert!(Duration::parse("10MB").is_err());
     }
 

@@ -6,8 +6,8 @@ use super::progress::Progress;
 use crate::config::{CommandLine, CommandPhase, criteria_text};
 use crate::interrupt::Interrupt;
 use crate::metrics::Unit;
-use crate::metrics::summary::{mean, median, outliers, percentile};
 use crate::results::{Direction, Metric, PhaseError, PhaseKind, PhaseResult};
+use crate::stats::summary::{mean, median, outliers, percentile};
 use std::path::Path;
 use std::time::{Duration, Instant};
 

@@ -6,8 +6,8 @@
 //! quantiles read off. A fixed seed makes the interval a pure function of
 //! the data, so a CI gate gives the same answer twice.
 
-use super::hodges_lehmann::Interval;
-use crate::metrics::summary::percentile_sorted;
+use super::Interval;
+use super::summary::percentile_sorted;
 
 /// Resamples drawn.
 pub const RESAMPLES: usize = 2000;

@@ -11,7 +11,7 @@
 //! step happens to be the lowest of its level. Before/after levels are the
 //! medians of the final segments on each side.
 
-use crate::metrics::summary::median;
+use super::summary::median;
 
 /// One step in a series.
 #[derive(Debug, Clone, Copy, PartialEq)]

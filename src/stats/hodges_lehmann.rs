@@ -5,17 +5,10 @@
 //! On log samples the shift is a log ratio, which gives the relative change
 //! with an interval: [`relative_change`].
 
+use super::Interval;
 use super::mann_whitney::exact_counts;
-use crate::metrics::summary::median;
+use super::summary::median;
 use statrs::distribution::{ContinuousCDF, Normal};
-
-/// An estimate with a two-sided `1 − alpha` confidence interval.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Interval {
-    pub estimate: f64,
-    pub lower: f64,
-    pub upper: f64,
-}
 
 /// Largest `n1 * n2` for which the exact distribution gives the interval.
 const EXACT_LIMIT: usize = 400;

@@ -13,7 +13,7 @@
 //!   `exp(ln RR ± z·√(1/a − 1/n₁ + 1/c − 1/n₂))` (Katz et al., 1978), with
 //!   0.5 added to every cell when a count is zero (Haldane's correction).
 
-use super::hodges_lehmann::Interval;
+use super::Interval;
 use statrs::distribution::{ContinuousCDF, Normal};
 use statrs::function::factorial::ln_factorial;
 

@@ -1,20 +1,13 @@
-//! Robust summaries: turns a history of values into a median, a median
-//! absolute deviation and the expected band `median ± k·σ̂`, where
+//! Robust noise bands: turns a history of values into the band a new value
+//! is expected in, `median ± k·σ̂` (median and MAD from [`super::summary`]), where
 //! `σ̂ = 1.4826·MAD` estimates the standard deviation of normal data
 //! (Rousseeuw & Croux, 1993; `scipy.stats.median_abs_deviation(x, scale="normal")`).
 
-use crate::metrics::summary::median;
+use super::summary::{mad, median};
 
 /// The factor that makes the MAD a consistent estimator of σ for normal data:
 /// 1 / Φ⁻¹(3/4).
 pub const MAD_TO_SIGMA: f64 = 1.482_602_218_505_602;
-
-/// Median absolute deviation from the median (unscaled); `None` when empty.
-pub fn mad(values: &[f64]) -> Option<f64> {
-    let m = median(values)?;
-    let deviations: Vec<f64> = values.iter().map(|v| (v - m).abs()).collect();
-    median(&deviations)
-}
 
 /// The range a new value is expected in, from earlier values' spread.
 #[derive(Debug, Clone, Copy, PartialEq)]

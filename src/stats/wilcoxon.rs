@@ -8,8 +8,8 @@
 //! otherwise the normal approximation with tie correction and without
 //! continuity correction, as `scipy.stats.wilcoxon` computes by default.
 
-use super::hodges_lehmann::Interval;
-use crate::metrics::summary::median;
+use super::Interval;
+use super::summary::median;
 use statrs::distribution::{ContinuousCDF, Normal};
 
 /// The outcome of the test.

@@ -80,7 +80,7 @@ async fn measure(
             }
         };
         let base = phase.base_url.as_deref().unwrap_or_default();
-        let timeout = cfg.ready_timeout.map_or(Duration::from_secs(30), |d| d.0);
+        let timeout = cfg.ready_timeout.0;
         if let Err(message) =
             wait_ready(&mut s, base, cfg.ready.as_deref(), timeout, interrupt).await
         {
@@ -115,9 +115,7 @@ async fn measure(
             None
         }
     };
-    let interval = phase
-        .sample_interval
-        .map_or(Duration::from_millis(200), |d| d.0);
+    let interval = phase.sample_interval.0;
     let sampler = probe.map(|p| Sampler::start(p, interval));
     // The sampler's first reading, taken before any load.
     let baseline_memory = sampler.as_ref().map(Sampler::latest);
@@ -195,9 +193,10 @@ async fn measure(
         let settle = phase
             .service
             .as_ref()
-            .and_then(|s| s.settle)
-            .or(phase.monitor.as_ref().and_then(|m| m.settle))
-            .map_or(Duration::from_secs(1), |d| d.0);
+            .map(|s| s.settle)
+            .or(phase.monitor.as_ref().map(|m| m.settle))
+            // A sampler runs only for a started or a monitored service.
+            .map_or(Duration::ZERO, |d| d.0);
         if !interrupt.is_set() {
             tokio::time::sleep(settle).await;
         }
@@ -249,8 +248,8 @@ fn stop_grace(phase: &HttpPhase) -> Duration {
     phase
         .service
         .as_ref()
-        .and_then(|s| s.stop_timeout)
-        .map_or(Duration::from_secs(5), |d| d.0)
+        // Only a started service is ever stopped.
+        .map_or(Duration::ZERO, |s| s.stop_timeout.0)
 }
 
 fn shape(phase: &HttpPhase) -> Shape {

@@ -2,7 +2,8 @@
 //! steps render requests from variables (`{{ var }}`), check responses and
 //! capture values.
 
-use crate::config::http::{Expect, HttpPhase, Part, StatusSet, Step, json_pointer, parse_template};
+use crate::config::http::{Expect, HttpPhase, StatusSet, Step, json_pointer};
+use crate::config::template::{self, JsonBody, Part};
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use std::borrow::Cow;
@@ -35,10 +36,9 @@ impl Vars {
 pub struct Template(Vec<Part>);
 
 impl Template {
-    pub fn new(text: &str) -> Template {
-        // Validation already parsed every template; a failure here would be
-        // a bug, so fall back to the literal text.
-        Template(parse_template(text).unwrap_or_else(|_| vec![Part::Text(text.to_owned())]))
+    /// The configuration's template, parsed when it was read.
+    pub fn of(t: &template::Template) -> Template {
+        Template(t.parts().to_vec())
     }
 
     pub fn is_static(&self) -> bool {
@@ -80,16 +80,16 @@ enum JsonTemplate {
 }
 
 impl JsonTemplate {
-    fn of(v: &toml::Value) -> JsonTemplate {
+    fn of(v: &JsonBody) -> JsonTemplate {
         match v {
-            toml::Value::String(s) => JsonTemplate::Text(Template::new(s)),
-            toml::Value::Array(a) => JsonTemplate::Array(a.iter().map(JsonTemplate::of).collect()),
-            toml::Value::Table(t) => JsonTemplate::Object(
+            JsonBody::Text(t) => JsonTemplate::Text(Template::of(t)),
+            JsonBody::Array(a) => JsonTemplate::Array(a.iter().map(JsonTemplate::of).collect()),
+            JsonBody::Table(t) => JsonTemplate::Object(
                 t.iter()
                     .map(|(k, v)| (k.clone(), JsonTemplate::of(v)))
                     .collect(),
             ),
-            other => JsonTemplate::Value(toml_to_json(other)),
+            JsonBody::Scalar(other) => JsonTemplate::Value(toml_to_json(other)),
         }
     }
 
@@ -177,7 +177,7 @@ impl Checks {
         };
         Checks {
             status: e.status.clone(),
-            contains: e.contains.as_deref().map(Template::new),
+            contains: e.contains.as_ref().map(Template::of),
             json: e
                 .json
                 .iter()
@@ -323,7 +323,7 @@ pub struct Plan {
 
 impl Plan {
     pub fn of(phase: &HttpPhase) -> Plan {
-        let default_timeout = phase.timeout.map_or(Duration::from_secs(10), |d| d.0);
+        let default_timeout = phase.timeout.0;
         let base = phase
             .base_url
             .as_deref()
@@ -385,9 +385,14 @@ fn compile_step(
     default_timeout: Duration,
 ) -> CompiledStep {
     let url = match (&s.url, &s.path) {
-        (Some(u), _) => Template::new(u),
-        (None, Some(p)) => Template::new(&format!("{}{p}", base.unwrap_or_default())),
-        (None, None) => Template::new(base.unwrap_or_default()),
+        (Some(u), _) => Template::of(u),
+        (None, path) => {
+            let base = base
+                .filter(|b| !b.is_empty())
+                .map(|b| Part::Text(b.to_owned()));
+            let path = path.iter().flat_map(|p| p.parts().iter().cloned());
+            Template(base.into_iter().chain(path).collect())
+        }
     };
     let mut headers: Vec<(HeaderName, Template)> = Vec::new();
     for (k, v) in phase.headers.iter().chain(&s.headers) {
@@ -395,17 +400,17 @@ fn compile_step(
             continue;
         };
         headers.retain(|(n, _)| *n != name);
-        headers.push((name, Template::new(v)));
+        headers.push((name, Template::of(v)));
     }
     let body = match (&s.json, &s.body) {
         (Some(j), _) => BodyTemplate::Json(JsonTemplate::of(j)),
-        (None, Some(b)) => BodyTemplate::Raw(Template::new(b)),
+        (None, Some(b)) => BodyTemplate::Raw(Template::of(b)),
         (None, None) => BodyTemplate::Empty,
     };
     let query: Vec<(String, Template)> = s
         .query
         .iter()
-        .map(|(k, v)| (k.clone(), Template::new(v)))
+        .map(|(k, v)| (k.clone(), Template::of(v)))
         .collect();
     let is_static = url.is_static()
         && query.iter().all(|(_, t)| t.is_static())

@@ -1,5 +1,5 @@
-//! Summaries: turns a slice of samples into median, mean, percentiles and an
-//! outlier count (Tukey's fences).
+//! Summaries: turns a slice of samples into median, mean, percentiles, the
+//! median absolute deviation and an outlier count (Tukey's fences).
 
 /// The `p`-th percentile (0–100) by linear interpolation between closest
 /// ranks (numpy's default, Hyndman & Fan type 7). `None` for no samples.
@@ -27,6 +27,13 @@ pub fn median(samples: &[f64]) -> Option<f64> {
 
 pub fn mean(samples: &[f64]) -> Option<f64> {
     (!samples.is_empty()).then(|| samples.iter().sum::<f64>() / samples.len() as f64)
+}
+
+/// Median absolute deviation from the median (unscaled); `None` when empty.
+pub fn mad(values: &[f64]) -> Option<f64> {
+    let m = median(values)?;
+    let deviations: Vec<f64> = values.iter().map(|v| (v - m).abs()).collect();
+    median(&deviations)
 }
 
 /// Samples outside Tukey's fences, `[Q1 − 1.5·IQR, Q3 + 1.5·IQR]`.
