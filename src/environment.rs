@@ -130,13 +130,16 @@ fn read_head(dir: &Path) -> Head {
     };
     let head = head.trim();
     match head.strip_prefix("ref:") {
-        Some(name) => {
+        // HEAD on a branch, as `git checkout` leaves it; anything else
+        // (a symbolic chain, a tag) is libgit2's to name and peel.
+        Some(name) if name.trim().starts_with("refs/heads/") => {
             let name = name.trim();
-            match resolve(&git_dir, &common, name, 0) {
+            match resolve(&git_dir, &common, name) {
                 Some(sha) => Head::Found((sha, Some(name.to_owned()))),
                 None => Head::Unknown,
             }
         }
+        Some(_) => Head::Unknown,
         None if is_object_id(head) => Head::Found((head.to_owned(), None)),
         None => Head::Unknown,
     }
@@ -162,19 +165,16 @@ fn discover(dir: &Path) -> Option<PathBuf> {
     None
 }
 
-/// A ref's object id: loose in the worktree's or the common directory,
-/// else in `packed-refs`; symbolic refs followed a few levels deep.
-fn resolve(git_dir: &Path, common: &Path, name: &str, depth: u8) -> Option<String> {
-    if depth > 5 || name.split('/').any(|part| part == ".." || part.is_empty()) {
+/// A branch's object id: loose in the worktree's or the common directory,
+/// else in `packed-refs`. A symbolic branch is left to libgit2.
+fn resolve(git_dir: &Path, common: &Path, name: &str) -> Option<String> {
+    if name.split('/').any(|part| part == ".." || part.is_empty()) {
         return None;
     }
     for base in [git_dir, common] {
         if let Ok(text) = std::fs::read_to_string(base.join(name)) {
             let text = text.trim();
-            return match text.strip_prefix("ref:") {
-                Some(target) => resolve(git_dir, common, target.trim(), depth + 1),
-                None => is_object_id(text).then(|| text.to_owned()),
-            };
+            return is_object_id(text).then(|| text.to_owned());
         }
     }
     let packed = std::fs::read_to_string(common.join("packed-refs")).ok()?;
@@ -314,6 +314,9 @@ mod tests {
         std::fs::write(repo.join(".git/HEAD"), "ref: ../../secret\n").unwrap();
         assert_eq!(read_head(&repo), Head::Unknown);
         std::fs::write(repo.join(".git/HEAD"), "not a ref\n").unwrap();
+        assert_eq!(read_head(&repo), Head::Unknown);
+        // Not a branch: libgit2 names it (or not), as before.
+        std::fs::write(repo.join(".git/HEAD"), "ref: refs/tags/v1\n").unwrap();
         assert_eq!(read_head(&repo), Head::Unknown);
     }
 

@@ -348,14 +348,14 @@ impl Run {
         })
     }
 
-    /// A complete run of `suite` in this build's schema; `partial` is for
-    /// the caller to set when an interrupt cut it short.
+    /// A run of `suite` in this build's schema, ending now; `partial` when
+    /// an interrupt cut it short.
     pub fn new(
         suite: String,
         environment: Environment,
         git: Option<GitInfo>,
         started_at: DateTime<Utc>,
-        finished_at: DateTime<Utc>,
+        partial: bool,
         phases: Vec<PhaseResult>,
     ) -> Run {
         Run {
@@ -364,8 +364,8 @@ impl Run {
             environment,
             git,
             started_at,
-            finished_at,
-            partial: false,
+            finished_at: Utc::now(),
+            partial,
             phases,
         }
     }

@@ -405,7 +405,8 @@ pub fn find_by_sha(
     for (suite, env) in keys {
         candidates.extend(store.entries(suite, env)?.into_iter().filter(|e| {
             let n = e.short_sha.len().min(sha.len());
-            n > 0 && e.short_sha[..n] == sha[..n]
+            // Bytes, not characters: a file name may hold any text.
+            n > 0 && e.short_sha.as_bytes()[..n] == sha.as_bytes()[..n]
         }));
     }
     sort_entries(&mut candidates);

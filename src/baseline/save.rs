@@ -99,7 +99,7 @@ mod tests {
                 pr: None,
             }),
             now,
-            now,
+            false,
             Vec::new(),
         )
     }

@@ -2,7 +2,7 @@
 //! kept by hand.
 
 use super::{Outcome, report_skipped};
-use crate::baseline::{self as store, Choice, SavedRun, Store};
+use crate::baseline::{self as store, SavedRun, Store};
 use crate::cli::{BaselineArg, BaselineCommand, ShowFormat, StoreArgs};
 use crate::config::BaselineConfig;
 use crate::error::Error;
@@ -120,10 +120,7 @@ fn history(
     limit: usize,
 ) -> Result<Vec<SavedRun>, Error> {
     let h = store::history(store, suite, env, limit)?;
-    report_skipped(Choice {
-        selection: None,
-        skipped: h.skipped,
-    });
+    super::warn_skipped(&h.skipped);
     Ok(h.runs)
 }
 

@@ -112,9 +112,7 @@ fn announce_choice(store: &dyn Store, current: &Run, selection: Option<&Selectio
 fn saved_history(store: &dyn Store, current: &Run) -> Result<Vec<Run>, Error> {
     const HISTORY: usize = 60;
     let history = store::history(store, &current.suite, &current.environment.key, HISTORY)?;
-    for c in &history.skipped {
-        eprintln!("perfguard: warning: {c}");
-    }
+    super::warn_skipped(&history.skipped);
     Ok(history.runs.into_iter().map(|s| s.run).collect())
 }
 

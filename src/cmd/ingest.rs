@@ -30,7 +30,7 @@ pub(super) fn ingest(args: &IngestArgs) -> Result<Outcome, Error> {
         crate::environment::detect("auto"),
         crate::environment::git_info(Path::new(".")),
         started_at,
-        chrono::Utc::now(),
+        false,
         phases,
     );
     match &args.output {

@@ -49,7 +49,14 @@ impl Outcome {
     fn of(comparison: &Comparison, runs: &[&Run]) -> Outcome {
         if comparison.verdict == Verdict::Fail {
             Outcome::Regression
-        } else if runs.iter().any(|r| r.has_errors() || r.partial) {
+        } else {
+            Outcome::measured(runs)
+        }
+    }
+
+    /// A phase that failed or was cut short, else a pass.
+    fn measured(runs: &[&Run]) -> Outcome {
+        if runs.iter().any(|r| r.has_errors() || r.partial) {
             Outcome::PhaseFailed
         } else {
             Outcome::Pass
@@ -129,11 +136,16 @@ fn open_store(
     Ok((settings, store))
 }
 
-/// Prints each corrupt file passed over, and hands the choice on.
-fn report_skipped(choice: Choice) -> Choice {
-    for c in &choice.skipped {
+/// Prints each corrupt file passed over.
+fn warn_skipped(skipped: &[store::Corrupt]) {
+    for c in skipped {
         eprintln!("perfguard: warning: {c}");
     }
+}
+
+/// Warns of the corrupt files a choice passed over, and hands it on.
+fn report_skipped(choice: Choice) -> Choice {
+    warn_skipped(&choice.skipped);
     choice
 }
 

@@ -48,15 +48,13 @@ pub(super) fn paired(args: &PairedArgs, color: bool) -> Result<Outcome, Error> {
             }
         );
         let pairs = pm::run_interleaved(&base_config, &config, phases, &interrupt);
-        let finished_at = chrono::Utc::now();
-        let side = |phases, git| Run {
-            partial: interrupt.is_set(),
-            ..Run::new(
+        let side = |phases, git| {
+            Run::new(
                 config.suite.name.clone(),
                 environment.clone(),
                 git,
                 started_at,
-                finished_at,
+                interrupt.is_set(),
                 phases,
             )
         };

@@ -16,11 +16,7 @@ pub(super) fn run(args: &RunArgs, color: bool) -> Result<Outcome, Error> {
         super::write_results(&run, out)?;
     }
     print!("{}", crate::report::terminal::results(&run, color));
-    Ok(if run.partial || run.has_errors() {
-        Outcome::PhaseFailed
-    } else {
-        Outcome::Pass
-    })
+    Ok(Outcome::measured(&[&run]))
 }
 
 /// Runs the selected phases of `config` (all when `selected` is empty) into
@@ -52,17 +48,14 @@ pub fn measure(config: &Config, selected: &[String], interrupt: &Interrupt) -> R
     if partial {
         eprintln!("perfguard: interrupted; keeping the results measured so far, marked partial");
     }
-    Ok(Run {
+    Ok(Run::new(
+        config.suite.name.clone(),
+        environment,
+        git,
+        started_at,
         partial,
-        ..Run::new(
-            config.suite.name.clone(),
-            environment,
-            git,
-            started_at,
-            chrono::Utc::now(),
-            phases,
-        )
-    })
+        phases,
+    ))
 }
 
 /// Refuses a `--phase` the configuration does not have, naming those it has.

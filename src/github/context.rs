@@ -444,11 +444,12 @@ impl Inputs {
     /// pull request; under `auto`, the `save_on` refs.
     pub fn save_policy(&self, ctx: &Context) -> crate::baseline::SavePolicy {
         use crate::baseline::SavePolicy;
-        match self.save {
-            _ if !self.should_save(ctx) => SavePolicy::Never,
-            SaveMode::Never => SavePolicy::Never,
-            SaveMode::Always => SavePolicy::Always,
-            SaveMode::Auto => SavePolicy::OnSaveOnRefs,
+        if !self.should_save(ctx) {
+            SavePolicy::Never
+        } else if self.save == SaveMode::Always {
+            SavePolicy::Always
+        } else {
+            SavePolicy::OnSaveOnRefs
         }
     }
 
