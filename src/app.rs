@@ -212,19 +212,19 @@ fn paired(args: &PairedArgs, color: bool) -> Result<Outcome, Error> {
     );
     let worktree = Worktree::add(&repo, &sha)?;
     let base_config = pm::rerooted(&config, &repo, &worktree.path);
+    let interrupt = Interrupt::install().map_err(|source| Error::Io {
+        context: "cannot install signal handlers".into(),
+        source,
+    })?;
     if let Some(build) = &config.compare.build {
         for (side, dir) in [
             ("base", base_config.base_dir()),
             ("head", config.base_dir()),
         ] {
             eprintln!("perfguard: building {side}: {build}");
-            pm::build(build, &dir)?;
+            pm::build(build, &dir, &interrupt)?;
         }
     }
-    let interrupt = Interrupt::install().map_err(|source| Error::Io {
-        context: "cannot install signal handlers".into(),
-        source,
-    })?;
     let policy = Policy::of(&config);
     let environment = crate::environment::detect(&config.suite.environment);
     let head_git = crate::environment::git_info(&config.base_dir());

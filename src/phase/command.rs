@@ -1,11 +1,11 @@
 //! Command phases: turns a `kind = "command"` plan into wall, CPU and memory
 //! metrics over repeated runs (hyperfine-like).
 
-use super::process::{Executor, Exit, Invocation, RunOutcome};
 use crate::config::{CommandLine, CommandPhase, criteria_text};
 use crate::interrupt::Interrupt;
 use crate::metrics::Unit;
 use crate::metrics::summary::{mean, median, outliers, percentile};
+use crate::process::{Executor, Exit, Invocation, ProcessError, RunOutcome};
 use crate::results::{Direction, Metric, PhaseError, PhaseKind, PhaseResult};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -162,7 +162,7 @@ fn failure(
     }
 }
 
-fn expect_success(outcome: std::io::Result<RunOutcome>, what: &str) -> Result<(), PhaseError> {
+fn expect_success(outcome: Result<RunOutcome, ProcessError>, what: &str) -> Result<(), PhaseError> {
     match outcome {
         Ok(RunOutcome {
             exit: Exit::Code(0),
@@ -189,12 +189,18 @@ fn expect_success(outcome: std::io::Result<RunOutcome>, what: &str) -> Result<()
     }
 }
 
-/// Builds the invocation: argument arrays run directly, strings by `sh -c`.
+/// The program and arguments of a command line: argument arrays run
+/// directly, strings by `sh -c`. Every phase's commands are split here.
+pub fn split(line: &CommandLine) -> Invocation {
+    match line {
+        CommandLine::Argv(argv) => Invocation::argv(argv),
+        CommandLine::Shell(s) => Invocation::shell(s),
+    }
+}
+
+/// Builds a command phase's invocation, with the program found on PATH.
 pub fn invocation(line: &CommandLine, phase: &CommandPhase, base_dir: &Path) -> Invocation {
-    let (program, args) = match line {
-        CommandLine::Argv(argv) => (argv[0].clone(), argv[1..].to_vec()),
-        CommandLine::Shell(s) => ("sh".to_owned(), vec!["-c".to_owned(), s.clone()]),
-    };
+    let mut inv = split(line);
     // Searching PATH is the harness's work, not the command's: done once
     // here rather than by every timed spawn.
     let path = phase
@@ -202,7 +208,9 @@ pub fn invocation(line: &CommandLine, phase: &CommandPhase, base_dir: &Path) -> 
         .get("PATH")
         .cloned()
         .or_else(|| std::env::var("PATH").ok());
-    let program = resolve(&program, path.as_deref()).unwrap_or(program);
+    if let Some(found) = resolve(&inv.program, path.as_deref()) {
+        inv.program = found;
+    }
     let cwd = match &phase.cwd {
         Some(c) => Some(base_dir.join(c)),
         None if base_dir != Path::new(".") && base_dir != Path::new("") => {
@@ -210,16 +218,7 @@ pub fn invocation(line: &CommandLine, phase: &CommandPhase, base_dir: &Path) -> 
         }
         None => None,
     };
-    Invocation {
-        program,
-        args,
-        env: phase
-            .env
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-        cwd,
-    }
+    inv.env(&phase.env).cwd(cwd)
 }
 
 /// The first executable `program` on `path`, for a bare program name.
@@ -275,7 +274,11 @@ mod tests {
     }
 
     impl Executor for Scripted {
-        fn execute(&mut self, inv: &Invocation, _: Option<Instant>) -> std::io::Result<RunOutcome> {
+        fn execute(
+            &mut self,
+            inv: &Invocation,
+            _: Option<Instant>,
+        ) -> Result<RunOutcome, ProcessError> {
             self.calls.push(inv.clone());
             Ok(if self.outcomes.is_empty() {
                 ok(1e6)

@@ -3,7 +3,6 @@
 pub mod command;
 pub mod http;
 pub mod ingest;
-pub mod process;
 
 use crate::config::{Config, PhaseConfig};
 use crate::interrupt::Interrupt;
@@ -17,7 +16,7 @@ pub fn run_phase(
     progress: &mut dyn command::Progress,
 ) -> PhaseResult {
     match phase {
-        PhaseConfig::Command(p) => match process::ProcessExecutor::new(interrupt.clone()) {
+        PhaseConfig::Command(p) => match crate::process::TimedExecutor::new(interrupt.clone()) {
             Ok(mut executor) => {
                 command::run(p, &config.base_dir(), &mut executor, interrupt, progress)
             }
