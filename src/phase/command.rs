@@ -73,59 +73,87 @@ fn measure(
         .prepare
         .as_ref()
         .map(|p| invocation(p, phase, base_dir));
+    // One round: the prepare command (if any), then the command.
+    let steps: Vec<&Invocation> = prepare.iter().chain([&command]).collect();
+    let command_step = steps.len() - 1;
     let min_time = phase.min_time.map_or(Duration::ZERO, |d| d.0);
     let mut timed = Duration::ZERO;
     let mut run_index: u32 = 0;
     let warmup = phase.warmup;
+    let mut stop = false;
 
     loop {
-        let warming = run_index < warmup;
-        let counted = run_index.saturating_sub(warmup);
-        if !warming && counted >= phase.runs && timed >= min_time {
+        let planned = warmup + phase.runs;
+        if stop || interrupt.is_set() || (run_index >= planned && timed >= min_time) {
             break;
         }
-        if interrupt.is_set() {
-            break;
-        }
-        if let Some(prepare) = &prepare
-            && let Err(e) = expect_success(executor.execute(prepare, deadline), "prepare command")
-        {
-            errors.push(e);
-            break;
-        }
-        let outcome = match executor.execute(&command, deadline) {
-            Ok(o) => o,
-            Err(e) => {
-                errors.push(PhaseError {
-                    message: e.to_string(),
-                    exit_code: None,
-                    stderr_tail: None,
-                });
-                break;
-            }
+        // The planned runs in one go; then, for `min_time`, as many as the
+        // time still missing holds at the slowest run so far (at least one),
+        // so the rounds never run past what the loop would have stopped at.
+        let rounds = if run_index < planned {
+            planned - run_index
+        } else if samples.wall.is_empty() {
+            1
+        } else {
+            let slowest = samples.wall.iter().copied().fold(1.0, f64::max);
+            let missing = (min_time - timed).as_nanos() as f64;
+            ((missing / slowest).floor() as u32).max(1)
         };
-        match outcome.exit {
-            Exit::Code(0) => {}
-            Exit::Interrupted => break,
-            other => {
-                let what = if warming {
-                    format!("warm-up run {}", run_index + 1)
-                } else {
-                    format!("run {}", counted + 1)
-                };
-                errors.push(failure(&what, other, phase, outcome.stderr_tail));
-                break;
+        let before = run_index;
+        executor.execute_rounds(&steps, rounds, deadline, &mut |step, outcome| {
+            let warming = run_index < warmup;
+            let counted = run_index.saturating_sub(warmup);
+            if step != command_step {
+                if let Err(e) = expect_success(outcome, "prepare command") {
+                    errors.push(e);
+                    stop = true;
+                }
+                return !stop;
             }
+            let outcome = match outcome {
+                Ok(o) => o,
+                Err(e) => {
+                    errors.push(PhaseError {
+                        message: e.to_string(),
+                        exit_code: None,
+                        stderr_tail: None,
+                    });
+                    stop = true;
+                    return false;
+                }
+            };
+            match outcome.exit {
+                Exit::Code(0) => {}
+                Exit::Interrupted => {
+                    stop = true;
+                    return false;
+                }
+                other => {
+                    let what = if warming {
+                        format!("warm-up run {}", run_index + 1)
+                    } else {
+                        format!("run {}", counted + 1)
+                    };
+                    errors.push(failure(&what, other, phase, outcome.stderr_tail));
+                    stop = true;
+                    return false;
+                }
+            }
+            if !warming {
+                timed += Duration::from_nanos(outcome.wall_ns as u64);
+                samples.wall.push(outcome.wall_ns);
+                samples.user.push(outcome.user_ns);
+                samples.sys.push(outcome.sys_ns);
+                samples.rss.push(outcome.max_rss_bytes);
+                progress.run_done(&phase.name, counted + 1, phase.runs);
+            }
+            run_index += 1;
+            true
+        });
+        if run_index == before && !stop {
+            // Nothing ran and nothing said why: the executor gave up.
+            break;
         }
-        if !warming {
-            timed += Duration::from_nanos(outcome.wall_ns as u64);
-            samples.wall.push(outcome.wall_ns);
-            samples.user.push(outcome.user_ns);
-            samples.sys.push(outcome.sys_ns);
-            samples.rss.push(outcome.max_rss_bytes);
-            progress.run_done(&phase.name, counted + 1, phase.runs);
-        }
-        run_index += 1;
     }
     samples
 }

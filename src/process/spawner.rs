@@ -15,7 +15,7 @@ use std::io::{BufReader, Read, Write};
 use std::os::unix::ffi::OsStringExt;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 /// The first argument that turns perfguard into a spawner.
 pub const MARKER: &str = "--internal-spawner";
@@ -88,21 +88,27 @@ impl Request {
 }
 
 // The conversation. perfguard sends `P` + a request, answered by `K` + its
-// number, or `R` + a number, answered by `M` + a measured run; either can
-// be answered by `E` + an error message instead.
+// number (or `E` + an error message), and `B` + rounds + the numbers of the
+// steps of one round, answered by `M` + a measured run (or `E` + an error)
+// for each run as it ends, then `D`. Rounds stop at the first run that
+// fails or that perfguard had killed.
 
 const PREPARE: u8 = b'P';
-const RUN: u8 = b'R';
+const ROUNDS: u8 = b'B';
 const PREPARED: u8 = b'K';
 const MEASURED: u8 = b'M';
 const FAILED: u8 = b'E';
+const DONE: u8 = b'D';
+
+/// Set by SIGUSR1: perfguard wants the rounds in progress stopped.
+static STOP: AtomicBool = AtomicBool::new(false);
 
 /// Serves requests on standard input and answers on standard output until
 /// perfguard closes the pipe. Called from `main` when the first argument is
 /// `MARKER`; returns the exit code.
 pub fn serve() -> i32 {
-    // SAFETY: installing a handler that only loads an atomic and calls
-    // kill(2), both async-signal-safe, before any child exists.
+    // SAFETY: installing a handler that only touches atomics and calls
+    // kill(2), all async-signal-safe, before any child exists.
     unsafe {
         let mut action: libc::sigaction = std::mem::zeroed();
         action.sa_sigaction = kill_running as *const () as libc::sighandler_t;
@@ -111,65 +117,106 @@ pub fn serve() -> i32 {
         libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut());
     }
     let mut input = BufReader::new(std::io::stdin().lock());
-    let mut output = std::io::stdout().lock();
-    if output
-        .write_all(HELLO)
-        .and_then(|()| output.flush())
-        .is_err()
-    {
+    // Standard output unbuffered: each answer is one write(2), sent at once.
+    // SAFETY: fd 1 is the pipe to perfguard and nothing else here uses it;
+    // ManuallyDrop leaves it open.
+    let mut output = std::mem::ManuallyDrop::new(unsafe {
+        <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(1)
+    });
+    if output.write_all(HELLO).is_err() {
         return 1;
     }
     let mut runner = Runner::forking().map_err(|e| format!("cannot prepare to run commands: {e}"));
     let mut answer = Vec::with_capacity(256);
+    let mut steps = Vec::new();
     loop {
         let Ok(tag) = get_u8(&mut input) else {
             // perfguard closed the pipe (or is gone): done.
             return 0;
         };
         answer.clear();
-        let result = match tag {
+        match tag {
             PREPARE => {
                 let Ok(request) = Request::decode(&mut input) else {
                     return 1;
                 };
-                runner.as_mut().map_err(|e| e.clone()).and_then(|r| {
-                    let id = r.prepare(&request).map_err(|e| e.to_string())?;
-                    answer.push(PREPARED);
-                    answer.extend(id.to_le_bytes());
-                    Ok(())
-                })
+                match runner
+                    .as_mut()
+                    .map_err(|e| e.clone())
+                    .and_then(|r| r.prepare(&request).map_err(|e| e.to_string()))
+                {
+                    Ok(id) => {
+                        answer.push(PREPARED);
+                        answer.extend(id.to_le_bytes());
+                    }
+                    Err(message) => {
+                        answer.push(FAILED);
+                        put_bytes(&mut answer, message.as_bytes());
+                    }
+                }
             }
-            RUN => {
-                let Ok(id) = get_u32(&mut input) else {
+            ROUNDS => {
+                let Ok(rounds) = get_u32(&mut input) else {
                     return 1;
                 };
-                runner.as_mut().map_err(|e| e.clone()).and_then(|r| {
-                    let m = r.run(id, &RUNNING).map_err(|e| e.to_string())?;
-                    answer.push(MEASURED);
-                    m.encode(&mut answer);
-                    Ok(())
-                })
+                let Ok(n) = get_u32(&mut input) else {
+                    return 1;
+                };
+                steps.clear();
+                for _ in 0..n {
+                    let Ok(id) = get_u32(&mut input) else {
+                        return 1;
+                    };
+                    steps.push(id);
+                }
+                STOP.store(false, Ordering::Release);
+                'rounds: for _ in 0..rounds {
+                    for &id in &steps {
+                        if STOP.load(Ordering::Acquire) {
+                            break 'rounds;
+                        }
+                        answer.clear();
+                        let result = runner
+                            .as_mut()
+                            .map_err(|e| e.clone())
+                            .and_then(|r| r.run(id, &RUNNING).map_err(|e| e.to_string()));
+                        let go_on = match result {
+                            Ok(m) => {
+                                answer.push(MEASURED);
+                                m.encode(&mut answer);
+                                m.exit.success()
+                            }
+                            Err(message) => {
+                                answer.push(FAILED);
+                                put_bytes(&mut answer, message.as_bytes());
+                                false
+                            }
+                        };
+                        if output.write_all(&answer).is_err() {
+                            return 1;
+                        }
+                        if !go_on {
+                            break 'rounds;
+                        }
+                    }
+                }
+                answer.clear();
+                answer.push(DONE);
             }
             _ => return 1,
-        };
-        if let Err(message) = result {
-            answer.push(FAILED);
-            put_bytes(&mut answer, message.as_bytes());
         }
-        if output
-            .write_all(&answer)
-            .and_then(|()| output.flush())
-            .is_err()
-        {
+        if output.write_all(&answer).is_err() {
             return 1;
         }
     }
 }
 
 /// SIGUSR1: perfguard's watchdog asks for the running group to be killed
-/// (deadline or interrupt). Sent again each watchdog period until the run
-/// ends, so a request that lands between spawn and `RUNNING` is not lost.
+/// and the rounds stopped (deadline or interrupt). Sent again each watchdog
+/// period until the rounds end, so a request that lands between spawn and
+/// `RUNNING` is not lost.
 extern "C" fn kill_running(_: libc::c_int) {
+    STOP.store(true, Ordering::Release);
     let pgid = RUNNING.load(Ordering::Acquire);
     if pgid > 0 {
         // SAFETY: kill(2) is async-signal-safe; the group is our child's.
@@ -226,20 +273,41 @@ impl Connection {
         self.message.push(PREPARE);
         request.encode(&mut self.message);
         self.send()?;
-        match self.answer()? {
-            PREPARED => get_u32(&mut self.output).map_err(ProcessError::Spawner),
-            _ => unreachable!("answer() returns PREPARED or MEASURED only"),
-        }
+        self.answer()?;
+        get_u32(&mut self.output).map_err(ProcessError::Spawner)
     }
 
-    pub fn run(&mut self, id: u32) -> Result<Measured, ProcessError> {
+    /// Runs `steps` `rounds` times over, handing each run's outcome (and
+    /// its step) to `seen` as it ends. An error means the conversation broke.
+    pub fn rounds(
+        &mut self,
+        steps: &[u32],
+        rounds: u32,
+        seen: &mut dyn FnMut(usize, Result<Measured, ProcessError>),
+    ) -> Result<(), ProcessError> {
         self.message.clear();
-        self.message.push(RUN);
-        self.message.extend(id.to_le_bytes());
+        self.message.push(ROUNDS);
+        self.message.extend(rounds.to_le_bytes());
+        self.message.extend((steps.len() as u32).to_le_bytes());
+        for id in steps {
+            self.message.extend(id.to_le_bytes());
+        }
         self.send()?;
-        match self.answer()? {
-            MEASURED => Measured::decode(&mut self.output).map_err(ProcessError::Spawner),
-            _ => unreachable!("answer() returns PREPARED or MEASURED only"),
+        let mut step = 0;
+        loop {
+            let outcome = match get_u8(&mut self.output).map_err(ProcessError::Spawner)? {
+                DONE => return Ok(()),
+                MEASURED => Ok(Measured::decode(&mut self.output).map_err(ProcessError::Spawner)?),
+                FAILED => Err(ProcessError::Reported(
+                    get_os(&mut self.output)
+                        .map_err(ProcessError::Spawner)?
+                        .to_string_lossy()
+                        .into_owned(),
+                )),
+                other => return Err(unexpected(other)),
+            };
+            seen(step, outcome);
+            step = (step + 1) % steps.len().max(1);
         }
     }
 
@@ -249,20 +317,24 @@ impl Connection {
             .map_err(ProcessError::Spawner)
     }
 
-    /// The answer's tag; an `E` answer becomes the error it carries.
-    fn answer(&mut self) -> Result<u8, ProcessError> {
+    /// Reads `K`; an `E` answer becomes the error it carries.
+    fn answer(&mut self) -> Result<(), ProcessError> {
         match get_u8(&mut self.output).map_err(ProcessError::Spawner)? {
-            tag @ (PREPARED | MEASURED) => Ok(tag),
+            PREPARED => Ok(()),
             FAILED => {
                 let text = get_os(&mut self.output).map_err(ProcessError::Spawner)?;
                 Err(ProcessError::Reported(text.to_string_lossy().into_owned()))
             }
-            other => Err(ProcessError::Spawner(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("unexpected answer {other}"),
-            ))),
+            other => Err(unexpected(other)),
         }
     }
+}
+
+fn unexpected(tag: u8) -> ProcessError {
+    ProcessError::Spawner(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!("unexpected answer {tag}"),
+    ))
 }
 
 impl Drop for Connection {

@@ -34,6 +34,39 @@ pub trait Executor {
         invocation: &Invocation,
         deadline: Option<Instant>,
     ) -> Result<RunOutcome, ProcessError>;
+
+    /// Runs `steps` in order, `rounds` times over, handing each outcome and
+    /// its step to `seen` as the run ends. Stops after the first error or
+    /// run that does not exit 0; `seen` returning false stops the rounds as
+    /// soon as the executor can, and nothing more is handed over.
+    fn execute_rounds(
+        &mut self,
+        steps: &[&Invocation],
+        rounds: u32,
+        deadline: Option<Instant>,
+        seen: &mut dyn FnMut(usize, Result<RunOutcome, ProcessError>) -> bool,
+    ) {
+        one_by_one(self, steps, rounds, deadline, seen);
+    }
+}
+
+/// `execute_rounds` as single runs.
+fn one_by_one<E: Executor + ?Sized>(
+    executor: &mut E,
+    steps: &[&Invocation],
+    rounds: u32,
+    deadline: Option<Instant>,
+    seen: &mut dyn FnMut(usize, Result<RunOutcome, ProcessError>) -> bool,
+) {
+    for _ in 0..rounds {
+        for (step, invocation) in steps.iter().enumerate() {
+            let outcome = executor.execute(invocation, deadline);
+            let ok = matches!(&outcome, Ok(o) if o.exit.success());
+            if !seen(step, outcome) || !ok {
+                return;
+            }
+        }
+    }
 }
 
 /// The real executor: child processes in their own process group, spawned
@@ -81,23 +114,51 @@ impl TimedExecutor {
         })
     }
 
-    fn run(&mut self, invocation: &Invocation) -> Result<Measured, ProcessError> {
-        let id = match self.prepared.get(invocation) {
-            Some(id) => *id,
-            None => {
-                let request = Request::of(invocation);
-                let id = match &mut self.backend {
-                    Backend::Spawner(c) => with_spawner(c, |c| c.prepare(&request))?,
-                    Backend::InProcess(runner, _) => runner.prepare(&request)?,
-                };
-                self.prepared.insert(invocation.clone(), id);
-                id
-            }
+    /// The invocation's number on the backend, preparing it the first time.
+    fn prepared(&mut self, invocation: &Invocation) -> Result<u32, ProcessError> {
+        if let Some(id) = self.prepared.get(invocation) {
+            return Ok(*id);
+        }
+        let request = Request::of(invocation);
+        let id = match &mut self.backend {
+            Backend::Spawner(c) => with_spawner(c, |c| c.prepare(&request))?,
+            Backend::InProcess(runner, _) => runner.prepare(&request)?,
         };
+        self.prepared.insert(invocation.clone(), id);
+        Ok(id)
+    }
+
+    fn run(&mut self, invocation: &Invocation) -> Result<Measured, ProcessError> {
+        let id = self.prepared(invocation)?;
         match &mut self.backend {
-            Backend::Spawner(c) => with_spawner(c, |c| c.run(id)),
+            Backend::Spawner(c) => {
+                let mut measured = None;
+                with_spawner(c, |c| c.rounds(&[id], 1, &mut |_, m| measured = Some(m)))?;
+                measured.unwrap_or_else(|| {
+                    Err(ProcessError::Spawner(std::io::Error::from(
+                        std::io::ErrorKind::UnexpectedEof,
+                    )))
+                })
+            }
             Backend::InProcess(runner, running) => runner.run(id, running),
         }
+    }
+}
+
+/// A measured run as an outcome; a run the watchdog killed ends the way the
+/// watchdog says.
+fn outcome(m: Measured, killed: Option<Exit>) -> RunOutcome {
+    let exit = match (killed, m.exit) {
+        (Some(why), Exit::Signal(libc::SIGKILL)) => why,
+        _ => m.exit,
+    };
+    RunOutcome {
+        exit,
+        wall_ns: m.wall_ns as f64,
+        user_ns: m.user_ns as f64,
+        sys_ns: m.sys_ns as f64,
+        max_rss_bytes: m.max_rss_kib as f64 * 1024.0,
+        stderr_tail: m.stderr_tail,
     }
 }
 
@@ -138,15 +199,77 @@ impl Executor for TimedExecutor {
         self.watchdog.arm(deadline);
         let measured = self.run(invocation);
         let killed = self.watchdog.disarm();
-        let m = measured?;
-        Ok(RunOutcome {
-            exit: killed.unwrap_or(m.exit),
-            wall_ns: m.wall_ns as f64,
-            user_ns: m.user_ns as f64,
-            sys_ns: m.sys_ns as f64,
-            max_rss_bytes: m.max_rss_kib as f64 * 1024.0,
-            stderr_tail: m.stderr_tail,
-        })
+        let mut run = outcome(measured?, None);
+        if let Some(why) = killed {
+            run.exit = why;
+        }
+        Ok(run)
+    }
+
+    /// Through the spawner, all rounds go in one request and the spawner
+    /// runs them back to back, answering as each run ends: perfguard's own
+    /// work between runs overlaps the next run instead of delaying it.
+    fn execute_rounds(
+        &mut self,
+        steps: &[&Invocation],
+        rounds: u32,
+        deadline: Option<Instant>,
+        seen: &mut dyn FnMut(usize, Result<RunOutcome, ProcessError>) -> bool,
+    ) {
+        if matches!(self.backend, Backend::InProcess(..)) {
+            return one_by_one(self, steps, rounds, deadline, seen);
+        }
+        let mut ids = Vec::with_capacity(steps.len());
+        for (step, invocation) in steps.iter().enumerate() {
+            match self.prepared(invocation) {
+                Ok(id) => ids.push(id),
+                Err(e) => {
+                    seen(step, Err(e));
+                    return;
+                }
+            }
+        }
+        let Backend::Spawner(connection) = &mut self.backend else {
+            return;
+        };
+        let watchdog = &self.watchdog;
+        let (mut wanted, mut handed, mut last_ok) = (true, 0usize, true);
+        watchdog.arm(deadline);
+        let talked = with_spawner(connection, |c| {
+            c.rounds(&ids, rounds, &mut |step, measured| {
+                if wanted {
+                    let run = measured.map(|m| outcome(m, watchdog.killed()));
+                    last_ok = matches!(&run, Ok(o) if o.exit.success());
+                    handed += 1;
+                    wanted = seen(step, run);
+                }
+            })
+        });
+        let killed = watchdog.disarm();
+        let planned = rounds as usize * steps.len();
+        match talked {
+            Err(e) if wanted => {
+                seen(handed % steps.len().max(1), Err(e));
+            }
+            // Stopped between two runs: the run that was next is the one
+            // the deadline or the interrupt cut off.
+            Ok(()) if wanted && last_ok && handed < planned => {
+                if let Some(why) = killed {
+                    seen(
+                        handed % steps.len().max(1),
+                        Ok(RunOutcome {
+                            exit: why,
+                            wall_ns: 0.0,
+                            user_ns: 0.0,
+                            sys_ns: 0.0,
+                            max_rss_bytes: 0.0,
+                            stderr_tail: None,
+                        }),
+                    );
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -235,6 +358,15 @@ impl Watchdog {
         s.killed.store(0, Ordering::Release);
         s.deadline.store(nanos, Ordering::Release);
         s.armed.store(true, Ordering::Release);
+    }
+
+    /// Whether the watchdog has killed (or is killing) the run, so far.
+    fn killed(&self) -> Option<Exit> {
+        match self.shared.killed.load(Ordering::Acquire) {
+            1 => Some(Exit::TimedOut),
+            2 => Some(Exit::Interrupted),
+            _ => None,
+        }
     }
 
     /// Stops watching; says whether the watchdog killed the run.
