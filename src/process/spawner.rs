@@ -100,6 +100,9 @@ const MEASURED: u8 = b'M';
 const FAILED: u8 = b'E';
 const DONE: u8 = b'D';
 
+/// How often the spawner sends the answers of the runs it has made.
+const ANSWER_PERIOD: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Set by SIGUSR1: perfguard wants the rounds in progress stopped.
 static STOP: AtomicBool = AtomicBool::new(false);
 
@@ -170,12 +173,15 @@ pub fn serve() -> i32 {
                     steps.push(id);
                 }
                 STOP.store(false, Ordering::Release);
+                // Answers go out in batches, every 50 ms or so: perfguard
+                // only needs them for progress, and waking it after every
+                // run would cost each run a switch between processes.
+                let mut sent = std::time::Instant::now();
                 'rounds: for _ in 0..rounds {
                     for &id in &steps {
                         if STOP.load(Ordering::Acquire) {
                             break 'rounds;
                         }
-                        answer.clear();
                         let result = runner
                             .as_mut()
                             .map_err(|e| e.clone())
@@ -192,15 +198,18 @@ pub fn serve() -> i32 {
                                 false
                             }
                         };
-                        if output.write_all(&answer).is_err() {
-                            return 1;
-                        }
                         if !go_on {
                             break 'rounds;
                         }
+                        if sent.elapsed() >= ANSWER_PERIOD || answer.len() >= 1 << 16 {
+                            if output.write_all(&answer).is_err() {
+                                return 1;
+                            }
+                            answer.clear();
+                            sent = std::time::Instant::now();
+                        }
                     }
                 }
-                answer.clear();
                 answer.push(DONE);
             }
             _ => return 1,
