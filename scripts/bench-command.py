@@ -4,8 +4,10 @@
 Runs both tools in one session, alternating, ROUNDS times, and prints a
 Markdown table: each tool's reported median, the ratio perfguard/hyperfine,
 each tool's fixed cost (its own elapsed time minus what it measured, for one
-run) and its per-run overhead (the same for N runs, less the fixed cost,
-divided by the further runs it made, warm-ups included).
+run) and its per-run overhead: what it spent outside what it measured with
+N runs, less the same with N/10 runs, divided by the difference in runs.
+The fixed cost cancels out of that difference, so its noise (milliseconds)
+does not swamp the overhead (microseconds).
 
 Usage: scripts/bench-command.py [path/to/perfguard]   (default target/release/perfguard)
 Needs: hyperfine (apt-get install hyperfine), python3.
@@ -51,7 +53,9 @@ def measure(tool, argv, runs, warmup, tmp):
     """(median, fixed cost, per-run overhead) of one tool on one command."""
     _, fixed = tool(argv, 1, 0, tmp)
     median, unmeasured = tool(argv, runs, warmup, tmp)
-    return median, fixed, (unmeasured - fixed) / (runs + warmup - 1)
+    few = max(1, runs // 10)
+    _, unmeasured_few = tool(argv, few, warmup, tmp)
+    return median, fixed, (unmeasured - unmeasured_few) / (runs - few)
 
 
 def main():

@@ -15,6 +15,7 @@ pub mod interrupt;
 pub mod metrics;
 pub mod paired;
 pub mod phase;
+pub mod process;
 pub mod report;
 pub mod results;
 pub mod stats;

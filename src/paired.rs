@@ -7,11 +7,11 @@
 use crate::config::{CommandLine, Config, PhaseConfig};
 use crate::interrupt::Interrupt;
 use crate::phase::command::{self, Samples};
-use crate::phase::process::{Executor, Exit, ProcessExecutor};
 use crate::phase::progress::Silent;
+use crate::process::{self, Capture, Executor, Exit, Invocation, ProcessError, TimedExecutor};
 use crate::results::{GitInfo, PhaseError, PhaseResult};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// What stops paired mode before it measures.
 #[derive(Debug, thiserror::Error)]
@@ -49,17 +49,31 @@ impl PairedError {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<Result<String, String>, PairedError> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .map_err(PairedError::Git)?;
-    Ok(if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
-    })
+    let mut words = vec!["git".to_owned(), "-C".to_owned()];
+    words.push(dir.to_string_lossy().into_owned());
+    words.extend(args.iter().map(|a| (*a).to_owned()));
+    let finished = process::run(
+        &Invocation::argv(&words),
+        Capture::Output,
+        None,
+        &Interrupt::never(),
+    )
+    .map_err(|e| match e {
+        ProcessError::Start { error, .. } => PairedError::Git(error),
+        other => PairedError::Git(std::io::Error::other(other.to_string())),
+    })?;
+    if !finished.exit.success() {
+        return Ok(Err(finished
+            .stderr_tail
+            .unwrap_or_default()
+            .trim()
+            .to_owned()));
+    }
+    let mut text = String::new();
+    if let Some(mut out) = finished.stdout {
+        out.read_to_string(&mut text).map_err(PairedError::Git)?;
+    }
+    Ok(Ok(text.trim().to_owned()))
 }
 
 /// The repository's top directory, for `dir` inside it.
@@ -99,22 +113,32 @@ pub struct Worktree {
     repo: PathBuf,
     pub path: PathBuf,
     pub sha: String,
+    /// The directory the worktree lives in: created fresh under an
+    /// unpredictable name, so nothing planted in the temporary directory is
+    /// checked out into or removed.
+    _dir: tempfile::TempDir,
 }
 
 impl Worktree {
     /// Checks `sha` out in a new directory under the system's temp dir.
     pub fn add(repo: &Path, sha: &str) -> Result<Worktree, PairedError> {
-        let path = std::env::temp_dir().join(format!(
-            "perfguard-base-{}-{}",
-            std::process::id(),
-            crate::results::short_sha(sha, 12)
-        ));
+        let prefix = format!("perfguard-base-{}-", crate::results::short_sha(sha, 12));
+        let dir = tempfile::Builder::new()
+            .prefix(&prefix)
+            .tempdir()
+            .map_err(|e| PairedError::Worktree {
+                sha: sha.to_owned(),
+                path: std::env::temp_dir(),
+                detail: e.to_string(),
+            })?;
+        let path = dir.path().join("checkout");
         let path_text = path.to_string_lossy().into_owned();
         match git(repo, &["worktree", "add", "--detach", &path_text, sha])? {
             Ok(_) => Ok(Worktree {
                 repo: repo.to_owned(),
                 path,
                 sha: sha.to_owned(),
+                _dir: dir,
             }),
             Err(detail) => Err(PairedError::Worktree {
                 sha: sha.to_owned(),
@@ -129,45 +153,35 @@ impl Drop for Worktree {
     fn drop(&mut self) {
         let path = self.path.to_string_lossy().into_owned();
         let _ = git(&self.repo, &["worktree", "remove", "--force", &path]);
-        let _ = std::fs::remove_dir_all(&self.path);
         let _ = git(&self.repo, &["worktree", "prune"]);
     }
 }
 
-/// Runs the build command in `dir`; a failure carries its stderr tail.
-pub fn build(command: &CommandLine, dir: &Path) -> Result<(), PairedError> {
-    let mut cmd = match command {
-        CommandLine::Argv(argv) => {
-            let mut c = Command::new(&argv[0]);
-            c.args(&argv[1..]);
-            c
-        }
-        CommandLine::Shell(s) => {
-            let mut c = Command::new("sh");
-            c.arg("-c").arg(s);
-            c
-        }
+/// Runs the build command in `dir`, stopped by an interrupt; a failure
+/// carries its stderr tail.
+pub fn build(command: &CommandLine, dir: &Path, interrupt: &Interrupt) -> Result<(), PairedError> {
+    let invocation = command::split(command).cwd(Some(dir.to_owned()));
+    let fail = |status: String, tail: Option<String>| PairedError::Build {
+        command: command.to_string(),
+        dir: dir.to_owned(),
+        status,
+        tail,
     };
-    let fail = |status: String, stderr: &[u8]| {
-        let text = String::from_utf8_lossy(stderr);
-        let lines: Vec<&str> = text.lines().collect();
-        let tail = lines[lines.len().saturating_sub(20)..].join("\n");
-        PairedError::Build {
-            command: command.to_string(),
-            dir: dir.to_owned(),
-            status,
-            tail: (!tail.is_empty()).then_some(tail),
-        }
+    let finished = process::run(&invocation, Capture::Tail, None, interrupt).map_err(|e| {
+        let message = match e {
+            ProcessError::Start { error, .. } => error.to_string(),
+            other => other.to_string(),
+        };
+        fail(message, None)
+    })?;
+    let status = match finished.exit {
+        Exit::Code(0) => return Ok(()),
+        Exit::Code(c) => format!("exit status: {c}"),
+        Exit::Signal(s) => format!("signal: {s}"),
+        Exit::TimedOut => "timed out".into(),
+        Exit::Interrupted => "interrupted".into(),
     };
-    let out = cmd
-        .current_dir(dir)
-        .output()
-        .map_err(|e| fail(e.to_string(), &[]))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(fail(out.status.to_string(), &out.stderr))
-    }
+    Err(fail(status, finished.stderr_tail))
 }
 
 /// The head's configuration re-rooted in `checkout`: same phases, with
@@ -233,7 +247,7 @@ pub fn run_interleaved(
         let phases = [pb, ph];
         let mut samples = [Samples::default(), Samples::default()];
         let mut errors: [Vec<PhaseError>; 2] = [Vec::new(), Vec::new()];
-        let executor = ProcessExecutor::new(interrupt.clone());
+        let executor = TimedExecutor::new(interrupt.clone());
         let mut executor = match executor {
             Ok(e) => e,
             Err(e) => {

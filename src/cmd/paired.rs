@@ -22,16 +22,18 @@ pub(super) fn paired(args: &PairedArgs, color: bool) -> Result<Outcome, Error> {
     );
     let worktree = Worktree::add(&repo, &sha)?;
     let base_config = pm::rerooted(&config, &repo, &worktree.path);
+    // Before the build: Ctrl-C stops a build too (it runs in its own
+    // process group, out of the terminal's reach).
+    let interrupt = super::interrupt()?;
     if let Some(build) = &config.compare.build {
         for (side, dir) in [
             ("base", base_config.base_dir()),
             ("head", config.base_dir()),
         ] {
             eprintln!("perfguard: building {side}: {build}");
-            pm::build(build, &dir)?;
+            pm::build(build, &dir, &interrupt)?;
         }
     }
-    let interrupt = super::interrupt()?;
     let policy = Policy::of(&config);
     let environment = crate::environment::detect(&config.suite.environment);
     let head_git = crate::environment::git_info(&config.base_dir());

@@ -1,11 +1,11 @@
 //! Command phases: turns a `kind = "command"` plan into wall, CPU and memory
 //! metrics over repeated runs (hyperfine-like).
 
-use super::process::{Executor, Exit, Invocation, RunOutcome};
 use super::progress::Progress;
 use crate::config::{CommandLine, CommandPhase, criteria_text};
 use crate::interrupt::Interrupt;
 use crate::metrics::Unit;
+use crate::process::{Executor, Exit, Invocation, ProcessError, RunOutcome};
 use crate::results::{Direction, Metric, PhaseError, PhaseKind, PhaseResult};
 use crate::stats::summary::{mean, median, outliers, percentile};
 use std::path::Path;
@@ -63,59 +63,87 @@ fn measure(
         .prepare
         .as_ref()
         .map(|p| invocation(p, phase, base_dir));
+    // One round: the prepare command (if any), then the command.
+    let steps: Vec<&Invocation> = prepare.iter().chain([&command]).collect();
+    let command_step = steps.len() - 1;
     let min_time = phase.min_time.map_or(Duration::ZERO, |d| d.0);
     let mut timed = Duration::ZERO;
     let mut run_index: u32 = 0;
     let warmup = phase.warmup;
+    let mut stop = false;
 
     loop {
-        let warming = run_index < warmup;
-        let counted = run_index.saturating_sub(warmup);
-        if !warming && counted >= phase.runs && timed >= min_time {
+        let planned = warmup + phase.runs;
+        if stop || interrupt.is_set() || (run_index >= planned && timed >= min_time) {
             break;
         }
-        if interrupt.is_set() {
-            break;
-        }
-        if let Some(prepare) = &prepare
-            && let Err(e) = expect_success(executor.execute(prepare, deadline), "prepare command")
-        {
-            errors.push(e);
-            break;
-        }
-        let outcome = match executor.execute(&command, deadline) {
-            Ok(o) => o,
-            Err(e) => {
-                errors.push(PhaseError {
-                    message: e.to_string(),
-                    exit_code: None,
-                    stderr_tail: None,
-                });
-                break;
-            }
+        // The planned runs in one go; then, for `min_time`, as many as the
+        // time still missing holds at the slowest run so far (at least one),
+        // so the rounds never run past what the loop would have stopped at.
+        let rounds = if run_index < planned {
+            planned - run_index
+        } else if samples.wall.is_empty() {
+            1
+        } else {
+            let slowest = samples.wall.iter().copied().fold(1.0, f64::max);
+            let missing = (min_time - timed).as_nanos() as f64;
+            ((missing / slowest).floor() as u32).max(1)
         };
-        match outcome.exit {
-            Exit::Code(0) => {}
-            Exit::Interrupted => break,
-            other => {
-                let what = if warming {
-                    format!("warm-up run {}", run_index + 1)
-                } else {
-                    format!("run {}", counted + 1)
-                };
-                errors.push(failure(&what, other, phase, outcome.stderr_tail));
-                break;
+        let before = run_index;
+        executor.execute_rounds(&steps, rounds, deadline, &mut |step, outcome| {
+            let warming = run_index < warmup;
+            let counted = run_index.saturating_sub(warmup);
+            if step != command_step {
+                if let Err(e) = expect_success(outcome, "prepare command") {
+                    errors.push(e);
+                    stop = true;
+                }
+                return !stop;
             }
+            let outcome = match outcome {
+                Ok(o) => o,
+                Err(e) => {
+                    errors.push(PhaseError {
+                        message: e.to_string(),
+                        exit_code: None,
+                        stderr_tail: None,
+                    });
+                    stop = true;
+                    return false;
+                }
+            };
+            match outcome.exit {
+                Exit::Code(0) => {}
+                Exit::Interrupted => {
+                    stop = true;
+                    return false;
+                }
+                other => {
+                    let what = if warming {
+                        format!("warm-up run {}", run_index + 1)
+                    } else {
+                        format!("run {}", counted + 1)
+                    };
+                    errors.push(failure(&what, other, phase, outcome.stderr_tail));
+                    stop = true;
+                    return false;
+                }
+            }
+            if !warming {
+                timed += Duration::from_nanos(outcome.wall_ns as u64);
+                samples.wall.push(outcome.wall_ns);
+                samples.user.push(outcome.user_ns);
+                samples.sys.push(outcome.sys_ns);
+                samples.rss.push(outcome.max_rss_bytes);
+                progress.run_done(&phase.name, counted + 1, phase.runs);
+            }
+            run_index += 1;
+            true
+        });
+        if run_index == before && !stop {
+            // Nothing ran and nothing said why: the executor gave up.
+            break;
         }
-        if !warming {
-            timed += Duration::from_nanos(outcome.wall_ns as u64);
-            samples.wall.push(outcome.wall_ns);
-            samples.user.push(outcome.user_ns);
-            samples.sys.push(outcome.sys_ns);
-            samples.rss.push(outcome.max_rss_bytes);
-            progress.run_done(&phase.name, counted + 1, phase.runs);
-        }
-        run_index += 1;
     }
     samples
 }
@@ -152,7 +180,7 @@ fn failure(
     }
 }
 
-fn expect_success(outcome: std::io::Result<RunOutcome>, what: &str) -> Result<(), PhaseError> {
+fn expect_success(outcome: Result<RunOutcome, ProcessError>, what: &str) -> Result<(), PhaseError> {
     match outcome {
         Ok(RunOutcome {
             exit: Exit::Code(0),
@@ -179,12 +207,18 @@ fn expect_success(outcome: std::io::Result<RunOutcome>, what: &str) -> Result<()
     }
 }
 
-/// Builds the invocation: argument arrays run directly, strings by `sh -c`.
+/// The program and arguments of a command line: argument arrays run
+/// directly, strings by `sh -c`. Every phase's commands are split here.
+pub fn split(line: &CommandLine) -> Invocation {
+    match line {
+        CommandLine::Argv(argv) => Invocation::argv(argv),
+        CommandLine::Shell(s) => Invocation::shell(s),
+    }
+}
+
+/// Builds a command phase's invocation, with the program found on PATH.
 pub fn invocation(line: &CommandLine, phase: &CommandPhase, base_dir: &Path) -> Invocation {
-    let (program, args) = match line {
-        CommandLine::Argv(argv) => (argv[0].clone(), argv[1..].to_vec()),
-        CommandLine::Shell(s) => ("sh".to_owned(), vec!["-c".to_owned(), s.clone()]),
-    };
+    let mut inv = split(line);
     // Searching PATH is the harness's work, not the command's: done once
     // here rather than by every timed spawn.
     let path = phase
@@ -192,7 +226,9 @@ pub fn invocation(line: &CommandLine, phase: &CommandPhase, base_dir: &Path) -> 
         .get("PATH")
         .cloned()
         .or_else(|| std::env::var("PATH").ok());
-    let program = resolve(&program, path.as_deref()).unwrap_or(program);
+    if let Some(found) = resolve(&inv.program, path.as_deref()) {
+        inv.program = found;
+    }
     let cwd = match &phase.cwd {
         Some(c) => Some(base_dir.join(c)),
         None if base_dir != Path::new(".") && base_dir != Path::new("") => {
@@ -200,16 +236,7 @@ pub fn invocation(line: &CommandLine, phase: &CommandPhase, base_dir: &Path) -> 
         }
         None => None,
     };
-    Invocation {
-        program,
-        args,
-        env: phase
-            .env
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-        cwd,
-    }
+    inv.env(&phase.env).cwd(cwd)
 }
 
 /// The first executable `program` on `path`, for a bare program name.
@@ -266,7 +293,11 @@ mod tests {
     }
 
     impl Executor for Scripted {
-        fn execute(&mut self, inv: &Invocation, _: Option<Instant>) -> std::io::Result<RunOutcome> {
+        fn execute(
+            &mut self,
+            inv: &Invocation,
+            _: Option<Instant>,
+        ) -> Result<RunOutcome, ProcessError> {
             self.calls.push(inv.clone());
             Ok(if self.outcomes.is_empty() {
                 ok(1e6)

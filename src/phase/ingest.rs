@@ -5,12 +5,11 @@
 use crate::config::{CommandLine, IngestPhase, criteria_text};
 use crate::ingest::{self, IngestError, Ingested};
 use crate::interrupt::Interrupt;
+use crate::phase::command::split;
+use crate::process::{self, Capture, Exit, ProcessError};
 use crate::results::{PhaseError, PhaseKind, PhaseResult};
-use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Runs an ingest phase. Never fails as a whole: what went wrong lands in
 /// the result's `errors`.
@@ -103,102 +102,40 @@ fn execute(
         exit_code: None,
         stderr_tail: None,
     };
-    let (program, args) = match command {
-        CommandLine::Argv(argv) => (argv[0].clone(), argv[1..].to_vec()),
-        CommandLine::Shell(s) => ("sh".to_owned(), vec!["-c".to_owned(), s.clone()]),
-    };
+    let invocation = split(command).env(&phase.env).cwd(Some(dir.to_owned()));
     // Output goes to unlinked temporary files, so a chatty harness never
     // blocks on a full pipe.
-    let mut out =
-        scratch_file().map_err(|e| fail(format!("cannot create a temporary file: {e}")))?;
-    let mut err =
-        scratch_file().map_err(|e| fail(format!("cannot create a temporary file: {e}")))?;
-    let mut cmd = Command::new(&program);
-    cmd.args(&args)
-        .envs(&phase.env)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().map_err(|e| fail(e.to_string()))?)
-        .stderr(err.try_clone().map_err(|e| fail(e.to_string()))?)
-        .process_group(0);
-    let mut child = cmd.spawn().map_err(|e| {
-        fail(format!(
-            "cannot start `{command}` in {}: {e}",
+    let child = process::spawn(&invocation, Capture::Output).map_err(|e| match e {
+        ProcessError::Start { error, .. } => fail(format!(
+            "cannot start `{command}` in {}: {error}",
             dir.display()
-        ))
+        )),
+        other => fail(other.to_string()),
     })?;
     let deadline = phase.timeout.map(|t| Instant::now() + t.0);
-    let pid = i32::try_from(child.id()).unwrap_or(i32::MAX);
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) => {}
-            Err(e) => return Err(fail(format!("cannot wait for `{command}`: {e}"))),
-        }
-        let why = if interrupt.is_set() {
-            Some("interrupted")
-        } else if deadline.is_some_and(|d| Instant::now() >= d) {
-            Some("timed out")
-        } else {
-            None
-        };
-        if let Some(why) = why {
-            // SAFETY: kill(2) on our own child's process group.
-            unsafe { libc::kill(-pid, libc::SIGKILL) };
-            let _ = child.wait();
-            return Err(PhaseError {
-                message: format!("`{command}` {why}; its whole process group was killed"),
-                exit_code: None,
-                stderr_tail: tail(&mut err),
-            });
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    let finished = child
+        .wait(deadline, interrupt)
+        .map_err(|e| fail(e.to_string()))?;
+    let what = match finished.exit {
+        Exit::Code(0) => None,
+        Exit::Code(c) => Some(format!("exited with code {c}")),
+        Exit::Signal(s) => Some(format!("was killed by signal {s}")),
+        Exit::TimedOut => Some("timed out; its whole process group was killed".into()),
+        Exit::Interrupted => Some("interrupted; its whole process group was killed".into()),
     };
-    if !status.success() {
-        let what = match (status.code(), status.signal()) {
-            (Some(c), _) => format!("exited with code {c}"),
-            (None, Some(s)) => format!("was killed by signal {s}"),
-            _ => "failed".into(),
-        };
+    if let Some(what) = what {
         return Err(PhaseError {
             message: format!("`{command}` {what}"),
-            exit_code: status.code(),
-            stderr_tail: tail(&mut err),
+            exit_code: match finished.exit {
+                Exit::Code(c) => Some(c),
+                _ => None,
+            },
+            stderr_tail: finished.stderr_tail,
         });
     }
-    out.seek(SeekFrom::Start(0))
-        .map_err(|e| fail(format!("cannot read the output of `{command}`: {e}")))?;
+    let mut out = finished
+        .stdout
+        .ok_or_else(|| fail(format!("cannot read the output of `{command}`")))?;
     ingest::bounded_text(&mut out, Path::new("standard output"))
         .map_err(|e| fail(format!("`{command}`: {e}")))
-}
-
-fn scratch_file() -> std::io::Result<std::fs::File> {
-    let path = std::env::temp_dir().join(format!(
-        "perfguard-ingest-{}-{:?}-{}",
-        std::process::id(),
-        std::thread::current().id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-    ));
-    let file = std::fs::OpenOptions::new()
-        .create_new(true)
-        .read(true)
-        .write(true)
-        .open(&path)?;
-    std::fs::remove_file(&path)?;
-    Ok(file)
-}
-
-/// The last 20 lines (at most 4 KiB) of a captured stream.
-fn tail(file: &mut std::fs::File) -> Option<String> {
-    let len = file.seek(SeekFrom::End(0)).ok()?;
-    file.seek(SeekFrom::Start(len.saturating_sub(4096))).ok()?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).ok()?;
-    let text = String::from_utf8_lossy(&bytes);
-    let lines: Vec<&str> = text.lines().collect();
-    let start = lines.len().saturating_sub(20);
-    let tail = lines[start..].join("\n");
-    (!tail.trim().is_empty()).then_some(tail)
 }

@@ -3,7 +3,6 @@
 pub mod command;
 pub mod http;
 pub mod ingest;
-pub mod process;
 pub mod progress;
 
 use crate::config::{Config, PhaseConfig};
@@ -18,7 +17,7 @@ pub fn run_phase(
     progress: &mut dyn progress::Progress,
 ) -> PhaseResult {
     match phase {
-        PhaseConfig::Command(p) => match process::ProcessExecutor::new(interrupt.clone()) {
+        PhaseConfig::Command(p) => match crate::process::TimedExecutor::new(interrupt.clone()) {
             Ok(mut executor) => {
                 command::run(p, &config.base_dir(), &mut executor, interrupt, progress)
             }

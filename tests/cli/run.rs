@@ -261,6 +261,37 @@ runs = 2
 }
 
 #[test]
+fn memory_peak_of_a_tiny_command_is_not_perfguards_own_size() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "perfguard.toml",
+        r#"
+[[phase]]
+name = "true"
+kind = "command"
+command = ["true"]
+warmup = 0
+runs = 3
+"#,
+    );
+    perfguard(dir.path())
+        .args(["run", "-o", "r.json"])
+        .assert()
+        .success();
+    let v = results(&dir.path().join("r.json"));
+    let peak = metric(&v, "true", "memory.peak")["value"].as_f64().unwrap();
+    // `/usr/bin/time` reads about 1 MiB for `true`; perfguard itself is
+    // over 10 MiB resident, which a child spawned from it used to inherit.
+    assert!(peak > 0.0, "no reading: {peak}");
+    assert!(
+        peak < 4.0 * 1024.0 * 1024.0,
+        "`true` read {:.1} MiB",
+        peak / 1024.0 / 1024.0
+    );
+}
+
+#[test]
 fn sigterm_writes_the_results_measured_so_far_marked_partial() {
     let dir = tempfile::tempdir().unwrap();
     write(
@@ -277,7 +308,7 @@ runs = 2
 [[phase]]
 name = "second"
 kind = "command"
-command = ["sleep", "30"]
+command = ["sh", "-c", "touch second-ran; exec sleep 30"]
 warmup = 0
 runs = 3
 "#,
@@ -291,12 +322,12 @@ runs = 3
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !dir.path().join("first-ran").exists() {
-        assert!(Instant::now() < deadline, "first phase never ran");
+    // The second phase's first run marks its start: by then the first
+    // phase has made both its runs, however slow the machine.
+    while !dir.path().join("second-ran").exists() {
+        assert!(Instant::now() < deadline, "second phase never started");
         std::thread::sleep(Duration::from_millis(20));
     }
-    // Let the first phase finish and the second start its sleep.
-    std::thread::sleep(Duration::from_millis(300));
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let status = loop {

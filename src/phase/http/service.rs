@@ -2,129 +2,59 @@
 //! group (started, polled until ready, stopped with SIGTERM then SIGKILL),
 //! and a process tree into memory and CPU samples (sysinfo).
 
-use crate::config::CommandLine;
 use crate::config::http::ServiceConfig;
-use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use crate::phase::command::split;
+pub use crate::process::StopOutcome;
+use crate::process::{self, Capture, ProcessError};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 
-/// A started service: its process group and its output log.
+/// A started service: its process group, output to a log.
 pub struct Service {
-    child: Child,
-    log: PathBuf,
+    child: process::Child,
 }
 
 impl Service {
     /// Starts the command in a process group of its own, output to a log.
     pub fn start(cfg: &ServiceConfig, base_dir: &Path) -> std::io::Result<Service> {
-        let (program, args) = match &cfg.command {
-            CommandLine::Argv(argv) => (argv[0].clone(), argv[1..].to_vec()),
-            CommandLine::Shell(s) => ("sh".to_owned(), vec!["-c".to_owned(), s.clone()]),
-        };
-        static COUNT: AtomicU64 = AtomicU64::new(0);
-        let log = std::env::temp_dir().join(format!(
-            "perfguard-service-{}-{}.log",
-            std::process::id(),
-            COUNT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let out = std::fs::File::create(&log)?;
-        let mut cmd = Command::new(&program);
-        cmd.args(&args)
-            .envs(&cfg.env)
-            .stdin(Stdio::null())
-            .stdout(out.try_clone()?)
-            .stderr(out)
-            .process_group(0);
-        match &cfg.cwd {
-            Some(c) => {
-                cmd.current_dir(base_dir.join(c));
-            }
+        let cwd = match &cfg.cwd {
+            Some(c) => Some(base_dir.join(c)),
             None if base_dir != Path::new(".") && !base_dir.as_os_str().is_empty() => {
-                cmd.current_dir(base_dir);
+                Some(base_dir.to_owned())
             }
-            None => {}
-        }
-        let child = cmd.spawn().map_err(|e| {
-            let _ = std::fs::remove_file(&log);
-            std::io::Error::new(e.kind(), format!("cannot start service `{program}`: {e}"))
+            None => None,
+        };
+        let invocation = split(&cfg.command).env(&cfg.env).cwd(cwd);
+        let child = process::spawn(&invocation, Capture::Log).map_err(|e| match e {
+            ProcessError::Start { program, error } => std::io::Error::new(
+                error.kind(),
+                format!("cannot start service `{program}`: {error}"),
+            ),
+            other => std::io::Error::other(other.to_string()),
         })?;
-        Ok(Service { child, log })
+        Ok(Service { child })
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.child.pid()
     }
 
-    /// The exit status, if the service has exited.
+    /// How the service ended, if it has.
     pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
-        self.child.try_wait().ok().flatten()
+        self.child.exited()
     }
 
     /// The last lines of the service's output.
     pub fn output_tail(&self) -> Option<String> {
-        let mut f = std::fs::File::open(&self.log).ok()?;
-        let len = f.metadata().ok()?.len();
-        f.seek(SeekFrom::Start(len.saturating_sub(2048))).ok()?;
-        let mut text = String::new();
-        f.read_to_string(&mut text).ok()?;
-        let lines: Vec<&str> = text.lines().collect();
-        let tail = lines[lines.len().saturating_sub(10)..].join("\n");
-        (!tail.trim().is_empty()).then_some(tail)
+        self.child.tail()
     }
 
     /// SIGTERM to the group, then SIGKILL after `grace`. Returns how it ended.
-    pub fn stop(mut self, grace: Duration) -> StopOutcome {
-        let pgid = self.child.id() as i32;
-        if self.exited().is_some() {
-            // The leader is gone; still clear anything it left in its group.
-            signal_group(pgid, libc::SIGKILL);
-            return StopOutcome::AlreadyExited;
-        }
-        signal_group(pgid, libc::SIGTERM);
-        let until = Instant::now() + grace;
-        while Instant::now() < until {
-            if self.exited().is_some() {
-                signal_group(pgid, libc::SIGKILL);
-                return StopOutcome::Terminated;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        signal_group(pgid, libc::SIGKILL);
-        let _ = self.child.wait();
-        StopOutcome::Killed
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            signal_group(self.child.id() as i32, libc::SIGKILL);
-            let _ = self.child.wait();
-        }
-        let _ = std::fs::remove_file(&self.log);
-    }
-}
-
-/// How a stop went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopOutcome {
-    AlreadyExited,
-    Terminated,
-    Killed,
-}
-
-fn signal_group(pgid: i32, signal: i32) {
-    if pgid > 0 {
-        // SAFETY: kill(2) with a negative pid signals a process group; no
-        // memory is involved.
-        unsafe {
-            libc::kill(-pgid, signal);
-        }
+    pub fn stop(self, grace: Duration) -> StopOutcome {
+        self.child.stop(grace)
     }
 }
 
