@@ -15,6 +15,11 @@ fn main() -> ExitCode {
     {
         return ExitCode::from(perfguard::process::spawner::serve() as u8);
     }
+    // Commands that may time command phases fork their spawner now, while
+    // perfguard is one thread and still small.
+    if subcommand().is_some_and(|c| c == "run" || c == "check" || c == "paired") {
+        perfguard::process::spawner::prefork();
+    }
     // `perfguard … | head` ends quietly, as command-line tools do, instead of
     // panicking on a closed pipe.
     // SAFETY: setting a signal disposition before any thread starts.
@@ -39,4 +44,18 @@ fn main() -> ExitCode {
             ExitCode::from(err.exit_code())
         }
     }
+}
+
+/// The subcommand's name: the first argument that is not an option (the
+/// global `--color` takes a value).
+fn subcommand() -> Option<std::ffi::OsString> {
+    let mut args = std::env::args_os().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--color" {
+            args.next();
+        } else if !arg.to_string_lossy().starts_with('-') {
+            return Some(arg);
+        }
+    }
+    None
 }

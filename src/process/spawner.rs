@@ -4,9 +4,11 @@
 //! Why a separate process: Linux starts a child's `ru_maxrss` at the resident
 //! size of the process that calls exec, and a vfork'd (or forked) child is
 //! perfguard itself until then, so `memory.peak` never read below perfguard's
-//! own ~13 MiB. The spawner is perfguard re-executed with a marker that
-//! `main` checks before it parses arguments or allocates much; its resident
-//! size is a fraction of that, so `true` reads what `/usr/bin/time` reads.
+//! own ~13 MiB. The spawner is forked at the top of `main`, before perfguard
+//! parses arguments or allocates much (or, for a caller that did not, is
+//! perfguard re-executed with a marker `main` checks first); a run forked
+//! from it copies only the spawner's small anonymous memory, so `true` reads
+//! what `/usr/bin/time` reads.
 
 use super::runner::{Measured, Runner};
 use super::{Exit, Invocation, ProcessError};
@@ -233,15 +235,96 @@ extern "C" fn kill_running(_: libc::c_int) {
     }
 }
 
+/// Forks the spawner now, at the top of `main`: perfguard has one thread
+/// and little memory yet, so the fork is safe and the spawner small, and no
+/// second exec (with its dynamic linking) is paid. The spawner waits idle
+/// until a command phase asks for it, and ends when perfguard does.
+pub fn prefork() {
+    if let Some(connection) = Connection::fork() {
+        super::timed::offer_idle(connection);
+    }
+}
+
 /// perfguard's end of the conversation.
 pub struct Connection {
-    child: std::process::Child,
-    input: std::process::ChildStdin,
-    output: BufReader<std::process::ChildStdout>,
+    pid: i32,
+    input: std::fs::File,
+    output: BufReader<std::fs::File>,
     message: Vec<u8>,
 }
 
 impl Connection {
+    /// A spawner forked from this process. Call only while it has one thread.
+    fn fork() -> Option<Connection> {
+        use std::os::fd::FromRawFd;
+        let (mut to_child, mut from_child) = ([0; 2], [0; 2]);
+        // SAFETY: pipe2 fills the arrays it is given; on failure nothing leaks.
+        unsafe {
+            if libc::pipe2(to_child.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
+                return None;
+            }
+            if libc::pipe2(from_child.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
+                libc::close(to_child[0]);
+                libc::close(to_child[1]);
+                return None;
+            }
+        }
+        // SAFETY: called while the process has a single thread (the top of
+        // `main`), so the child may run ordinary code after fork.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            // SAFETY: the child's own descriptors: the pipes become its
+            // standard input and output, stderr goes to /dev/null, and the
+            // parent's ends are closed so perfguard's exit reads as EOF.
+            unsafe {
+                libc::dup2(to_child[0], 0);
+                libc::dup2(from_child[1], 1);
+                let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+                if null >= 0 {
+                    libc::dup2(null, 2);
+                    libc::close(null);
+                }
+                for fd in [to_child[0], to_child[1], from_child[0], from_child[1]] {
+                    libc::close(fd);
+                }
+                // Out of the terminal's process group, as the exec'd spawner.
+                libc::setpgid(0, 0);
+                libc::_exit(serve());
+            }
+        }
+        // SAFETY: the child's ends are the child's; ours become owned Files.
+        let (input, output) = unsafe {
+            libc::close(to_child[0]);
+            libc::close(from_child[1]);
+            if pid < 0 {
+                libc::close(to_child[1]);
+                libc::close(from_child[0]);
+                return None;
+            }
+            (
+                std::fs::File::from_raw_fd(to_child[1]),
+                std::fs::File::from_raw_fd(from_child[0]),
+            )
+        };
+        Connection::greeted(pid, input, output)
+    }
+
+    /// Reads the spawner's greeting; `None` (and the process reaped) when it
+    /// does not speak this protocol.
+    fn greeted(pid: i32, input: std::fs::File, output: std::fs::File) -> Option<Connection> {
+        let mut connection = Connection {
+            pid,
+            input,
+            output: BufReader::new(output),
+            message: Vec::with_capacity(64),
+        };
+        let mut hello = [0u8; 8];
+        if connection.output.read_exact(&mut hello).is_err() || &hello != HELLO {
+            return None; // Drop kills and reaps it.
+        }
+        Some(connection)
+    }
+
     /// Starts a spawner from perfguard's own executable and waits for its
     /// greeting; `None` when that is not a perfguard that speaks this
     /// protocol (a library caller's or a test harness's executable).
@@ -256,25 +339,21 @@ impl Connection {
             .process_group(0)
             .spawn()
             .ok()?;
-        let input = child.stdin.take()?;
-        let mut output = BufReader::new(child.stdout.take()?);
-        let mut hello = [0u8; 8];
-        if output.read_exact(&mut hello).is_err() || &hello != HELLO {
+        let pid = child.id() as i32;
+        let (Some(input), Some(output)) = (child.stdin.take(), child.stdout.take()) else {
             let _ = child.kill();
             let _ = child.wait();
             return None;
-        }
-        Some(Connection {
-            child,
-            input,
-            output,
-            message: Vec::with_capacity(64),
-        })
+        };
+        // The Child handle goes; `Drop` kills and reaps by pid.
+        let input = std::fs::File::from(std::os::fd::OwnedFd::from(input));
+        let output = std::fs::File::from(std::os::fd::OwnedFd::from(output));
+        Connection::greeted(pid, input, output)
     }
 
     /// The spawner's process id, for the watchdog's SIGUSR1.
     pub fn pid(&self) -> i32 {
-        self.child.id() as i32
+        self.pid
     }
 
     pub fn prepare(&mut self, request: &Request) -> Result<u32, ProcessError> {
@@ -349,8 +428,11 @@ fn unexpected(tag: u8) -> ProcessError {
 impl Drop for Connection {
     fn drop(&mut self) {
         // Closing its input ends the spawner; kill it in case it is stuck.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // SAFETY: the pid is our own child's, not yet reaped.
+        unsafe {
+            libc::kill(self.pid, libc::SIGKILL);
+            libc::waitpid(self.pid, std::ptr::null_mut(), 0);
+        }
     }
 }
 

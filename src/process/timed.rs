@@ -87,6 +87,13 @@ enum Backend {
 /// process, handed from phase to phase, so its start is paid once.
 static IDLE_SPAWNER: Mutex<Option<Connection>> = Mutex::new(None);
 
+/// Hands a started spawner to the next executor.
+pub(super) fn offer_idle(connection: Connection) {
+    if let Ok(mut idle) = IDLE_SPAWNER.lock() {
+        *idle = Some(connection);
+    }
+}
+
 impl TimedExecutor {
     /// Runs through the spawner process, or in perfguard itself when the
     /// spawner cannot start (perfguard's executable gone, or a library
