@@ -166,8 +166,17 @@ pub struct Runner {
     exec_error: Option<SharedErrno>,
 }
 
-/// One `c_int` in a shared anonymous mapping.
-struct SharedErrno(*mut libc::c_int);
+/// What a forked child writes for the spawner, in a shared anonymous mapping.
+#[repr(C)]
+struct ChildPage {
+    /// Why the child could not exec (0: it did).
+    errno: libc::c_int,
+    /// CLOCK_MONOTONIC as the child began, just after fork returned in it.
+    started: libc::timespec,
+}
+
+/// A [`ChildPage`] shared with each forked child.
+struct SharedErrno(*mut ChildPage);
 
 impl SharedErrno {
     fn new() -> std::io::Result<SharedErrno> {
@@ -175,7 +184,7 @@ impl SharedErrno {
         let page = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
-                std::mem::size_of::<libc::c_int>(),
+                std::mem::size_of::<ChildPage>(),
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_SHARED | libc::MAP_ANONYMOUS,
                 -1,
@@ -191,19 +200,51 @@ impl SharedErrno {
     fn get(&self) -> libc::c_int {
         // SAFETY: the mapping lives as long as `self`; volatile because the
         // child writes it behind the compiler's back.
-        unsafe { self.0.read_volatile() }
+        unsafe { (&raw mut (*self.0).errno).read_volatile() }
     }
 
     fn set(&self, value: libc::c_int) {
         // SAFETY: as in `get`.
-        unsafe { self.0.write_volatile(value) }
+        unsafe { (&raw mut (*self.0).errno).write_volatile(value) }
+    }
+
+    /// In the child: the run's clock starts now, after the fork. Copying the
+    /// spawner's page tables is the harness's work, not the command's
+    /// (posix_spawn's vfork, as hyperfine spawns, has none to copy).
+    fn mark_start(&self) {
+        // SAFETY: clock_gettime is async-signal-safe; the pointer is the
+        // mapping's, valid in the child too.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut (*self.0).started) };
+    }
+
+    /// Time since the child marked its start, if it did.
+    fn since_start(&self) -> Option<std::time::Duration> {
+        // SAFETY: as in `get`.
+        let started = unsafe { (&raw mut (*self.0).started).read_volatile() };
+        if started.tv_sec == 0 && started.tv_nsec == 0 {
+            return None;
+        }
+        let mut now: libc::timespec = unsafe { std::mem::zeroed() };
+        // SAFETY: a valid out-pointer.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+        let ns = |t: libc::timespec| t.tv_sec as i128 * 1_000_000_000 + t.tv_nsec as i128;
+        u64::try_from(ns(now) - ns(started))
+            .ok()
+            .map(std::time::Duration::from_nanos)
+    }
+
+    fn clear_start(&self) {
+        // SAFETY: as in `get`.
+        unsafe {
+            (&raw mut (*self.0).started).write_volatile(std::mem::zeroed());
+        }
     }
 }
 
 impl Drop for SharedErrno {
     fn drop(&mut self) {
         // SAFETY: unmapping the mapping made in `new`.
-        unsafe { libc::munmap(self.0.cast(), std::mem::size_of::<libc::c_int>()) };
+        unsafe { libc::munmap(self.0.cast(), std::mem::size_of::<ChildPage>()) };
     }
 }
 
@@ -243,8 +284,9 @@ impl Runner {
         Ok(self.prepared.len() as u32 - 1)
     }
 
-    /// One run, timed from just before the spawn to just after wait4: the
-    /// window holds no system call of perfguard's own. `running` holds the
+    /// One run, timed to just after wait4 from the child's first moment after
+    /// fork (forking) or from just before posix_spawn: the window holds no
+    /// system call of perfguard's own. `running` holds the
     /// child's process group while it runs (0 before and after), for
     /// whoever kills it.
     pub fn run(&mut self, id: u32, running: &AtomicI32) -> Result<Measured, ProcessError> {
@@ -279,6 +321,7 @@ impl Runner {
         let mut pid: libc::pid_t = 0;
         if let Some(e) = &self.exec_error {
             e.set(0);
+            e.clear_start();
         }
         let start = Instant::now();
         let rc = match &self.exec_error {
@@ -316,7 +359,10 @@ impl Runner {
         }
         running.store(pid, Ordering::Release);
         let waited = wait4(pid);
-        let wall = start.elapsed();
+        let wall = match self.exec_error.as_ref().and_then(SharedErrno::since_start) {
+            Some(since_fork) => since_fork,
+            None => start.elapsed(),
+        };
         running.store(0, Ordering::Release);
         let (status, usage) = waited.map_err(|error| ProcessError::Wait {
             program: program(),
@@ -358,6 +404,7 @@ impl Runner {
 /// # Safety
 /// Only in a child forked from a process with one thread.
 unsafe fn exec_child(prepared: &Prepared, streams: [libc::c_int; 3], error: &SharedErrno) -> ! {
+    error.mark_start();
     // SAFETY: plain system calls on valid pointers owned by `prepared`.
     unsafe {
         let fail = |error: &SharedErrno| -> ! {
