@@ -9,10 +9,9 @@
 # summary, the comment request, that the token is never printed and that a
 # pull request saves nothing.
 #
-#   /work/shared/tools/container/setup.sh     # once: podman + local debian:bookworm-slim
-#   export CONTAINERS_CONF=/work/shared/tools/container/containers.conf
-#   scripts/container-smoke.sh                # PERFGUARD_BIN=path to use another binary,
-#                                             # CONTAINER_ENGINE=docker on a GitHub runner
+#   scripts/container-smoke.sh    # needs podman (or CONTAINER_ENGINE=docker) and
+#                                 # a debian:bookworm-slim image it can use;
+#                                 # PERFGUARD_BIN=path to use another binary
 set -euo pipefail
 cd "$(dirname "$0")/.."
 engine=${CONTAINER_ENGINE:-podman}

@@ -1250,23 +1250,39 @@ fn silent_api() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
     (url, accepted)
 }
 
-#[test]
-fn a_silent_api_times_out_and_the_verdict_still_comes_out() {
+/// `compare --github` on a pull request against an API that never answers,
+/// with `env` setting the timeouts: (the workspace, its stderr, connections
+/// the silent API accepted, the recording stand-in that should see nothing).
+fn compare_against_a_silent_api(
+    env: &[(&str, &str)],
+) -> (tempfile::TempDir, String, usize, Github) {
     let gh = Github::start();
     let (silent, accepted) = silent_api();
     let dir = workspace("api");
     let event = pr_event(dir.path(), |_| {});
-    let out = compare_in_actions(dir.path(), &gh, &event, "pull_request")
-        .env("GITHUB_API_URL", &silent)
-        .env("PERFGUARD_GITHUB_REQUEST_TIMEOUT_MS", "300")
-        .env("PERFGUARD_GITHUB_ATTEMPTS", "2")
+    let mut cmd = compare_in_actions(dir.path(), &gh, &event, "pull_request");
+    cmd.env("GITHUB_API_URL", &silent);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
         // A safety net so a regression fails here instead of hanging the suite.
         .timeout(std::time::Duration::from_secs(60))
         .assert()
         .code(1)
         .get_output()
         .clone();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let accepted = accepted.load(std::sync::atomic::Ordering::SeqCst);
+    (dir, stderr, accepted, gh)
+}
+
+#[test]
+fn a_silent_api_times_out_and_the_verdict_still_comes_out() {
+    let (dir, stderr, accepted, gh) = compare_against_a_silent_api(&[
+        ("PERFGUARD_GITHUB_REQUEST_TIMEOUT_MS", "300"),
+        ("PERFGUARD_GITHUB_ATTEMPTS", "2"),
+    ]);
     assert!(
         stderr.contains(
             "GET /repos/octo/api/issues/2/comments: could not reach GitHub: no answer within 300 ms"
@@ -1274,7 +1290,7 @@ fn a_silent_api_times_out_and_the_verdict_still_comes_out() {
         "{stderr}"
     );
     // A GET that timed out is retried, within the attempts.
-    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(accepted, 2);
     let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
     assert!(summary.contains("fail: 1 regression"));
     let o = outputs(dir.path());
@@ -1285,27 +1301,17 @@ fn a_silent_api_times_out_and_the_verdict_still_comes_out() {
 
 #[test]
 fn one_deadline_bounds_all_of_githubs_calls() {
-    let gh = Github::start();
-    let (silent, accepted) = silent_api();
-    let dir = workspace("api");
-    let event = pr_event(dir.path(), |_| {});
-    let out = compare_in_actions(dir.path(), &gh, &event, "pull_request")
-        .env("GITHUB_API_URL", &silent)
-        // Each attempt alone could wait a minute; the deadline ends it first.
-        .env("PERFGUARD_GITHUB_REQUEST_TIMEOUT_MS", "60000")
-        .env("PERFGUARD_GITHUB_DEADLINE_MS", "300")
-        .timeout(std::time::Duration::from_secs(60))
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Each attempt alone could wait a minute; the deadline ends it first.
+    let (dir, stderr, accepted, _gh) = compare_against_a_silent_api(&[
+        ("PERFGUARD_GITHUB_REQUEST_TIMEOUT_MS", "60000"),
+        ("PERFGUARD_GITHUB_DEADLINE_MS", "300"),
+    ]);
     assert!(
         stderr.contains("no answer before the deadline of 300 ms"),
         "{stderr}"
     );
     // No retry is started once the deadline has passed.
-    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(accepted, 1);
     assert_eq!(outputs(dir.path())["verdict"], "fail");
 }
 

@@ -9,6 +9,15 @@ fn results(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// `perfguard run -o r.json` in `dir`, which must pass; the results.
+fn run_ok(dir: &Path) -> Value {
+    perfguard(dir)
+        .args(["run", "-o", "r.json"])
+        .assert()
+        .success();
+    results(&dir.join("r.json"))
+}
+
 fn metric<'a>(v: &'a Value, phase: &str, name: &str) -> &'a Value {
     let p = v["phases"]
         .as_array()
@@ -244,11 +253,7 @@ warmup = 0
 runs = 2
 "#,
     );
-    perfguard(dir.path())
-        .args(["run", "-o", "r.json"])
-        .assert()
-        .success();
-    let v = results(&dir.path().join("r.json"));
+    let v = run_ok(dir.path());
     let big = metric(&v, "big", "memory.peak")["value"].as_f64().unwrap();
     let small = metric(&v, "small", "memory.peak")["value"]
         .as_f64()
@@ -275,11 +280,7 @@ warmup = 0
 runs = 3
 "#,
     );
-    perfguard(dir.path())
-        .args(["run", "-o", "r.json"])
-        .assert()
-        .success();
-    let v = results(&dir.path().join("r.json"));
+    let v = run_ok(dir.path());
     let peak = metric(&v, "true", "memory.peak")["value"].as_f64().unwrap();
     // `/usr/bin/time` reads about 1 MiB for `true`; perfguard itself is
     // over 10 MiB resident, which a child spawned from it used to inherit.
@@ -377,11 +378,7 @@ fn runs_inside_a_repository_record_the_commit() {
     );
     git(&["add", "."]);
     git(&["commit", "-qm", "init"]);
-    perfguard(dir.path())
-        .args(["run", "-o", "r.json"])
-        .assert()
-        .success();
-    let v = results(&dir.path().join("r.json"));
+    let v = run_ok(dir.path());
     assert_eq!(v["git"]["sha"].as_str().unwrap().len(), 40);
     assert_eq!(v["git"]["ref"], "refs/heads/main");
 }
