@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 /// CI-native performance regression checker.
 #[derive(Debug, Parser)]
-#[command(name = "perfguard", version, about, propagate_version = true)]
+#[command(name = "perfguard", version = env!("PERFGUARD_LONG_VERSION"), about, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -37,6 +37,26 @@ pub enum Command {
     Baseline(BaselineCommand),
     /// Turn another harness's output into perfguard results.
     Ingest(IngestArgs),
+    /// Print the shell completion script for SHELL.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per subcommand into a
+    /// directory.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, elvish or powershell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write perfguard.1 and a perfguard-SUBCOMMAND.1 page per subcommand
+    /// here instead of printing perfguard.1.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// Where baselines are read and written.

@@ -11,6 +11,7 @@ mod paired;
 mod progress;
 mod publish;
 mod run;
+mod shell;
 
 pub use run::measure;
 
@@ -82,6 +83,8 @@ pub fn dispatch(cli: Cli) -> Result<Outcome, Error> {
         Command::Ingest(args) => ingest::ingest(&args),
         Command::Baseline(cmd) => baseline::baseline(cmd),
         Command::Comment(args) => comment::comment(&args),
+        Command::Completions(args) => shell::completions(&args),
+        Command::Man(args) => shell::man(&args),
         Command::Schema => {
             print!("{}", crate::config::json_schema());
             Ok(Outcome::Pass)

@@ -8,5 +8,6 @@ mod github;
 mod history;
 mod http;
 mod ingest;
+mod install;
 mod paired;
 mod run;
