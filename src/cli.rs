@@ -37,11 +37,24 @@ pub enum Command {
     Baseline(BaselineCommand),
     /// Turn another harness's output into perfguard results.
     Ingest(IngestArgs),
+    /// Look at a repository and write a starting perfguard.toml and
+    /// .github/workflows/perfguard.yml (never overwriting a file).
+    Init(InitArgs),
     /// Print the shell completion script for SHELL.
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write one page per subcommand into a
     /// directory.
     Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The repository to look at and write into.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// Print the files instead of writing them.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ pub mod environment;
 pub mod error;
 pub mod github;
 pub mod ingest;
+pub mod init;
 pub mod interrupt;
 pub mod metrics;
 pub mod paired;

@@ -7,6 +7,7 @@ mod check;
 mod comment;
 mod compare;
 mod ingest;
+mod init;
 mod paired;
 mod progress;
 mod publish;
@@ -83,6 +84,7 @@ pub fn dispatch(cli: Cli) -> Result<Outcome, Error> {
         Command::Ingest(args) => ingest::ingest(&args),
         Command::Baseline(cmd) => baseline::baseline(cmd),
         Command::Comment(args) => comment::comment(&args),
+        Command::Init(args) => init::init(&args),
         Command::Completions(args) => shell::completions(&args),
         Command::Man(args) => shell::man(&args),
         Command::Schema => {

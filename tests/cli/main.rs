@@ -8,6 +8,7 @@ mod github;
 mod history;
 mod http;
 mod ingest;
+mod init;
 mod install;
 mod paired;
 mod run;
