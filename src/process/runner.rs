@@ -46,7 +46,18 @@ impl Prepared {
         request: &Request,
         null: libc::c_int,
         stderr: libc::c_int,
+        forking: bool,
     ) -> Result<Prepared, ProcessError> {
+        let wrapped;
+        let request = match &request.cwd {
+            // posix_spawn cannot change directory in a C library older than
+            // glibc 2.29: a shell changes it and execs the command instead.
+            Some(dir) if !forking && addchdir().is_none() => {
+                wrapped = in_directory(request, dir);
+                &wrapped
+            }
+            _ => request,
+        };
         let program = request.program.to_string_lossy().into_owned();
         let c = |s: &OsString, what: &'static str| {
             CString::new(s.as_encoded_bytes()).map_err(|_| ProcessError::Nul {
@@ -105,12 +116,10 @@ impl Prepared {
                 check(libc::posix_spawn_file_actions_adddup2(actions, fd, target))
                     .map_err(start_error)?;
             }
-            if let Some(dir) = &cwd {
-                check(libc::posix_spawn_file_actions_addchdir_np(
-                    actions,
-                    dir.as_ptr(),
-                ))
-                .map_err(start_error)?;
+            if let Some(dir) = &cwd
+                && let Some(addchdir) = addchdir()
+            {
+                check(addchdir(actions, dir.as_ptr())).map_err(start_error)?;
             }
             let attr = &mut prepared.attr;
             // Own process group, so a timeout kills grandchildren too, and
@@ -279,7 +288,12 @@ impl Runner {
 
     /// Prepares a request; its number is what `run` takes.
     pub fn prepare(&mut self, request: &Request) -> Result<u32, ProcessError> {
-        let p = Prepared::new(request, self.devnull.as_raw_fd(), self.stderr.as_raw_fd())?;
+        let p = Prepared::new(
+            request,
+            self.devnull.as_raw_fd(),
+            self.stderr.as_raw_fd(),
+            self.exec_error.is_some(),
+        )?;
         self.prepared.push(p);
         Ok(self.prepared.len() as u32 - 1)
     }
@@ -447,6 +461,50 @@ unsafe fn exec_child(prepared: &Prepared, streams: [libc::c_int; 3], error: &Sha
     }
 }
 
+type AddChdir =
+    unsafe extern "C" fn(*mut libc::posix_spawn_file_actions_t, *const libc::c_char) -> libc::c_int;
+
+/// `posix_spawn_file_actions_addchdir_np`, where the C library has it: musl
+/// since 1.1.24 (linked statically), glibc since 2.29, looked up at run time
+/// so that one binary also starts on older glibc.
+#[cfg(target_env = "musl")]
+fn addchdir() -> Option<AddChdir> {
+    Some(libc::posix_spawn_file_actions_addchdir_np)
+}
+
+#[cfg(not(target_env = "musl"))]
+fn addchdir() -> Option<AddChdir> {
+    static FOUND: std::sync::OnceLock<Option<AddChdir>> = std::sync::OnceLock::new();
+    *FOUND.get_or_init(|| {
+        // SAFETY: dlsym with a NUL-terminated name; a non-null result is the
+        // C library's function of exactly this signature.
+        unsafe {
+            let symbol = libc::dlsym(
+                libc::RTLD_DEFAULT,
+                c"posix_spawn_file_actions_addchdir_np".as_ptr(),
+            );
+            (!symbol.is_null()).then(|| std::mem::transmute::<*mut libc::c_void, AddChdir>(symbol))
+        }
+    })
+}
+
+/// `request` run by `/bin/sh`, which enters `dir` and execs the command.
+fn in_directory(request: &Request, dir: &std::path::Path) -> Request {
+    let mut args: Vec<OsString> = vec![
+        "-c".into(),
+        r#"cd -- "$0" && exec "$@""#.into(),
+        dir.as_os_str().to_owned(),
+        request.program.clone(),
+    ];
+    args.extend(request.args.iter().cloned());
+    Request {
+        program: "/bin/sh".into(),
+        args,
+        env: request.env.clone(),
+        cwd: None,
+    }
+}
+
 /// wait4 for one child: its exit status and its own rusage (which covers the
 /// descendants it reaped, but never another run's processes).
 fn wait4(pid: libc::pid_t) -> std::io::Result<(i32, libc::rusage)> {
@@ -468,4 +526,51 @@ fn wait4(pid: libc::pid_t) -> std::io::Result<(i32, libc::rusage)> {
 
 fn timeval_ns(tv: libc::timeval) -> u64 {
     tv.tv_sec as u64 * 1_000_000_000 + tv.tv_usec as u64 * 1_000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs `sh -c 'pwd > out'` through `request` and reads where it ran.
+    fn ran_in(wrap: bool) {
+        let dir = std::env::temp_dir().join(format!("pg-runner-{}-{wrap}", std::process::id()));
+        let place = dir.join("a dir with 'quotes' and $vars");
+        std::fs::create_dir_all(&place).unwrap();
+        let out = dir.join("out");
+        let request = Request {
+            program: "sh".into(),
+            args: vec!["-c".into(), format!("pwd > '{}'", out.display()).into()],
+            env: vec![format!("PATH={}", std::env::var("PATH").unwrap()).into()],
+            cwd: Some(place.clone()),
+        };
+        let request = if wrap {
+            in_directory(&request, &place)
+        } else {
+            request
+        };
+        let mut runner = Runner::new().unwrap();
+        let id = runner.prepare(&request).unwrap();
+        let measured = runner.run(id, &AtomicI32::new(0)).unwrap();
+        assert!(measured.exit.success(), "{measured:?}");
+        let seen = std::fs::read_to_string(&out).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(seen.trim_end(), place.to_str().unwrap());
+    }
+
+    #[test]
+    fn posix_spawn_enters_the_working_directory() {
+        ran_in(false);
+    }
+
+    #[test]
+    fn the_shell_fallback_for_old_c_libraries_enters_it_too() {
+        ran_in(true);
+    }
+
+    #[test]
+    fn this_c_library_has_addchdir() {
+        // glibc 2.29+ and musl: the fallback is for older systems only.
+        assert!(addchdir().is_some());
+    }
 }
