@@ -1,32 +1,44 @@
 #!/usr/bin/env bash
-# Build the image's `prebuilt` stage around a locally built perfguard and run
-# it the way the Actions runner runs a container action: INPUT_* and GITHUB_*
-# variables, the workspace at /github/workspace as the working directory,
-# /github/file_commands for GITHUB_OUTPUT and GITHUB_STEP_SUMMARY, the event at
-# /github/workflow/event.json, --network=host to reach a local recording
-# GitHub stand-in, with the action's own arguments (`check`) in a git
-# workspace owned by another user. Checks the exit code, the outputs, the
-# summary, the comment request, that the token is never printed and that a
-# pull request saves nothing.
+# Run perfguard's container image the way the Actions runner runs a container
+# action: INPUT_* and GITHUB_* variables, the workspace at /github/workspace as
+# the working directory, /github/file_commands for GITHUB_OUTPUT and
+# GITHUB_STEP_SUMMARY, the event at /github/workflow/event.json,
+# --network=host to reach a local recording GitHub stand-in, with the action's
+# own arguments (`check`) in a git workspace owned by another user. Checks the
+# exit code, the outputs, the summary, the comment request, that the token is
+# never printed, that a pull request saves nothing and a push saves.
 #
-#   scripts/container-smoke.sh    # needs podman (or CONTAINER_ENGINE=docker) and
-#                                 # a debian:bookworm-slim image it can use;
-#                                 # PERFGUARD_BIN=path to use another binary
+#   scripts/container-smoke.sh                       # builds the whole Dockerfile (compile stage included)
+#   IMAGE=localhost/perfguard scripts/container-smoke.sh    # an image already built
+#   PERFGUARD_BIN=target/release/perfguard scripts/container-smoke.sh
+#                                                    # the `prebuilt` stage around that binary
+#
+# Needs podman (or CONTAINER_ENGINE=docker). BUILD_FLAGS adds flags to the
+# build, for example the offline cargo registry mounts of a mirror.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 engine=${CONTAINER_ENGINE:-podman}
-bin=${PERFGUARD_BIN:-target/debug/perfguard}
-[ -x "$bin" ] || cargo build --locked
 tmp=$(mktemp -d)
 stub=""
 trap '[ -n "$stub" ] && kill "$stub" 2>/dev/null; rm -rf "$tmp"' EXIT
 
-# A build context holding only the binary, where the prebuilt stage expects it.
-mkdir -p "$tmp/ctx/target/release"
-cp "$bin" "$tmp/ctx/target/release/perfguard"
-strip "$tmp/ctx/target/release/perfguard" 2>/dev/null || true
-"$engine" build -q --target prebuilt -f Dockerfile -t localhost/perfguard:smoke "$tmp/ctx" >/dev/null
-"$engine" run --rm localhost/perfguard:smoke --version
+if [ -n "${IMAGE:-}" ]; then
+  image=$IMAGE
+elif [ -n "${PERFGUARD_BIN:-}" ]; then
+  # A build context holding only the binary, where the prebuilt stage expects it.
+  mkdir -p "$tmp/ctx/target/release"
+  cp "$PERFGUARD_BIN" "$tmp/ctx/target/release/perfguard"
+  cp Dockerfile "$tmp/ctx/"
+  image=localhost/perfguard:smoke
+  # shellcheck disable=SC2086
+  "$engine" build -q ${BUILD_FLAGS:-} --target prebuilt -t "$image" "$tmp/ctx" >/dev/null
+else
+  image=localhost/perfguard:smoke
+  # shellcheck disable=SC2086
+  "$engine" build -q ${BUILD_FLAGS:-} --build-arg GIT_SHA="$(git rev-parse HEAD 2>/dev/null || true)" \
+    -t "$image" . >/dev/null
+fi
+"$engine" run --rm "$image" --version
 
 python3 scripts/github-stub.py "$tmp/port" "$tmp/requests.jsonl" & stub=$!
 for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
@@ -74,7 +86,7 @@ set +e
   -e INPUT_TOKEN=ghs_smoke_token -e INPUT_FAIL-ON=critical -e INPUT_COMMENT=always \
   -v "$ws:/github/workspace" -v "$fc:/github/file_commands" -v "$tmp/event.json:/github/workflow/event.json:ro" \
   -w /github/workspace \
-  localhost/perfguard:smoke check \
+  "$image" check \
   > "$tmp/stdout" 2> "$tmp/stderr"
 code=$?
 set -e
@@ -114,7 +126,7 @@ set +e
   -e INPUT_TOKEN=ghs_smoke_token -e INPUT_SAVE=auto \
   -v "$ws:/github/workspace" -v "$fc:/github/file_commands" -v "$tmp/push.json:/github/workflow/event.json:ro" \
   -w /github/workspace \
-  localhost/perfguard:smoke check \
+  "$image" check \
   > "$tmp/stdout" 2> "$tmp/stderr"
 push_code=$?
 set -e
@@ -124,4 +136,4 @@ git -c safe.directory="*" -C "$ws" ls-tree -r --name-only perfguard-baselines | 
   || fail "push: no api/ci/latest.json on the baseline branch"
 if grep -v '^::add-mask::' "$tmp/stdout" "$tmp/stderr" | grep -q ghs_smoke_token; then fail "push: token printed"; fi
 
-echo "container smoke: ok (exit $code; image $("$engine" image ls localhost/perfguard:smoke --format '{{.Size}}'))"
+echo "container smoke: ok (exit $code; image $image, $("$engine" image ls "$image" --format '{{.Size}}'))"

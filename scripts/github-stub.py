@@ -2,12 +2,16 @@
 """A recording stand-in for GitHub's issue-comment endpoints, for the
 container smoke test. Usage: github-stub.py PORT_FILE LOG_FILE
 Listens on 127.0.0.1:0, writes the port to PORT_FILE, appends one JSON line
-per request (method, path, auth present, body) to LOG_FILE."""
-import json, sys
+per request (method, path, auth present, body) to LOG_FILE. Comments are
+answered in GitHub's documented shape: the real issue comment in
+tests/fixtures/github, with this comment's id, body and URLs."""
+import copy, json, os, sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 port_file, log_file = sys.argv[1], sys.argv[2]
 comments = []
+fixture = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "github", "issue_comment.json")
+template = json.load(open(fixture))
 
 class Handler(BaseHTTPRequestHandler):
     def _reply(self, status, body):
@@ -36,8 +40,12 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         body = json.loads(self._record() or "{}")
         if self.path.endswith("/comments"):
-            c = {"id": 1000 + len(comments), "body": body.get("body", ""),
-                 "html_url": "https://github.com/octo/api/pull/2#issuecomment-%d" % (1000 + len(comments))}
+            n = 1000 + len(comments)
+            c = copy.deepcopy(template)
+            c.update({"id": n, "node_id": "IC_smoke%d" % n, "body": body.get("body", ""),
+                      "html_url": "https://github.com/octo/api/pull/2#issuecomment-%d" % n,
+                      "url": "https://api.github.com/repos/octo/api/issues/comments/%d" % n,
+                      "issue_url": "https://api.github.com/repos/octo/api/issues/2"})
             comments.append(c)
             return self._reply(201, c)
         self._reply(404, {"message": "Not Found"})
