@@ -1,8 +1,11 @@
-//! Paired mode: turns a base ref and the checked-out head into two runs
-//! measured on this machine in interleaved rounds (A B A B): the merge-base
-//! checked out in a git worktree, both sides built with `[compare] build`,
-//! then each command phase run once per side per round, so slow drift of
-//! the machine hits both sides alike.
+//! Paired mode: turns a base commit and the checked-out head into two runs
+//! measured on this machine in interleaved rounds: the base chosen (the
+//! merge-base with a ref, or the pull request's base, fetched when a shallow
+//! checkout lacks it) and checked out in a git worktree, both sides built
+//! with `[compare] build`, then each command phase run once per side per
+//! round in balanced order (A B, B A, A B, …), so slow drift of the machine
+//! and first-run effects hit both sides alike; rounds are added while a
+//! paired interval straddles a threshold, up to a budget.
 
 use crate::config::{CommandLine, Config, PhaseConfig};
 use crate::interrupt::Interrupt;
@@ -26,13 +29,22 @@ pub enum PairedError {
         path: PathBuf,
         detail: String,
     },
-    #[error("the build command `{command}` failed in {dir} ({status}){}", tail.as_deref().map(|t| format!(":\n{t}")).unwrap_or_default())]
+    #[error("cannot build the {side} ({}): the build command `{command}` failed in {dir} ({status}){}", crate::results::short_sha(sha, 12), tail.as_deref().map(|t| format!(":\n{t}")).unwrap_or_default())]
     Build {
+        /// `base` or `head`.
+        side: &'static str,
+        sha: String,
         command: String,
         dir: PathBuf,
         status: String,
         tail: Option<String>,
     },
+    #[error("cannot fetch {what} from `origin`: {detail}")]
+    Fetch { what: String, detail: String },
+    #[error(
+        "paired mode needs a base: pass `--base REF`, or name the base branch first in `[baseline] save_on`"
+    )]
+    NoBase,
     #[error("cannot run git: {0}")]
     Git(std::io::Error),
 }
@@ -42,7 +54,9 @@ impl PairedError {
     /// 3 when git or the build failed.
     pub fn exit_code(&self) -> u8 {
         match self {
-            PairedError::NotARepository { .. } | PairedError::UnknownRef { .. } => 2,
+            PairedError::NotARepository { .. }
+            | PairedError::UnknownRef { .. }
+            | PairedError::NoBase => 2,
             _ => 3,
         }
     }
@@ -108,6 +122,190 @@ pub fn merge_base(repo: &Path, reference: &str) -> Result<String, PairedError> {
     }
 }
 
+/// What names the base, before it is resolved to a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BaseRequest {
+    /// The merge-base of HEAD and this ref (`--base`, the first `save_on`
+    /// branch, a push to another branch).
+    MergeBase(String),
+    /// A pull request or merge queue: HEAD's first parent when HEAD is the
+    /// merge commit GitHub built, else the merge-base of HEAD and the event's
+    /// base commit.
+    Event { base_sha: Option<String> },
+}
+
+/// The base commit chosen, and how, for the log and the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Base {
+    pub sha: String,
+    /// `merge-base of HEAD and main`, `first parent of the merge commit`.
+    pub how: String,
+    /// The ref the base came from, for the base run's git block.
+    pub reference: String,
+}
+
+/// HEAD's commit.
+pub fn head_sha(repo: &Path) -> Result<String, PairedError> {
+    git(repo, &["rev-parse", "--verify", "HEAD^{commit}"])?.map_err(|detail| {
+        PairedError::UnknownRef {
+            reference: "HEAD".into(),
+            detail,
+        }
+    })
+}
+
+/// Resolves the base to a commit present in the repository, fetching from
+/// `origin` what a shallow checkout lacks.
+pub fn resolve_base(repo: &Path, request: &BaseRequest) -> Result<Base, PairedError> {
+    match request {
+        BaseRequest::MergeBase(reference) => {
+            let found = present_ref(repo, reference)?;
+            let sha = merge_base_deepening(repo, &found, reference)?;
+            Ok(Base {
+                sha,
+                how: format!("merge-base of HEAD and {reference}"),
+                reference: reference.clone(),
+            })
+        }
+        BaseRequest::Event { base_sha } => {
+            let parents = raw_parents(repo)?;
+            if parents.len() >= 2 {
+                // GitHub's merge commit: its first parent is the base branch
+                // it was merged into, its diff from there is the pull request.
+                ensure_commit(repo, &parents[0])?;
+                return Ok(Base {
+                    sha: parents[0].clone(),
+                    how: "first parent of the merge commit".into(),
+                    reference: parents[0].clone(),
+                });
+            }
+            let Some(base_sha) = base_sha else {
+                return Err(PairedError::NoBase);
+            };
+            check_ref_text(base_sha)?;
+            ensure_commit(repo, base_sha)?;
+            let sha = merge_base_deepening(repo, base_sha, base_sha)?;
+            Ok(Base {
+                sha,
+                how: format!(
+                    "merge-base of HEAD and the event's base {}",
+                    crate::results::short_sha(base_sha, 12)
+                ),
+                reference: base_sha.clone(),
+            })
+        }
+    }
+}
+
+fn check_ref_text(reference: &str) -> Result<(), PairedError> {
+    if reference.starts_with('-') || reference.is_empty() {
+        return Err(PairedError::UnknownRef {
+            reference: reference.to_owned(),
+            detail: "a reference cannot be empty or start with `-`".into(),
+        });
+    }
+    Ok(())
+}
+
+/// HEAD's parents as its commit object records them (a shallow checkout
+/// keeps them there even when it lacks the parents themselves).
+fn raw_parents(repo: &Path) -> Result<Vec<String>, PairedError> {
+    let text =
+        git(repo, &["cat-file", "commit", "HEAD"])?.map_err(|detail| PairedError::UnknownRef {
+            reference: "HEAD".into(),
+            detail,
+        })?;
+    Ok(text
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.strip_prefix("parent "))
+        .map(|p| p.trim().to_owned())
+        .collect())
+}
+
+fn has_commit(repo: &Path, rev: &str) -> Result<bool, PairedError> {
+    Ok(git(repo, &["cat-file", "-e", &format!("{rev}^{{commit}}")])?.is_ok())
+}
+
+fn is_shallow(repo: &Path) -> Result<bool, PairedError> {
+    Ok(git(repo, &["rev-parse", "--is-shallow-repository"])?.is_ok_and(|s| s == "true"))
+}
+
+/// Fetches a commit by its SHA when the repository lacks it; only one deep
+/// in a shallow checkout, which the merge-base deepens as it needs.
+fn ensure_commit(repo: &Path, sha: &str) -> Result<(), PairedError> {
+    if has_commit(repo, sha)? {
+        return Ok(());
+    }
+    let mut args = vec!["fetch", "--quiet", "--no-tags"];
+    if is_shallow(repo)? {
+        args.push("--depth=1");
+    }
+    args.extend(["origin", sha]);
+    git(repo, &args)?.map_err(|detail| PairedError::Fetch {
+        what: format!("commit {sha}"),
+        detail,
+    })?;
+    Ok(())
+}
+
+/// A ref as given, else the remote's branch of that name, else fetched.
+fn present_ref(repo: &Path, reference: &str) -> Result<String, PairedError> {
+    check_ref_text(reference)?;
+    if has_commit(repo, reference)? {
+        return Ok(reference.to_owned());
+    }
+    let remote = format!("refs/remotes/origin/{reference}");
+    if has_commit(repo, &remote)? {
+        return Ok(remote);
+    }
+    let fetched = git(
+        repo,
+        &[
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "origin",
+            &format!("+refs/heads/{reference}:{remote}"),
+        ],
+    )?;
+    match fetched {
+        Ok(_) if has_commit(repo, &remote)? => Ok(remote),
+        Ok(_) => Err(PairedError::UnknownRef {
+            reference: reference.to_owned(),
+            detail: "no such commit here or on `origin`".into(),
+        }),
+        Err(detail) => Err(PairedError::UnknownRef {
+            reference: reference.to_owned(),
+            detail,
+        }),
+    }
+}
+
+/// The merge-base of HEAD and `rev`; in a shallow checkout, history is
+/// fetched in full once when the merge-base lies beyond it.
+fn merge_base_deepening(repo: &Path, rev: &str, named: &str) -> Result<String, PairedError> {
+    match merge_base(repo, rev) {
+        Ok(sha) => Ok(sha),
+        Err(e) if is_shallow(repo)? => {
+            git(
+                repo,
+                &["fetch", "--quiet", "--no-tags", "--unshallow", "origin"],
+            )?
+            .map_err(|detail| PairedError::Fetch {
+                what: "the history the merge-base needs".into(),
+                detail,
+            })?;
+            merge_base(repo, rev).map_err(|_| e)
+        }
+        Err(PairedError::UnknownRef { detail, .. }) => Err(PairedError::UnknownRef {
+            reference: named.to_owned(),
+            detail,
+        }),
+        Err(e) => Err(e),
+    }
+}
+
 /// A detached worktree of one commit, removed when dropped.
 pub struct Worktree {
     repo: PathBuf,
@@ -157,11 +355,20 @@ impl Drop for Worktree {
     }
 }
 
-/// Runs the build command in `dir`, stopped by an interrupt; a failure
-/// carries its stderr tail.
-pub fn build(command: &CommandLine, dir: &Path, interrupt: &Interrupt) -> Result<(), PairedError> {
+/// Builds one side (`base` or `head`, at `sha`): runs the build command in
+/// `dir`, stopped by an interrupt; a failure names the side and carries the
+/// build's stderr tail.
+pub fn build(
+    side: &'static str,
+    sha: &str,
+    command: &CommandLine,
+    dir: &Path,
+    interrupt: &Interrupt,
+) -> Result<(), PairedError> {
     let invocation = command::split(command).cwd(Some(dir.to_owned()));
     let fail = |status: String, tail: Option<String>| PairedError::Build {
+        side,
+        sha: sha.to_owned(),
         command: command.to_string(),
         dir: dir.to_owned(),
         status,
@@ -200,21 +407,52 @@ pub fn rerooted(config: &Config, repo: &Path, checkout: &Path) -> Config {
 pub struct PairedPhases {
     pub base: Vec<PhaseResult>,
     pub head: Vec<PhaseResult>,
+    /// Complete rounds per phase (a base and a head run each).
+    pub rounds: Vec<(String, u32)>,
+}
+
+/// How far rounds are added while an interval straddles a threshold.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    pub max_rounds: u32,
+    pub max_time: std::time::Duration,
+}
+
+impl Budget {
+    /// No rounds beyond each phase's `runs` (confirmation reruns).
+    pub fn none() -> Budget {
+        Budget {
+            max_rounds: 0,
+            max_time: std::time::Duration::ZERO,
+        }
+    }
+}
+
+/// The sides (0 base, 1 head) in the order round `round` runs them:
+/// A B, B A, A B, B A … so that over each two rounds each side runs first
+/// once, and drift or a first-run effect lands on both alike.
+pub fn order(round: u32) -> [usize; 2] {
+    if round % 2 == 0 { [0, 1] } else { [1, 0] }
 }
 
 /// Runs the `selected` phases (all when empty) of both configurations in
-/// rounds: per phase, `runs` rounds of one base run then one head run; the
-/// first round of each side is preceded by its warm-up runs; `cleanup` runs
-/// once per side at the end.
+/// rounds: per phase, `runs` rounds of one base and one head run in
+/// balanced order, then two more at a time while `policy` finds a paired
+/// interval straddling a threshold, within `budget`; the first round of
+/// each side is preceded by its warm-up runs; `cleanup` runs once per side
+/// at the end.
 pub fn run_interleaved(
     base: &Config,
     head: &Config,
     selected: &[String],
+    budget: Budget,
+    policy: &crate::compare::Policy,
     interrupt: &Interrupt,
 ) -> PairedPhases {
     let mut out = PairedPhases {
         base: Vec::new(),
         head: Vec::new(),
+        rounds: Vec::new(),
     };
     for (phase_b, phase_h) in base
         .phases
@@ -262,8 +500,26 @@ pub fn run_interleaved(
                 continue;
             }
         };
-        'rounds: for round in 0..ph.runs {
-            for side in 0..2 {
+        let started = std::time::Instant::now();
+        let mut planned = ph.runs;
+        let mut round = 0;
+        'rounds: loop {
+            if round == planned {
+                // "Unknown means more runs": two more rounds (one of each
+                // order) while an interval straddles a threshold.
+                let more = planned + 2 <= budget.max_rounds
+                    && started.elapsed() < budget.max_time
+                    && crate::compare::paired::undecided(
+                        &result_of(phases[0], &samples[0], Vec::new()),
+                        &result_of(phases[1], &samples[1], Vec::new()),
+                        policy,
+                    );
+                if !more {
+                    break;
+                }
+                planned += 2;
+            }
+            for side in order(round) {
                 if interrupt.is_set() {
                     break 'rounds;
                 }
@@ -271,7 +527,11 @@ pub fn run_interleaved(
                 one.runs = 1;
                 one.min_time = None;
                 one.cleanup = None;
-                one.warmup = if round == 0 { phases[side].warmup } else { 0 };
+                one.warmup = if samples[side].wall.is_empty() {
+                    phases[side].warmup
+                } else {
+                    0
+                };
                 let r = command::run(&one, &dirs[side], &mut executor, interrupt, &mut Silent);
                 if !r.errors.is_empty() {
                     errors[side].extend(r.errors);
@@ -287,8 +547,9 @@ pub fn run_interleaved(
                 samples[side].sys.push(first("sys"));
                 samples[side].rss.push(first("memory.peak"));
             }
+            round += 1;
         }
-        // Pairs stay pairs: a round cut short on the head side drops its base run.
+        // Pairs stay pairs: a round cut short on one side drops the other's run.
         let n = samples[0].wall.len().min(samples[1].wall.len());
         for s in &mut samples {
             s.wall.truncate(n);
@@ -314,6 +575,8 @@ pub fn run_interleaved(
                 }
             }
         }
+        out.rounds
+            .push((ph.name.clone(), u32::try_from(n).unwrap_or(u32::MAX)));
         push(&mut out, phases, &samples, errors);
     }
     out
@@ -331,31 +594,36 @@ fn command_phase(p: &PhaseConfig) -> Option<&crate::config::CommandPhase> {
     }
 }
 
+fn result_of(
+    phase: &crate::config::CommandPhase,
+    samples: &Samples,
+    errors: Vec<PhaseError>,
+) -> PhaseResult {
+    PhaseResult {
+        name: phase.name.clone(),
+        kind: crate::results::PhaseKind::Command,
+        errors,
+        metrics: command::metrics(samples),
+        criteria: phase
+            .criteria
+            .iter()
+            .map(|(k, c)| (k.clone(), c.text.clone()))
+            .collect(),
+        series: Vec::new(),
+    }
+}
+
 fn push(
     out: &mut PairedPhases,
     phases: [&crate::config::CommandPhase; 2],
     samples: &[Samples; 2],
     errors: [Vec<PhaseError>; 2],
 ) {
-    for (side, errors) in errors.into_iter().enumerate() {
-        let result = PhaseResult {
-            name: phases[side].name.clone(),
-            kind: crate::results::PhaseKind::Command,
-            errors,
-            metrics: command::metrics(&samples[side]),
-            criteria: phases[side]
-                .criteria
-                .iter()
-                .map(|(k, c)| (k.clone(), c.text.clone()))
-                .collect(),
-            series: Vec::new(),
-        };
-        if side == 0 {
-            out.base.push(result);
-        } else {
-            out.head.push(result);
-        }
-    }
+    let [base_errors, head_errors] = errors;
+    out.base
+        .push(result_of(phases[0], &samples[0], base_errors));
+    out.head
+        .push(result_of(phases[1], &samples[1], head_errors));
 }
 
 /// The base side's git block: the merge-base and the ref it came from.
@@ -365,5 +633,16 @@ pub fn base_git(sha: &str, reference: &str) -> GitInfo {
         ref_name: Some(reference.to_owned()),
         base_sha: None,
         pr: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::order;
+
+    #[test]
+    fn each_two_rounds_run_each_side_first_once() {
+        let sides: Vec<usize> = (0..4).flat_map(order).collect();
+        assert_eq!(sides, [0, 1, 1, 0, 0, 1, 1, 0]);
     }
 }
