@@ -144,6 +144,20 @@ pub struct Base {
     pub reference: String,
 }
 
+/// The default branch as the store reads it: `origin`'s HEAD, else
+/// `init.defaultBranch`, else `main`.
+pub fn default_branch(repo: &Path) -> Result<String, PairedError> {
+    if let Ok(b) = git(repo, &["symbolic-ref", "-q", "refs/remotes/origin/HEAD"])?
+        && let Some(b) = b.strip_prefix("refs/remotes/origin/")
+    {
+        return Ok(b.to_owned());
+    }
+    Ok(git(repo, &["config", "init.defaultBranch"])?
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| "main".into()))
+}
+
 /// HEAD's commit.
 pub fn head_sha(repo: &Path) -> Result<String, PairedError> {
     git(repo, &["rev-parse", "--verify", "HEAD^{commit}"])?.map_err(|detail| {

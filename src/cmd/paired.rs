@@ -23,7 +23,8 @@ pub(super) enum Plan {
 
 /// Chooses the base: `--base REF`; in Actions, the pull request's or merge
 /// queue's base; on a push to a `save_on` branch none (baseline mode);
-/// else the first `save_on` branch or the default branch.
+/// else the first `save_on` branch, or the default branch (the event's, or
+/// `origin`'s HEAD, or `init.defaultBranch`, or `main`).
 pub(super) fn plan(
     config: &Config,
     explicit: Option<&str>,
@@ -55,13 +56,16 @@ pub(super) fn plan(
             )));
         }
         (None, ctx) => BaseRequest::MergeBase(
-            config
+            match config
                 .baseline
                 .save_on
                 .first()
                 .cloned()
                 .or_else(|| ctx.and_then(|c| c.default_branch.clone()))
-                .ok_or(crate::paired::PairedError::NoBase)?,
+            {
+                Some(b) => b,
+                None => pm::default_branch(&repo)?,
+            },
         ),
     };
     let base = pm::resolve_base(&repo, &request)?;
