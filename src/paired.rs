@@ -29,11 +29,10 @@ pub enum PairedError {
         path: PathBuf,
         detail: String,
     },
-    #[error("cannot build the {side} ({}): the build command `{command}` failed in {dir} ({status}){}", crate::results::short_sha(sha, 12), tail.as_deref().map(|t| format!(":\n{t}")).unwrap_or_default())]
+    #[error("cannot build the {side}: the build command `{command}` failed in {dir} ({status}){}", tail.as_deref().map(|t| format!(":\n{t}")).unwrap_or_default())]
     Build {
-        /// `base` or `head`.
-        side: &'static str,
-        sha: String,
+        /// `base (1a2b3c4d5e6f)` or `head (…)`.
+        side: String,
         command: String,
         dir: PathBuf,
         status: String,
@@ -381,8 +380,7 @@ pub fn build(
 ) -> Result<(), PairedError> {
     let invocation = command::split(command).cwd(Some(dir.to_owned()));
     let fail = |status: String, tail: Option<String>| PairedError::Build {
-        side,
-        sha: sha.to_owned(),
+        side: format!("{side} ({})", crate::results::short_sha(sha, 12)),
         command: command.to_string(),
         dir: dir.to_owned(),
         status,
@@ -446,7 +444,11 @@ impl Budget {
 /// A B, B A, A B, B A … so that over each two rounds each side runs first
 /// once, and drift or a first-run effect lands on both alike.
 pub fn order(round: u32) -> [usize; 2] {
-    if round % 2 == 0 { [0, 1] } else { [1, 0] }
+    if round.is_multiple_of(2) {
+        [0, 1]
+    } else {
+        [1, 0]
+    }
 }
 
 /// Runs the `selected` phases (all when empty) of both configurations in

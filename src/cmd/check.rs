@@ -87,7 +87,8 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
     let choice = super::choose_baseline(store.as_mut(), &current)?;
     announce_choice(store.as_ref(), &current, choice.selection.as_ref());
     let baseline = choice.selection.as_ref().map(|s| &s.saved.run);
-    let policy = Policy::of(&config);
+    let mut policy = Policy::of(&config);
+    policy.cross_runner = true;
     if let Some(b) = baseline {
         super::check_environment(b, &current, &policy)?;
     }
@@ -103,13 +104,14 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
             baseline, &merged, &history, &policy,
         ))
     })?;
-    comparison.provenance = Some(baseline_provenance(
-        &comparison,
-        baseline,
-        &current,
-        &policy,
-        fallback,
-    ));
+    let provenance = baseline_provenance(&comparison, baseline, &current, &policy, fallback);
+    if provenance.thin_history && baseline.is_some() {
+        comparison.recommendations.push(format!(
+            "history is thin (fewer than {} earlier runs for some metrics): changes are judged with a ±{} % allowance for runner-to-runner spread; `[compare] mode = \"paired\"` measures base and head on one runner instead",
+            policy.compare.min_history, policy.compare.runner_noise
+        ));
+    }
+    comparison.provenance = Some(provenance);
 
     let outcome = Outcome::of(&comparison, &[&current]);
     // In Actions the `save` input decides; elsewhere `save_on` does.

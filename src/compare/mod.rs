@@ -88,6 +88,10 @@ pub struct Policy {
     pub compare: CompareConfig,
     /// Error budgets (`[[slo]]`).
     pub slos: Vec<Slo>,
+    /// The baseline was measured on another runner at another time (`check`
+    /// in baseline mode): until a metric has a history band, its interval is
+    /// widened by `[compare] runner_noise`.
+    pub cross_runner: bool,
 }
 
 impl Policy {
@@ -97,6 +101,7 @@ impl Policy {
             thresholds,
             compare: CompareConfig::default(),
             slos: Vec::new(),
+            cross_runner: false,
         }
     }
 
@@ -106,6 +111,7 @@ impl Policy {
             thresholds: config.thresholds.clone(),
             compare: config.compare.clone(),
             slos: config.slos.clone(),
+            cross_runner: false,
         }
     }
 
@@ -153,6 +159,10 @@ pub struct MetricComparison {
     /// Earlier runs that measured this metric.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub history_runs: usize,
+    /// The runner-to-runner allowance (a fraction) the interval was widened
+    /// by, while the history was too thin for a band.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner_noise: Option<f64>,
     /// Events behind a proportion on the baseline side.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline_counts: Option<EventCounts>,
@@ -637,6 +647,7 @@ fn compare_metric(
         interval: None,
         history: None,
         history_runs: 0,
+        runner_noise: None,
         baseline_counts: None,
         current_counts: None,
         counts_as: None,
