@@ -13,6 +13,7 @@ use crate::phase::command::{self, Samples};
 use crate::phase::progress::Silent;
 use crate::process::{self, Capture, Executor, Exit, Invocation, ProcessError, TimedExecutor};
 use crate::results::{GitInfo, PhaseError, PhaseResult};
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -452,11 +453,11 @@ pub fn order(round: u32) -> [usize; 2] {
 }
 
 /// Runs the `selected` phases (all when empty) of both configurations in
-/// rounds: per phase, `runs` rounds of one base and one head run in
-/// balanced order, then two more at a time while `policy` finds a paired
-/// interval straddling a threshold, within `budget`; the first round of
-/// each side is preceded by its warm-up runs; `cleanup` runs once per side
-/// at the end.
+/// rounds of one base and one head measurement in balanced order: command
+/// phases one run per side per round (`runs` rounds), ingest phases with a
+/// command the harness once per side per round (`INGEST_ROUNDS` rounds),
+/// their benchmarks paired by name; then two more rounds at a time while
+/// `policy` finds a paired interval straddling a threshold, within `budget`.
 pub fn run_interleaved(
     base: &Config,
     head: &Config,
@@ -470,22 +471,36 @@ pub fn run_interleaved(
         head: Vec::new(),
         rounds: Vec::new(),
     };
+    let dirs = [base.base_dir(), head.base_dir()];
     for (phase_b, phase_h) in base
         .phases
         .iter()
         .zip(&head.phases)
         .filter(|(_, h)| selected.is_empty() || selected.iter().any(|s| s == h.name()))
     {
-        let (Some(pb), Some(ph)) = (command_phase(phase_b), command_phase(phase_h)) else {
-            for (list, p) in [(&mut out.base, phase_b), (&mut out.head, phase_h)] {
-                list.push(PhaseResult {
+        let (b, h, rounds) = match (phase_b, phase_h) {
+            (PhaseConfig::Command(pb), PhaseConfig::Command(ph)) => {
+                command_pairs([pb, ph], &dirs, budget, policy, interrupt)
+            }
+            (PhaseConfig::Ingest(pb), PhaseConfig::Ingest(ph))
+                if pb.command.is_some() && ph.command.is_some() =>
+            {
+                ingest_pairs([pb, ph], &dirs, budget, policy, interrupt)
+            }
+            _ => {
+                let failed = |p: &PhaseConfig| PhaseResult {
                     name: p.name().to_owned(),
                     kind: p.kind(),
                     errors: vec![PhaseError {
                         message: format!(
-                            "paired mode runs command phases; `{}` is a {} phase",
+                            "paired mode runs command phases and ingest phases with a command; `{}` is a {} phase{}",
                             p.name(),
-                            p.kind()
+                            p.kind(),
+                            if matches!(p, PhaseConfig::Ingest(_)) {
+                                " without one"
+                            } else {
+                                ""
+                            }
                         ),
                         exit_code: None,
                         stderr_tail: None,
@@ -493,121 +508,237 @@ pub fn run_interleaved(
                     metrics: Vec::new(),
                     criteria: p.criteria_text(),
                     series: Vec::new(),
-                });
-            }
-            continue;
-        };
-        let dirs = [base.base_dir(), head.base_dir()];
-        let phases = [pb, ph];
-        let mut samples = [Samples::default(), Samples::default()];
-        let mut errors: [Vec<PhaseError>; 2] = [Vec::new(), Vec::new()];
-        let executor = TimedExecutor::new(interrupt.clone());
-        let mut executor = match executor {
-            Ok(e) => e,
-            Err(e) => {
-                for side in &mut errors {
-                    side.push(PhaseError {
-                        message: format!("cannot prepare to run commands: {e}"),
-                        exit_code: None,
-                        stderr_tail: None,
-                    });
-                }
-                push(&mut out, phases, &samples, errors);
-                continue;
+                };
+                (failed(phase_b), failed(phase_h), 0)
             }
         };
-        let started = std::time::Instant::now();
-        let mut planned = ph.runs;
-        let mut round = 0;
-        'rounds: loop {
-            if round == planned {
-                // "Unknown means more runs": two more rounds (one of each
-                // order) while an interval straddles a threshold.
-                let more = planned + 2 <= budget.max_rounds
-                    && started.elapsed() < budget.max_time
-                    && crate::compare::paired::undecided(
-                        &result_of(phases[0], &samples[0], Vec::new()),
-                        &result_of(phases[1], &samples[1], Vec::new()),
-                        policy,
-                    );
-                if !more {
-                    break;
-                }
-                planned += 2;
-            }
-            for side in order(round) {
-                if interrupt.is_set() {
-                    break 'rounds;
-                }
-                let mut one = phases[side].clone();
-                one.runs = 1;
-                one.min_time = None;
-                one.cleanup = None;
-                one.warmup = if samples[side].wall.is_empty() {
-                    phases[side].warmup
-                } else {
-                    0
-                };
-                let r = command::run(&one, &dirs[side], &mut executor, interrupt, &mut Silent);
-                if !r.errors.is_empty() {
-                    errors[side].extend(r.errors);
-                    break 'rounds;
-                }
-                let first = |name: &str| {
-                    r.metric(name)
-                        .and_then(|m| m.samples.first().copied())
-                        .unwrap_or(0.0)
-                };
-                samples[side].wall.push(first("wall"));
-                samples[side].user.push(first("user"));
-                samples[side].sys.push(first("sys"));
-                samples[side].rss.push(first("memory.peak"));
-            }
-            round += 1;
-        }
-        // Pairs stay pairs: a round cut short on one side drops the other's run.
-        let n = samples[0].wall.len().min(samples[1].wall.len());
-        for s in &mut samples {
-            s.wall.truncate(n);
-            s.user.truncate(n);
-            s.sys.truncate(n);
-            s.rss.truncate(n);
-        }
-        for side in 0..2 {
-            if let Some(cleanup) = &phases[side].cleanup {
-                let inv = command::invocation(cleanup, phases[side], &dirs[side]);
-                match executor.execute(&inv, None) {
-                    Ok(o) if o.exit == Exit::Code(0) => {}
-                    Ok(o) => errors[side].push(PhaseError {
-                        message: format!("cleanup command failed ({:?})", o.exit),
-                        exit_code: None,
-                        stderr_tail: o.stderr_tail,
-                    }),
-                    Err(e) => errors[side].push(PhaseError {
-                        message: format!("cleanup command: {e}"),
-                        exit_code: None,
-                        stderr_tail: None,
-                    }),
-                }
-            }
-        }
-        out.rounds
-            .push((ph.name.clone(), u32::try_from(n).unwrap_or(u32::MAX)));
-        push(&mut out, phases, &samples, errors);
+        out.rounds.push((phase_h.name().to_owned(), rounds));
+        out.base.push(b);
+        out.head.push(h);
     }
     out
 }
 
-/// The command phase inside `p`, if it is one.
-#[allow(
-    unreachable_patterns,
-    reason = "phase kinds other than command are added on other branches"
-)]
-fn command_phase(p: &PhaseConfig) -> Option<&crate::config::CommandPhase> {
-    match p {
-        PhaseConfig::Command(c) => Some(c),
-        _ => None,
+/// Rounds a paired ingest phase runs before any are added: enough for the
+/// signed-rank test to reach p < 0.05 (at 6 pairs it can, barely).
+pub const INGEST_ROUNDS: u32 = 10;
+
+/// Whether round `round` is the last one: `planned` rounds ran, and the
+/// budget allows no more or nothing is undecided. Grows `planned` by two
+/// (one round of each order) while the results straddle a threshold.
+fn more_rounds(
+    round: u32,
+    planned: &mut u32,
+    budget: Budget,
+    started: std::time::Instant,
+    policy: &crate::compare::Policy,
+    results: impl FnOnce() -> (PhaseResult, PhaseResult),
+) -> bool {
+    if round < *planned {
+        return true;
     }
+    // "Unknown means more runs".
+    let more = *planned + 2 <= budget.max_rounds && started.elapsed() < budget.max_time && {
+        let (b, h) = results();
+        crate::compare::paired::undecided(&b, &h, policy)
+    };
+    if more {
+        *planned += 2;
+    }
+    more
+}
+
+fn command_pairs(
+    phases: [&crate::config::CommandPhase; 2],
+    dirs: &[PathBuf; 2],
+    budget: Budget,
+    policy: &crate::compare::Policy,
+    interrupt: &Interrupt,
+) -> (PhaseResult, PhaseResult, u32) {
+    let mut samples = [Samples::default(), Samples::default()];
+    let mut errors: [Vec<PhaseError>; 2] = [Vec::new(), Vec::new()];
+    let mut executor = match TimedExecutor::new(interrupt.clone()) {
+        Ok(e) => e,
+        Err(e) => {
+            for side in &mut errors {
+                side.push(PhaseError {
+                    message: format!("cannot prepare to run commands: {e}"),
+                    exit_code: None,
+                    stderr_tail: None,
+                });
+            }
+            let [eb, eh] = errors;
+            return (
+                result_of(phases[0], &samples[0], eb),
+                result_of(phases[1], &samples[1], eh),
+                0,
+            );
+        }
+    };
+    let started = std::time::Instant::now();
+    let mut planned = phases[1].runs;
+    let mut round = 0;
+    'rounds: while more_rounds(round, &mut planned, budget, started, policy, || {
+        (
+            result_of(phases[0], &samples[0], Vec::new()),
+            result_of(phases[1], &samples[1], Vec::new()),
+        )
+    }) {
+        for side in order(round) {
+            if interrupt.is_set() {
+                break 'rounds;
+            }
+            let mut one = phases[side].clone();
+            one.runs = 1;
+            one.min_time = None;
+            one.cleanup = None;
+            one.warmup = if samples[side].wall.is_empty() {
+                phases[side].warmup
+            } else {
+                0
+            };
+            let r = command::run(&one, &dirs[side], &mut executor, interrupt, &mut Silent);
+            if !r.errors.is_empty() {
+                errors[side].extend(r.errors);
+                break 'rounds;
+            }
+            let first = |name: &str| {
+                r.metric(name)
+                    .and_then(|m| m.samples.first().copied())
+                    .unwrap_or(0.0)
+            };
+            samples[side].wall.push(first("wall"));
+            samples[side].user.push(first("user"));
+            samples[side].sys.push(first("sys"));
+            samples[side].rss.push(first("memory.peak"));
+        }
+        round += 1;
+    }
+    // Pairs stay pairs: a round cut short on one side drops the other's run.
+    let n = samples[0].wall.len().min(samples[1].wall.len());
+    for s in &mut samples {
+        s.wall.truncate(n);
+        s.user.truncate(n);
+        s.sys.truncate(n);
+        s.rss.truncate(n);
+    }
+    for side in 0..2 {
+        if let Some(cleanup) = &phases[side].cleanup {
+            let inv = command::invocation(cleanup, phases[side], &dirs[side]);
+            match executor.execute(&inv, None) {
+                Ok(o) if o.exit == Exit::Code(0) => {}
+                Ok(o) => errors[side].push(PhaseError {
+                    message: format!("cleanup command failed ({:?})", o.exit),
+                    exit_code: None,
+                    stderr_tail: o.stderr_tail,
+                }),
+                Err(e) => errors[side].push(PhaseError {
+                    message: format!("cleanup command: {e}"),
+                    exit_code: None,
+                    stderr_tail: None,
+                }),
+            }
+        }
+    }
+    let [eb, eh] = errors;
+    (
+        result_of(phases[0], &samples[0], eb),
+        result_of(phases[1], &samples[1], eh),
+        u32::try_from(n).unwrap_or(u32::MAX),
+    )
+}
+
+/// One side's benchmarks: each name's metric as first seen, and its value
+/// in every round so far.
+type Benchmarks = std::collections::BTreeMap<String, (crate::results::Metric, Vec<f64>)>;
+
+fn ingest_pairs(
+    phases: [&crate::config::IngestPhase; 2],
+    dirs: &[PathBuf; 2],
+    budget: Budget,
+    policy: &crate::compare::Policy,
+    interrupt: &Interrupt,
+) -> (PhaseResult, PhaseResult, u32) {
+    let mut seen: [Benchmarks; 2] = [Benchmarks::new(), Benchmarks::new()];
+    let mut errors: [Vec<PhaseError>; 2] = [Vec::new(), Vec::new()];
+    let started = std::time::Instant::now();
+    let mut planned = INGEST_ROUNDS;
+    let mut round = 0;
+    let mut complete = 0;
+    'rounds: while more_rounds(round, &mut planned, budget, started, policy, || {
+        let [b, h] = paired_benchmarks(phases, &seen, [Vec::new(), Vec::new()]);
+        (b, h)
+    }) {
+        for side in order(round) {
+            if interrupt.is_set() {
+                break 'rounds;
+            }
+            let r = crate::phase::ingest::run(phases[side], &dirs[side], interrupt);
+            if !r.errors.is_empty() {
+                errors[side].extend(r.errors);
+                break 'rounds;
+            }
+            for m in r.metrics {
+                let value = m.value;
+                seen[side]
+                    .entry(m.name.clone())
+                    .or_insert_with(|| (m, Vec::new()))
+                    .1
+                    .push(value);
+            }
+        }
+        round += 1;
+        complete = round;
+    }
+    // A round cut short leaves one side a value ahead: pairs stay pairs.
+    for side in &mut seen {
+        for (_, values) in side.values_mut() {
+            values.truncate(complete as usize);
+        }
+    }
+    let [b, h] = paired_benchmarks(phases, &seen, errors);
+    (b, h, complete)
+}
+
+/// Both sides' results: each benchmark's per-round values as its samples,
+/// their median its value. A benchmark seen in some rounds only keeps the
+/// rounds it has on both sides; one seen on one side only stays unpaired
+/// (new or missing).
+fn paired_benchmarks(
+    phases: [&crate::config::IngestPhase; 2],
+    seen: &[Benchmarks; 2],
+    errors: [Vec<PhaseError>; 2],
+) -> [PhaseResult; 2] {
+    let mut out = errors.map(|e| PhaseResult {
+        errors: e,
+        ..PhaseResult::new(
+            &phases[1].name,
+            crate::results::PhaseKind::Ingest,
+            BTreeMap::new(),
+        )
+    });
+    for side in 0..2 {
+        out[side].criteria = crate::config::criteria_text(&phases[side].criteria);
+        for (name, (template, values)) in &seen[side] {
+            let other = seen[1 - side].get(name).map(|(_, v)| v.len());
+            let n = other.map_or(values.len(), |o| o.min(values.len()));
+            let samples = values[..n].to_vec();
+            let Some(value) = crate::stats::summary::median(&samples) else {
+                continue;
+            };
+            out[side].metrics.push(crate::results::Metric {
+                value,
+                samples,
+                samples_of: None,
+                outliers: None,
+                histogram: None,
+                count: None,
+                total: None,
+                ..template.clone()
+            });
+        }
+    }
+    out
 }
 
 fn result_of(
@@ -627,19 +758,6 @@ fn result_of(
             .collect(),
         series: Vec::new(),
     }
-}
-
-fn push(
-    out: &mut PairedPhases,
-    phases: [&crate::config::CommandPhase; 2],
-    samples: &[Samples; 2],
-    errors: [Vec<PhaseError>; 2],
-) {
-    let [base_errors, head_errors] = errors;
-    out.base
-        .push(result_of(phases[0], &samples[0], base_errors));
-    out.head
-        .push(result_of(phases[1], &samples[1], head_errors));
 }
 
 /// The base side's git block: the merge-base and the ref it came from.

@@ -323,3 +323,84 @@ fn check_paired_on_the_base_itself_falls_back_to_baseline_mode_and_saves_locally
             .contains("is the base")
     );
 }
+
+#[test]
+fn an_ingest_phase_runs_its_harness_once_per_side_per_round_paired_by_benchmark_name() {
+    let log = tempfile::tempdir().unwrap();
+    let log = log.path().join("order.log");
+    // The harness reports `parse` at 100 ms in the base and 300 ms in the
+    // head, and `only-head` in the head alone.
+    let config = format!(
+        r#"
+[suite]
+name = "harness"
+[compare]
+confirm = 0
+[[phase]]
+name = "bench"
+kind = "ingest"
+format = "generic"
+shell = true
+command = """
+s=$(cat side); echo $s >> '{}'
+if [ "$s" = B ]; then
+  printf '{{"benchmarks":[{{"name":"parse","value":300,"unit":"ms"}},{{"name":"only-head","value":1,"unit":"ms"}}]}}'
+else
+  printf '{{"benchmarks":[{{"name":"parse","value":100,"unit":"ms"}}]}}'
+fi
+"""
+"#,
+        log.display()
+    );
+    let dir = sided_repo(&config);
+    let out = perfguard(dir.path())
+        .args([
+            "check", "--mode", "paired", "--base", "main", "--format", "json",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let order: String = std::fs::read_to_string(&log).unwrap().lines().collect();
+    assert_eq!(order, "ABBA".repeat(5));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["provenance"]["rounds"], 10);
+    let metric = |name: &str| {
+        json["comparisons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["metric"] == name)
+            .unwrap()
+            .clone()
+    };
+    let parse = metric("parse");
+    assert_eq!(parse["severity"], "critical", "{parse}");
+    assert_eq!(parse["method"], "wilcoxon signed-rank");
+    assert_eq!(parse["baseline_samples"], 10);
+    assert_eq!(metric("only-head")["severity"], "new");
+}
+
+#[test]
+fn an_ingest_phase_without_a_command_cannot_pair_and_exits_3() {
+    let config = r#"
+[suite]
+name = "files"
+[[phase]]
+name = "bench"
+kind = "ingest"
+format = "generic"
+files = ["side"]
+"#;
+    let dir = sided_repo(config);
+    let out = perfguard(dir.path())
+        .args(["check", "--mode", "paired", "--base", "main"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("ingest phases with a command"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
