@@ -21,8 +21,9 @@ pub enum Command {
     Run(RunArgs),
     /// Compare two results files and judge the change.
     Compare(CompareArgs),
-    /// Build the merge-base with REF in a worktree and run base and head
-    /// interleaved (A B A B) on this machine, then compare the pairs.
+    /// Alias of `check --mode paired --base REF`: build the merge-base with
+    /// REF in a worktree, run base and head interleaved on this machine,
+    /// compare the pairs.
     Paired(PairedArgs),
     /// Post a saved report as the pull request's sticky comment (the
     /// trusted half of the fork-safe workflow pair).
@@ -111,6 +112,50 @@ pub struct CheckArgs {
     /// baselines stay in the local branch and nothing is pushed.
     #[arg(long)]
     pub remote: bool,
+    /// How the head is judged (default: `[compare] mode`): against the
+    /// saved baselines, or paired with the base built and run interleaved
+    /// on this machine.
+    #[arg(long, value_enum)]
+    pub mode: Option<ModeArg>,
+    /// Paired mode: the base is the merge-base of HEAD and REF (default: in
+    /// GitHub Actions the pull request's base, else the first `save_on`
+    /// branch).
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
+    /// Run only these phases (repeatable); a run of some phases is never
+    /// saved as a baseline.
+    #[arg(long = "phase", value_name = "NAME")]
+    pub phases: Vec<String>,
+    /// Paired mode: write the base and head results as base.json and
+    /// head.json here.
+    #[arg(long, value_name = "DIR")]
+    pub save_pairs: Option<PathBuf>,
+}
+
+/// `check --mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    Baseline,
+    Paired,
+}
+
+impl From<PairedArgs> for CheckArgs {
+    /// `perfguard paired` is `check --mode paired`: one code path.
+    fn from(a: PairedArgs) -> CheckArgs {
+        CheckArgs {
+            config: a.config,
+            save: false,
+            no_save: false,
+            output: None,
+            format: a.format,
+            token: None,
+            remote: false,
+            mode: Some(ModeArg::Paired),
+            base: Some(a.base),
+            phases: a.phases,
+            save_pairs: a.save,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,8 +1,11 @@
-//! Paired mode: turns a base ref and the checked-out head into two runs
-//! measured on this machine in interleaved rounds (A B A B): the merge-base
-//! checked out in a git worktree, both sides built with `[compare] build`,
-//! then each command phase run once per side per round, so slow drift of
-//! the machine hits both sides alike.
+//! Paired mode: turns a base commit and the checked-out head into two runs
+//! measured on this machine in interleaved rounds: the base chosen (the
+//! merge-base with a ref, or the pull request's base, fetched when a shallow
+//! checkout lacks it) and checked out in a git worktree, both sides built
+//! with `[compare] build`, then each command phase run once per side per
+//! round in balanced order (A B, B A, A B, …), so slow drift of the machine
+//! and first-run effects hit both sides alike; rounds are added while a
+//! paired interval straddles a threshold, up to a budget.
 
 use crate::config::{CommandLine, Config, PhaseConfig};
 use crate::interrupt::Interrupt;
@@ -10,6 +13,7 @@ use crate::phase::command::{self, Samples};
 use crate::phase::progress::Silent;
 use crate::process::{self, Capture, Executor, Exit, Invocation, ProcessError, TimedExecutor};
 use crate::results::{GitInfo, PhaseError, PhaseResult};
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -26,13 +30,21 @@ pub enum PairedError {
         path: PathBuf,
         detail: String,
     },
-    #[error("the build command `{command}` failed in {dir} ({status}){}", tail.as_deref().map(|t| format!(":\n{t}")).unwrap_or_default())]
+    #[error("cannot build the {side}: the build command `{command}` failed in {dir} ({status}){}", tail.as_deref().map(|t| format!(":\n{t}")).unwrap_or_default())]
     Build {
+        /// `base (1a2b3c4d5e6f)` or `head (…)`.
+        side: String,
         command: String,
         dir: PathBuf,
         status: String,
         tail: Option<String>,
     },
+    #[error("cannot fetch {what} from `origin`: {detail}")]
+    Fetch { what: String, detail: String },
+    #[error(
+        "paired mode needs a base: pass `--base REF`, or name the base branch first in `[baseline] save_on`"
+    )]
+    NoBase,
     #[error("cannot run git: {0}")]
     Git(std::io::Error),
 }
@@ -42,7 +54,9 @@ impl PairedError {
     /// 3 when git or the build failed.
     pub fn exit_code(&self) -> u8 {
         match self {
-            PairedError::NotARepository { .. } | PairedError::UnknownRef { .. } => 2,
+            PairedError::NotARepository { .. }
+            | PairedError::UnknownRef { .. }
+            | PairedError::NoBase => 2,
             _ => 3,
         }
     }
@@ -108,6 +122,204 @@ pub fn merge_base(repo: &Path, reference: &str) -> Result<String, PairedError> {
     }
 }
 
+/// What names the base, before it is resolved to a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BaseRequest {
+    /// The merge-base of HEAD and this ref (`--base`, the first `save_on`
+    /// branch, a push to another branch).
+    MergeBase(String),
+    /// A pull request or merge queue: HEAD's first parent when HEAD is the
+    /// merge commit GitHub built, else the merge-base of HEAD and the event's
+    /// base commit.
+    Event { base_sha: Option<String> },
+}
+
+/// The base commit chosen, and how, for the log and the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Base {
+    pub sha: String,
+    /// `merge-base of HEAD and main`, `first parent of the merge commit`.
+    pub how: String,
+    /// The ref the base came from, for the base run's git block.
+    pub reference: String,
+}
+
+/// The default branch as the store reads it: `origin`'s HEAD, else
+/// `init.defaultBranch`, else `main`.
+pub fn default_branch(repo: &Path) -> Result<String, PairedError> {
+    if let Ok(b) = git(repo, &["symbolic-ref", "-q", "refs/remotes/origin/HEAD"])?
+        && let Some(b) = b.strip_prefix("refs/remotes/origin/")
+    {
+        return Ok(b.to_owned());
+    }
+    Ok(git(repo, &["config", "init.defaultBranch"])?
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| "main".into()))
+}
+
+/// HEAD's commit.
+pub fn head_sha(repo: &Path) -> Result<String, PairedError> {
+    git(repo, &["rev-parse", "--verify", "HEAD^{commit}"])?.map_err(|detail| {
+        PairedError::UnknownRef {
+            reference: "HEAD".into(),
+            detail,
+        }
+    })
+}
+
+/// Resolves the base to a commit present in the repository, fetching from
+/// `origin` what a shallow checkout lacks.
+pub fn resolve_base(repo: &Path, request: &BaseRequest) -> Result<Base, PairedError> {
+    match request {
+        BaseRequest::MergeBase(reference) => {
+            let found = present_ref(repo, reference)?;
+            let sha = merge_base_deepening(repo, &found, reference)?;
+            Ok(Base {
+                sha,
+                how: format!("merge-base of HEAD and {reference}"),
+                reference: reference.clone(),
+            })
+        }
+        BaseRequest::Event { base_sha } => {
+            let parents = raw_parents(repo)?;
+            if parents.len() >= 2 {
+                // GitHub's merge commit: its first parent is the base branch
+                // it was merged into, its diff from there is the pull request.
+                ensure_commit(repo, &parents[0])?;
+                return Ok(Base {
+                    sha: parents[0].clone(),
+                    how: "first parent of the merge commit".into(),
+                    reference: parents[0].clone(),
+                });
+            }
+            let Some(base_sha) = base_sha else {
+                return Err(PairedError::NoBase);
+            };
+            check_ref_text(base_sha)?;
+            ensure_commit(repo, base_sha)?;
+            let sha = merge_base_deepening(repo, base_sha, base_sha)?;
+            Ok(Base {
+                sha,
+                how: format!(
+                    "merge-base of HEAD and the event's base {}",
+                    crate::results::short_sha(base_sha, 12)
+                ),
+                reference: base_sha.clone(),
+            })
+        }
+    }
+}
+
+fn check_ref_text(reference: &str) -> Result<(), PairedError> {
+    if reference.starts_with('-') || reference.is_empty() {
+        return Err(PairedError::UnknownRef {
+            reference: reference.to_owned(),
+            detail: "a reference cannot be empty or start with `-`".into(),
+        });
+    }
+    Ok(())
+}
+
+/// HEAD's parents as its commit object records them (a shallow checkout
+/// keeps them there even when it lacks the parents themselves).
+fn raw_parents(repo: &Path) -> Result<Vec<String>, PairedError> {
+    let text =
+        git(repo, &["cat-file", "commit", "HEAD"])?.map_err(|detail| PairedError::UnknownRef {
+            reference: "HEAD".into(),
+            detail,
+        })?;
+    Ok(text
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.strip_prefix("parent "))
+        .map(|p| p.trim().to_owned())
+        .collect())
+}
+
+fn has_commit(repo: &Path, rev: &str) -> Result<bool, PairedError> {
+    Ok(git(repo, &["cat-file", "-e", &format!("{rev}^{{commit}}")])?.is_ok())
+}
+
+fn is_shallow(repo: &Path) -> Result<bool, PairedError> {
+    Ok(git(repo, &["rev-parse", "--is-shallow-repository"])?.is_ok_and(|s| s == "true"))
+}
+
+/// Fetches a commit by its SHA when the repository lacks it; only one deep
+/// in a shallow checkout, which the merge-base deepens as it needs.
+fn ensure_commit(repo: &Path, sha: &str) -> Result<(), PairedError> {
+    if has_commit(repo, sha)? {
+        return Ok(());
+    }
+    let mut args = vec!["fetch", "--quiet", "--no-tags"];
+    if is_shallow(repo)? {
+        args.push("--depth=1");
+    }
+    args.extend(["origin", sha]);
+    git(repo, &args)?.map_err(|detail| PairedError::Fetch {
+        what: format!("commit {sha}"),
+        detail,
+    })?;
+    Ok(())
+}
+
+/// A ref as given, else the remote's branch of that name, else fetched.
+fn present_ref(repo: &Path, reference: &str) -> Result<String, PairedError> {
+    check_ref_text(reference)?;
+    if has_commit(repo, reference)? {
+        return Ok(reference.to_owned());
+    }
+    let remote = format!("refs/remotes/origin/{reference}");
+    if has_commit(repo, &remote)? {
+        return Ok(remote);
+    }
+    let fetched = git(
+        repo,
+        &[
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "origin",
+            &format!("+refs/heads/{reference}:{remote}"),
+        ],
+    )?;
+    match fetched {
+        Ok(_) if has_commit(repo, &remote)? => Ok(remote),
+        Ok(_) => Err(PairedError::UnknownRef {
+            reference: reference.to_owned(),
+            detail: "no such commit here or on `origin`".into(),
+        }),
+        Err(detail) => Err(PairedError::UnknownRef {
+            reference: reference.to_owned(),
+            detail,
+        }),
+    }
+}
+
+/// The merge-base of HEAD and `rev`; in a shallow checkout, history is
+/// fetched in full once when the merge-base lies beyond it.
+fn merge_base_deepening(repo: &Path, rev: &str, named: &str) -> Result<String, PairedError> {
+    match merge_base(repo, rev) {
+        Ok(sha) => Ok(sha),
+        Err(e) if is_shallow(repo)? => {
+            git(
+                repo,
+                &["fetch", "--quiet", "--no-tags", "--unshallow", "origin"],
+            )?
+            .map_err(|detail| PairedError::Fetch {
+                what: "the history the merge-base needs".into(),
+                detail,
+            })?;
+            merge_base(repo, rev).map_err(|_| e)
+        }
+        Err(PairedError::UnknownRef { detail, .. }) => Err(PairedError::UnknownRef {
+            reference: named.to_owned(),
+            detail,
+        }),
+        Err(e) => Err(e),
+    }
+}
+
 /// A detached worktree of one commit, removed when dropped.
 pub struct Worktree {
     repo: PathBuf,
@@ -157,11 +369,19 @@ impl Drop for Worktree {
     }
 }
 
-/// Runs the build command in `dir`, stopped by an interrupt; a failure
-/// carries its stderr tail.
-pub fn build(command: &CommandLine, dir: &Path, interrupt: &Interrupt) -> Result<(), PairedError> {
+/// Builds one side (`base` or `head`, at `sha`): runs the build command in
+/// `dir`, stopped by an interrupt; a failure names the side and carries the
+/// build's stderr tail.
+pub fn build(
+    side: &'static str,
+    sha: &str,
+    command: &CommandLine,
+    dir: &Path,
+    interrupt: &Interrupt,
+) -> Result<(), PairedError> {
     let invocation = command::split(command).cwd(Some(dir.to_owned()));
     let fail = |status: String, tail: Option<String>| PairedError::Build {
+        side: format!("{side} ({})", crate::results::short_sha(sha, 12)),
         command: command.to_string(),
         dir: dir.to_owned(),
         status,
@@ -200,38 +420,87 @@ pub fn rerooted(config: &Config, repo: &Path, checkout: &Path) -> Config {
 pub struct PairedPhases {
     pub base: Vec<PhaseResult>,
     pub head: Vec<PhaseResult>,
+    /// Complete rounds per phase (a base and a head run each).
+    pub rounds: Vec<(String, u32)>,
+}
+
+/// How far rounds are added while an interval straddles a threshold.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    pub max_rounds: u32,
+    pub max_time: std::time::Duration,
+}
+
+impl Budget {
+    /// No rounds beyond each phase's `runs` (confirmation reruns).
+    pub fn none() -> Budget {
+        Budget {
+            max_rounds: 0,
+            max_time: std::time::Duration::ZERO,
+        }
+    }
+}
+
+/// The sides (0 base, 1 head) in the order round `round` runs them:
+/// A B, B A, A B, B A … so that over each two rounds each side runs first
+/// once, and drift or a first-run effect lands on both alike.
+pub fn order(round: u32) -> [usize; 2] {
+    if round.is_multiple_of(2) {
+        [0, 1]
+    } else {
+        [1, 0]
+    }
 }
 
 /// Runs the `selected` phases (all when empty) of both configurations in
-/// rounds: per phase, `runs` rounds of one base run then one head run; the
-/// first round of each side is preceded by its warm-up runs; `cleanup` runs
-/// once per side at the end.
+/// rounds of one base and one head measurement in balanced order: command
+/// phases one run per side per round (`runs` rounds), ingest phases with a
+/// command the harness once per side per round (`INGEST_ROUNDS` rounds),
+/// their benchmarks paired by name; then two more rounds at a time while
+/// `policy` finds a paired interval straddling a threshold, within `budget`.
 pub fn run_interleaved(
     base: &Config,
     head: &Config,
     selected: &[String],
+    budget: Budget,
+    policy: &crate::compare::Policy,
     interrupt: &Interrupt,
 ) -> PairedPhases {
     let mut out = PairedPhases {
         base: Vec::new(),
         head: Vec::new(),
+        rounds: Vec::new(),
     };
+    let dirs = [base.base_dir(), head.base_dir()];
     for (phase_b, phase_h) in base
         .phases
         .iter()
         .zip(&head.phases)
         .filter(|(_, h)| selected.is_empty() || selected.iter().any(|s| s == h.name()))
     {
-        let (Some(pb), Some(ph)) = (command_phase(phase_b), command_phase(phase_h)) else {
-            for (list, p) in [(&mut out.base, phase_b), (&mut out.head, phase_h)] {
-                list.push(PhaseResult {
+        let (b, h, rounds) = match (phase_b, phase_h) {
+            (PhaseConfig::Command(pb), PhaseConfig::Command(ph)) => {
+                command_pairs([pb, ph], &dirs, budget, policy, interrupt)
+            }
+            (PhaseConfig::Ingest(pb), PhaseConfig::Ingest(ph))
+                if pb.command.is_some() && ph.command.is_some() =>
+            {
+                ingest_pairs([pb, ph], &dirs, budget, policy, interrupt)
+            }
+            _ => {
+                let failed = |p: &PhaseConfig| PhaseResult {
                     name: p.name().to_owned(),
                     kind: p.kind(),
                     errors: vec![PhaseError {
                         message: format!(
-                            "paired mode runs command phases; `{}` is a {} phase",
+                            "paired mode runs command phases and ingest phases with a command; `{}` is a {} phase{}",
                             p.name(),
-                            p.kind()
+                            p.kind(),
+                            if matches!(p, PhaseConfig::Ingest(_)) {
+                                " without one"
+                            } else {
+                                ""
+                            }
                         ),
                         exit_code: None,
                         stderr_tail: None,
@@ -239,122 +508,255 @@ pub fn run_interleaved(
                     metrics: Vec::new(),
                     criteria: p.criteria_text(),
                     series: Vec::new(),
-                });
-            }
-            continue;
-        };
-        let dirs = [base.base_dir(), head.base_dir()];
-        let phases = [pb, ph];
-        let mut samples = [Samples::default(), Samples::default()];
-        let mut errors: [Vec<PhaseError>; 2] = [Vec::new(), Vec::new()];
-        let executor = TimedExecutor::new(interrupt.clone());
-        let mut executor = match executor {
-            Ok(e) => e,
-            Err(e) => {
-                for side in &mut errors {
-                    side.push(PhaseError {
-                        message: format!("cannot prepare to run commands: {e}"),
-                        exit_code: None,
-                        stderr_tail: None,
-                    });
-                }
-                push(&mut out, phases, &samples, errors);
-                continue;
-            }
-        };
-        'rounds: for round in 0..ph.runs {
-            for side in 0..2 {
-                if interrupt.is_set() {
-                    break 'rounds;
-                }
-                let mut one = phases[side].clone();
-                one.runs = 1;
-                one.min_time = None;
-                one.cleanup = None;
-                one.warmup = if round == 0 { phases[side].warmup } else { 0 };
-                let r = command::run(&one, &dirs[side], &mut executor, interrupt, &mut Silent);
-                if !r.errors.is_empty() {
-                    errors[side].extend(r.errors);
-                    break 'rounds;
-                }
-                let first = |name: &str| {
-                    r.metric(name)
-                        .and_then(|m| m.samples.first().copied())
-                        .unwrap_or(0.0)
                 };
-                samples[side].wall.push(first("wall"));
-                samples[side].user.push(first("user"));
-                samples[side].sys.push(first("sys"));
-                samples[side].rss.push(first("memory.peak"));
+                (failed(phase_b), failed(phase_h), 0)
             }
-        }
-        // Pairs stay pairs: a round cut short on the head side drops its base run.
-        let n = samples[0].wall.len().min(samples[1].wall.len());
-        for s in &mut samples {
-            s.wall.truncate(n);
-            s.user.truncate(n);
-            s.sys.truncate(n);
-            s.rss.truncate(n);
-        }
-        for side in 0..2 {
-            if let Some(cleanup) = &phases[side].cleanup {
-                let inv = command::invocation(cleanup, phases[side], &dirs[side]);
-                match executor.execute(&inv, None) {
-                    Ok(o) if o.exit == Exit::Code(0) => {}
-                    Ok(o) => errors[side].push(PhaseError {
-                        message: format!("cleanup command failed ({:?})", o.exit),
-                        exit_code: None,
-                        stderr_tail: o.stderr_tail,
-                    }),
-                    Err(e) => errors[side].push(PhaseError {
-                        message: format!("cleanup command: {e}"),
-                        exit_code: None,
-                        stderr_tail: None,
-                    }),
-                }
-            }
-        }
-        push(&mut out, phases, &samples, errors);
+        };
+        out.rounds.push((phase_h.name().to_owned(), rounds));
+        out.base.push(b);
+        out.head.push(h);
     }
     out
 }
 
-/// The command phase inside `p`, if it is one.
-#[allow(
-    unreachable_patterns,
-    reason = "phase kinds other than command are added on other branches"
-)]
-fn command_phase(p: &PhaseConfig) -> Option<&crate::config::CommandPhase> {
-    match p {
-        PhaseConfig::Command(c) => Some(c),
-        _ => None,
+/// Rounds a paired ingest phase runs before any are added: enough for the
+/// signed-rank test to reach p < 0.05 (at 6 pairs it can, barely).
+pub const INGEST_ROUNDS: u32 = 10;
+
+/// Whether round `round` is the last one: `planned` rounds ran, and the
+/// budget allows no more or nothing is undecided. Grows `planned` by two
+/// (one round of each order) while the results straddle a threshold.
+fn more_rounds(
+    round: u32,
+    planned: &mut u32,
+    budget: Budget,
+    started: std::time::Instant,
+    policy: &crate::compare::Policy,
+    results: impl FnOnce() -> (PhaseResult, PhaseResult),
+) -> bool {
+    if round < *planned {
+        return true;
     }
+    // "Unknown means more runs".
+    let more = *planned + 2 <= budget.max_rounds && started.elapsed() < budget.max_time && {
+        let (b, h) = results();
+        crate::compare::paired::undecided(&b, &h, policy)
+    };
+    if more {
+        *planned += 2;
+    }
+    more
 }
 
-fn push(
-    out: &mut PairedPhases,
+fn command_pairs(
     phases: [&crate::config::CommandPhase; 2],
-    samples: &[Samples; 2],
-    errors: [Vec<PhaseError>; 2],
-) {
-    for (side, errors) in errors.into_iter().enumerate() {
-        let result = PhaseResult {
-            name: phases[side].name.clone(),
-            kind: crate::results::PhaseKind::Command,
-            errors,
-            metrics: command::metrics(&samples[side]),
-            criteria: phases[side]
-                .criteria
-                .iter()
-                .map(|(k, c)| (k.clone(), c.text.clone()))
-                .collect(),
-            series: Vec::new(),
-        };
-        if side == 0 {
-            out.base.push(result);
-        } else {
-            out.head.push(result);
+    dirs: &[PathBuf; 2],
+    budget: Budget,
+    policy: &crate::compare::Policy,
+    interrupt: &Interrupt,
+) -> (PhaseResult, PhaseResult, u32) {
+    let mut samples = [Samples::default(), Samples::default()];
+    let mut errors: [Vec<PhaseError>; 2] = [Vec::new(), Vec::new()];
+    let mut executor = match TimedExecutor::new(interrupt.clone()) {
+        Ok(e) => e,
+        Err(e) => {
+            for side in &mut errors {
+                side.push(PhaseError {
+                    message: format!("cannot prepare to run commands: {e}"),
+                    exit_code: None,
+                    stderr_tail: None,
+                });
+            }
+            let [eb, eh] = errors;
+            return (
+                result_of(phases[0], &samples[0], eb),
+                result_of(phases[1], &samples[1], eh),
+                0,
+            );
         }
+    };
+    let started = std::time::Instant::now();
+    let mut planned = phases[1].runs;
+    let mut round = 0;
+    'rounds: while more_rounds(round, &mut planned, budget, started, policy, || {
+        (
+            result_of(phases[0], &samples[0], Vec::new()),
+            result_of(phases[1], &samples[1], Vec::new()),
+        )
+    }) {
+        for side in order(round) {
+            if interrupt.is_set() {
+                break 'rounds;
+            }
+            let mut one = phases[side].clone();
+            one.runs = 1;
+            one.min_time = None;
+            one.cleanup = None;
+            one.warmup = if samples[side].wall.is_empty() {
+                phases[side].warmup
+            } else {
+                0
+            };
+            let r = command::run(&one, &dirs[side], &mut executor, interrupt, &mut Silent);
+            if !r.errors.is_empty() {
+                errors[side].extend(r.errors);
+                break 'rounds;
+            }
+            let first = |name: &str| {
+                r.metric(name)
+                    .and_then(|m| m.samples.first().copied())
+                    .unwrap_or(0.0)
+            };
+            samples[side].wall.push(first("wall"));
+            samples[side].user.push(first("user"));
+            samples[side].sys.push(first("sys"));
+            samples[side].rss.push(first("memory.peak"));
+        }
+        round += 1;
+    }
+    // Pairs stay pairs: a round cut short on one side drops the other's run.
+    let n = samples[0].wall.len().min(samples[1].wall.len());
+    for s in &mut samples {
+        s.wall.truncate(n);
+        s.user.truncate(n);
+        s.sys.truncate(n);
+        s.rss.truncate(n);
+    }
+    for side in 0..2 {
+        if let Some(cleanup) = &phases[side].cleanup {
+            let inv = command::invocation(cleanup, phases[side], &dirs[side]);
+            match executor.execute(&inv, None) {
+                Ok(o) if o.exit == Exit::Code(0) => {}
+                Ok(o) => errors[side].push(PhaseError {
+                    message: format!("cleanup command failed ({:?})", o.exit),
+                    exit_code: None,
+                    stderr_tail: o.stderr_tail,
+                }),
+                Err(e) => errors[side].push(PhaseError {
+                    message: format!("cleanup command: {e}"),
+                    exit_code: None,
+                    stderr_tail: None,
+                }),
+            }
+        }
+    }
+    let [eb, eh] = errors;
+    (
+        result_of(phases[0], &samples[0], eb),
+        result_of(phases[1], &samples[1], eh),
+        u32::try_from(n).unwrap_or(u32::MAX),
+    )
+}
+
+/// One side's benchmarks: each name's metric as first seen, and its value
+/// in every round so far.
+type Benchmarks = std::collections::BTreeMap<String, (crate::results::Metric, Vec<f64>)>;
+
+fn ingest_pairs(
+    phases: [&crate::config::IngestPhase; 2],
+    dirs: &[PathBuf; 2],
+    budget: Budget,
+    policy: &crate::compare::Policy,
+    interrupt: &Interrupt,
+) -> (PhaseResult, PhaseResult, u32) {
+    let mut seen: [Benchmarks; 2] = [Benchmarks::new(), Benchmarks::new()];
+    let mut errors: [Vec<PhaseError>; 2] = [Vec::new(), Vec::new()];
+    let started = std::time::Instant::now();
+    let mut planned = INGEST_ROUNDS;
+    let mut round = 0;
+    let mut complete = 0;
+    'rounds: while more_rounds(round, &mut planned, budget, started, policy, || {
+        let [b, h] = paired_benchmarks(phases, &seen, [Vec::new(), Vec::new()]);
+        (b, h)
+    }) {
+        for side in order(round) {
+            if interrupt.is_set() {
+                break 'rounds;
+            }
+            let r = crate::phase::ingest::run(phases[side], &dirs[side], interrupt);
+            if !r.errors.is_empty() {
+                errors[side].extend(r.errors);
+                break 'rounds;
+            }
+            for m in r.metrics {
+                let value = m.value;
+                seen[side]
+                    .entry(m.name.clone())
+                    .or_insert_with(|| (m, Vec::new()))
+                    .1
+                    .push(value);
+            }
+        }
+        round += 1;
+        complete = round;
+    }
+    // A round cut short leaves one side a value ahead: pairs stay pairs.
+    for side in &mut seen {
+        for (_, values) in side.values_mut() {
+            values.truncate(complete as usize);
+        }
+    }
+    let [b, h] = paired_benchmarks(phases, &seen, errors);
+    (b, h, complete)
+}
+
+/// Both sides' results: each benchmark's per-round values as its samples,
+/// their median its value. A benchmark seen in some rounds only keeps the
+/// rounds it has on both sides; one seen on one side only stays unpaired
+/// (new or missing).
+fn paired_benchmarks(
+    phases: [&crate::config::IngestPhase; 2],
+    seen: &[Benchmarks; 2],
+    errors: [Vec<PhaseError>; 2],
+) -> [PhaseResult; 2] {
+    let mut out = errors.map(|e| PhaseResult {
+        errors: e,
+        ..PhaseResult::new(
+            &phases[1].name,
+            crate::results::PhaseKind::Ingest,
+            BTreeMap::new(),
+        )
+    });
+    for side in 0..2 {
+        out[side].criteria = crate::config::criteria_text(&phases[side].criteria);
+        for (name, (template, values)) in &seen[side] {
+            let other = seen[1 - side].get(name).map(|(_, v)| v.len());
+            let n = other.map_or(values.len(), |o| o.min(values.len()));
+            let samples = values[..n].to_vec();
+            let Some(value) = crate::stats::summary::median(&samples) else {
+                continue;
+            };
+            out[side].metrics.push(crate::results::Metric {
+                value,
+                samples,
+                samples_of: None,
+                outliers: None,
+                histogram: None,
+                count: None,
+                total: None,
+                ..template.clone()
+            });
+        }
+    }
+    out
+}
+
+fn result_of(
+    phase: &crate::config::CommandPhase,
+    samples: &Samples,
+    errors: Vec<PhaseError>,
+) -> PhaseResult {
+    PhaseResult {
+        name: phase.name.clone(),
+        kind: crate::results::PhaseKind::Command,
+        errors,
+        metrics: command::metrics(samples),
+        criteria: phase
+            .criteria
+            .iter()
+            .map(|(k, c)| (k.clone(), c.text.clone()))
+            .collect(),
+        series: Vec::new(),
     }
 }
 
@@ -365,5 +767,16 @@ pub fn base_git(sha: &str, reference: &str) -> GitInfo {
         ref_name: Some(reference.to_owned()),
         base_sha: None,
         pr: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::order;
+
+    #[test]
+    fn each_two_rounds_run_each_side_first_once() {
+        let sides: Vec<usize> = (0..4).flat_map(order).collect();
+        assert_eq!(sides, [0, 1, 1, 0, 0, 1, 1, 0]);
     }
 }

@@ -1,12 +1,15 @@
 //! `perfguard check`: configuration → phases → baseline → compare (confirming
-//! a failing regression) → report → publish → save.
+//! a failing regression) → report → publish → save; in paired mode,
+//! configuration → base chosen and built → interleaved rounds → paired
+//! compare → report → publish (HEAD on the base branch: baseline mode).
 
-use super::{Outcome, publish};
+use super::{Outcome, paired, publish};
 use crate::baseline::{self as store, SaveDecision, SavePolicy, Selection, Store};
-use crate::cli::CheckArgs;
-use crate::compare::{self, Policy};
-use crate::config::Config;
+use crate::cli::{CheckArgs, ModeArg};
+use crate::compare::{self, Comparison, Mode, Policy, Provenance};
+use crate::config::{CompareMode, Config};
 use crate::error::Error;
+use crate::github::{Context, Inputs};
 use crate::results::Run;
 
 pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
@@ -24,14 +27,52 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
     if let Some(i) = inputs {
         i.apply(&mut config);
     }
+    super::run::check_phase_names(&config, &args.phases)?;
     let token = super::token(
         args.token
             .as_deref()
             .or(inputs.and_then(|i| i.token.as_ref()).map(|t| t.expose())),
     );
+    // Before a paired build: Ctrl-C stops a build too (it runs in its own
+    // process group, out of the terminal's reach).
     let interrupt = super::interrupt()?;
 
-    let current = super::measure(&config, &[], &interrupt)?;
+    let mode = match args.mode {
+        Some(ModeArg::Paired) => CompareMode::Paired,
+        Some(ModeArg::Baseline) => CompareMode::Baseline,
+        None => config.compare.mode,
+    };
+    let fallback = match mode {
+        CompareMode::Baseline => None,
+        CompareMode::Paired => {
+            match paired::plan(
+                &config,
+                args.base.as_deref(),
+                github.as_ref().map(|(c, _)| c),
+            )? {
+                paired::Plan::Paired { repo, base } => {
+                    let (comparison, base_run, head_run) =
+                        paired::measure(&config, &repo, &base, args, &interrupt)?;
+                    let outcome = Outcome::of(&comparison, &[&base_run, &head_run]);
+                    let outcome = report(&comparison, None, &[], args, github, outcome, color)?;
+                    if args.save {
+                        eprintln!(
+                            "perfguard: not saved as a baseline: paired mode measures HEAD against its base; runs of the base branch save in baseline mode"
+                        );
+                    }
+                    return Ok(outcome);
+                }
+                paired::Plan::Baseline(reason) => {
+                    eprintln!(
+                        "perfguard: paired mode: {reason}, so this run is judged in baseline mode and saved as the base branch's runs are"
+                    );
+                    Some(reason)
+                }
+            }
+        }
+    };
+
+    let current = super::measure(&config, &args.phases, &interrupt)?;
     if let Some(out) = &args.output {
         super::write_results(&current, out)?;
     }
@@ -46,7 +87,8 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
     let choice = super::choose_baseline(store.as_mut(), &current)?;
     announce_choice(store.as_ref(), &current, choice.selection.as_ref());
     let baseline = choice.selection.as_ref().map(|s| &s.saved.run);
-    let policy = Policy::of(&config);
+    let mut policy = Policy::of(&config);
+    policy.cross_runner = true;
     if let Some(b) = baseline {
         super::check_environment(b, &current, &policy)?;
     }
@@ -54,7 +96,7 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
 
     let comparison = compare::compare_history(baseline, &current, &history, &policy);
     // A failing regression is measured again before it fails the check.
-    let comparison = crate::confirm::confirm(comparison, policy.compare.confirm, |phases| {
+    let mut comparison = crate::confirm::confirm(comparison, policy.compare.confirm, |phases| {
         eprintln!("perfguard: confirming: running {} again", phases.join(", "));
         let rerun = super::measure(&config, phases, &interrupt)?;
         let merged = crate::confirm::with_phases(&current, &rerun);
@@ -62,17 +104,15 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
             baseline, &merged, &history, &policy,
         ))
     })?;
+    let provenance = baseline_provenance(&comparison, baseline, &current, &policy, fallback);
+    if provenance.thin_history && baseline.is_some() {
+        comparison.recommendations.push(format!(
+            "history is thin (fewer than {} earlier runs for some metrics): changes are judged with a ±{} % allowance for runner-to-runner spread; `[compare] mode = \"paired\"` measures base and head on one runner instead",
+            policy.compare.min_history, policy.compare.runner_noise
+        ));
+    }
+    comparison.provenance = Some(provenance);
 
-    print!(
-        "{}",
-        super::render(
-            &comparison,
-            choice.selection.as_ref(),
-            &history,
-            args.format,
-            color
-        )
-    );
     let outcome = Outcome::of(&comparison, &[&current]);
     // In Actions the `save` input decides; elsewhere `save_on` does.
     let save = SavePolicy::from_flags(
@@ -82,12 +122,71 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
             .as_ref()
             .map_or(SavePolicy::OnSaveOnRefs, |(ctx, i)| i.save_policy(ctx)),
     );
-    let outcome = match github {
-        Some((ctx, inputs)) => publish::publish(&comparison, &history, &ctx, inputs, outcome)?,
-        None => outcome,
-    };
-    save_baseline(store.as_mut(), &config, &current, save)?;
+    let outcome = report(
+        &comparison,
+        choice.selection.as_ref(),
+        &history,
+        args,
+        github,
+        outcome,
+        color,
+    )?;
+    if args.phases.is_empty() {
+        save_baseline(store.as_mut(), &config, &current, save)?;
+    } else if save != SavePolicy::Never {
+        eprintln!("perfguard: not saved as a baseline: only some phases ran (--phase)");
+    }
     Ok(outcome)
+}
+
+/// Prints the report and, in Actions, publishes it; both modes end here.
+fn report(
+    comparison: &Comparison,
+    selection: Option<&Selection>,
+    history: &[Run],
+    args: &CheckArgs,
+    github: Option<(Context, Inputs)>,
+    outcome: Outcome,
+    color: bool,
+) -> Result<Outcome, Error> {
+    print!(
+        "{}",
+        super::render(comparison, selection, history, args.format, color)
+    );
+    match github {
+        Some((ctx, inputs)) => publish::publish(comparison, history, &ctx, inputs, outcome),
+        None => Ok(outcome),
+    }
+}
+
+/// Baseline mode's provenance: the baseline's commit, the most earlier
+/// runs any metric had, whether that history was thin, the noise floor.
+fn baseline_provenance(
+    comparison: &Comparison,
+    baseline: Option<&Run>,
+    current: &Run,
+    policy: &Policy,
+    fallback: Option<String>,
+) -> Provenance {
+    let history_runs = comparison
+        .comparisons
+        .iter()
+        .map(|m| m.history_runs)
+        .max()
+        .unwrap_or(0);
+    Provenance {
+        mode: Mode::Baseline,
+        base_sha: baseline.and_then(|b| b.git.as_ref().map(|g| g.sha.clone())),
+        head_sha: current.git.as_ref().map(|g| g.sha.clone()),
+        rounds: None,
+        history_runs: Some(history_runs),
+        noise_floor: Provenance::noise_floor_of(&comparison.comparisons),
+        thin_history: comparison
+            .comparisons
+            .iter()
+            .any(|m| m.current.is_some() && m.history_runs < policy.compare.min_history),
+        fallback,
+    }
 }
 
 /// Whether this runs in CI (`CI` set to anything but empty or `false`).

@@ -80,7 +80,7 @@ pub fn dispatch(cli: Cli) -> Result<Outcome, Error> {
         Command::Run(args) => run::run(&args, color),
         Command::Check(args) => check::check(&args, color),
         Command::Compare(args) => compare::compare(&args, color),
-        Command::Paired(args) => paired::paired(&args, color),
+        Command::Paired(args) => check::check(&args.into(), color),
         Command::Ingest(args) => ingest::ingest(&args),
         Command::Baseline(cmd) => baseline::baseline(cmd),
         Command::Comment(args) => comment::comment(&args),

@@ -206,7 +206,21 @@ pub fn decide(out: &mut MetricComparison, ev: &Evidence<'_>, levels: &Levels, po
     } else {
         (None, "")
     };
-    let interval = interval.map(|i| worse(i, c.direction));
+    let interval = interval.map(|i| worse(i, c.direction)).map(|i| {
+        // Thin history across runners: the within-run interval cannot see
+        // the runner-to-runner spread, so it is widened by that allowance.
+        let allowance = policy.compare.runner_noise / 100.0;
+        if policy.cross_runner && band.is_none() && allowance > 0.0 {
+            out.runner_noise = Some(allowance);
+            Interval {
+                estimate: i.estimate,
+                lower: (1.0 + i.lower) / (1.0 + allowance) - 1.0,
+                upper: (1.0 + i.upper) * (1.0 + allowance) - 1.0,
+            }
+        } else {
+            i
+        }
+    });
     let mut severity = if let Some(i) = interval {
         out.method = Some(method.into());
         out.interval = Some(ChangeInterval {

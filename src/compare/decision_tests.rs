@@ -425,3 +425,37 @@ proptest! {
         prop_assert_eq!(c.verdict, Verdict::Pass);
     }
 }
+
+#[test]
+fn across_runners_thin_history_allows_for_runner_spread_and_a_doubling_still_fails() {
+    let mut across = policy();
+    across.cross_runner = true;
+    // +12 % with tight samples: minor within one run, but within the
+    // runner-to-runner allowance (7.5 %) it cannot reach 10 %.
+    let b = run_at(0, "a", vec![sampled(around(100.0, 0.005, 0))]);
+    let c = run_at(1, "b", vec![sampled(around(112.0, 0.005, 3))]);
+    assert_eq!(
+        only(&compare(Some(&b), &c, &policy())).severity,
+        Severity::Minor
+    );
+    let m = only(&compare(Some(&b), &c, &across)).clone();
+    assert_eq!(m.severity, Severity::Noise, "{m:?}");
+    assert_eq!(m.runner_noise, Some(0.075));
+    // A real 2× slowdown is still critical and fails.
+    let c = run_at(1, "b", vec![sampled(around(200.0, 0.005, 3))]);
+    let cmp = compare(Some(&b), &c, &across);
+    assert_eq!(only(&cmp).severity, Severity::Critical);
+    assert_eq!(cmp.verdict, Verdict::Fail);
+    // With `min_history` earlier runs the measured band replaces it.
+    let history: Vec<Run> = (0..5)
+        .map(|d| run_at(d, "h", vec![value(100.0 + d as f64 * 0.1)]))
+        .collect();
+    let c = run_at(9, "b", vec![sampled(around(112.0, 0.005, 3))]);
+    let m = only(&compare_history(Some(&b), &c, &history, &across)).clone();
+    assert_eq!(m.runner_noise, None);
+    assert_eq!(m.severity, Severity::Minor, "{m:?}");
+    // Turned off, it is not applied.
+    across.compare.runner_noise = 0.0;
+    let m = only(&compare(Some(&b), &c, &across)).clone();
+    assert_eq!((m.severity, m.runner_noise), (Severity::Minor, None));
+}

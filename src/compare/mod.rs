@@ -88,6 +88,10 @@ pub struct Policy {
     pub compare: CompareConfig,
     /// Error budgets (`[[slo]]`).
     pub slos: Vec<Slo>,
+    /// The baseline was measured on another runner at another time (`check`
+    /// in baseline mode): until a metric has a history band, its interval is
+    /// widened by `[compare] runner_noise`.
+    pub cross_runner: bool,
 }
 
 impl Policy {
@@ -97,6 +101,7 @@ impl Policy {
             thresholds,
             compare: CompareConfig::default(),
             slos: Vec::new(),
+            cross_runner: false,
         }
     }
 
@@ -106,6 +111,7 @@ impl Policy {
             thresholds: config.thresholds.clone(),
             compare: config.compare.clone(),
             slos: config.slos.clone(),
+            cross_runner: false,
         }
     }
 
@@ -153,6 +159,10 @@ pub struct MetricComparison {
     /// Earlier runs that measured this metric.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub history_runs: usize,
+    /// The runner-to-runner allowance (a fraction) the interval was widened
+    /// by, while the history was too thin for a band.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner_noise: Option<f64>,
     /// Events behind a proportion on the baseline side.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline_counts: Option<EventCounts>,
@@ -287,6 +297,113 @@ pub struct Comparison {
     /// Short advice: too few runs for the noise seen, outliers, environment.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recommendations: Vec<String>,
+    /// How the verdict was reached: the mode, the two commits, the rounds or
+    /// the history behind it, and the noise floor it could see. Absent in
+    /// comparisons written before it existed and from `compare`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+}
+
+/// How a pull request was measured against its base.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Against runs recorded on the baseline branch.
+    Baseline,
+    /// Base and head built and run interleaved on this machine.
+    Paired,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Baseline => "baseline",
+            Mode::Paired => "paired",
+        }
+    }
+}
+
+/// Where a verdict comes from (the `provenance` object of the comparison JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// `paired` or `baseline`.
+    pub mode: Mode,
+    /// The base commit: the paired base, or the baseline run's commit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_sha: Option<String>,
+    /// The head commit measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_sha: Option<String>,
+    /// Paired mode: interleaved rounds (base and head once each), the most
+    /// any phase ran, adaptive extensions and confirmation excluded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rounds: Option<u32>,
+    /// Baseline mode: earlier runs of the suite the verdict could draw on
+    /// (the most any metric had).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_runs: Option<usize>,
+    /// The widest relative half-width among the intervals and history
+    /// bands the metrics were graded by (a fraction): a change smaller than
+    /// this may go unseen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise_floor: Option<f64>,
+    /// Baseline mode: some metric had fewer than `min_history` earlier runs,
+    /// so the runner-to-runner allowance stood in for a measured band.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub thin_history: bool,
+    /// Why paired mode was asked for but baseline mode ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+}
+
+impl Provenance {
+    /// One line for a reader: `paired: base abc1234 vs head def5678, 24
+    /// interleaved rounds on this runner`.
+    pub fn describe(&self) -> String {
+        let sha = |s: &Option<String>| {
+            s.as_deref()
+                .map_or("uncommitted", |s| crate::results::short_sha(s, 7))
+                .to_owned()
+        };
+        let mut text = format!(
+            "{}: base {} vs head {}",
+            self.mode.as_str(),
+            sha(&self.base_sha),
+            sha(&self.head_sha)
+        );
+        if let Some(r) = self.rounds {
+            text.push_str(&format!(", {r} interleaved rounds on this runner"));
+        }
+        if let Some(h) = self.history_runs {
+            text.push_str(&format!(", {h} earlier runs"));
+            if self.thin_history {
+                text.push_str(" (thin history)");
+            }
+        }
+        if let Some(n) = self.noise_floor {
+            text.push_str(&format!(", noise floor ±{:.1} %", n * 100.0));
+        }
+        if let Some(f) = &self.fallback {
+            text.push_str(&format!(" ({f})"));
+        }
+        text
+    }
+
+    /// The widest relative half-width of the comparisons' intervals and
+    /// history bands.
+    pub fn noise_floor_of(comparisons: &[MetricComparison]) -> Option<f64> {
+        comparisons
+            .iter()
+            .filter_map(|m| {
+                let interval = m.interval.map(|i| (i.upper - i.lower) / 2.0);
+                let band = m.history.as_ref().and_then(|h| {
+                    (h.median != 0.0).then(|| (h.upper - h.lower) / 2.0 / h.median.abs())
+                });
+                interval.into_iter().chain(band).reduce(f64::max)
+            })
+            .filter(|w| w.is_finite())
+            .reduce(f64::max)
+    }
 }
 
 impl Comparison {
@@ -446,6 +563,7 @@ pub fn compare_history(
         slos,
         change_points,
         recommendations: Vec::new(),
+        provenance: None,
     };
     comparison.recommendations = advice::recommend(&comparison, policy);
     comparison
@@ -529,6 +647,7 @@ fn compare_metric(
         interval: None,
         history: None,
         history_runs: 0,
+        runner_noise: None,
         baseline_counts: None,
         current_counts: None,
         counts_as: None,

@@ -5,7 +5,7 @@
 
 use super::decide::{ChangeInterval, grade};
 use super::{Comparison, Policy, Severity, compare};
-use crate::results::{Direction, Run};
+use crate::results::{Direction, PhaseResult, Run};
 use crate::stats::wilcoxon::{paired_relative_change, signed_rank};
 
 /// Compares `head` with `base`; metrics with their own samples, as many on
@@ -51,6 +51,32 @@ pub fn compare_paired(base: &Run, head: &Run, policy: &Policy) -> Comparison {
     }
     out.rejudge();
     out
+}
+
+/// Whether more rounds could change a severity: some metric's paired
+/// interval (in the worse direction) straddles one of its thresholds, or
+/// the improvement threshold. "Unknown means more runs."
+pub fn undecided(base: &PhaseResult, head: &PhaseResult, policy: &Policy) -> bool {
+    let alpha = policy.thresholds.alpha;
+    base.metrics.iter().any(|b| {
+        let Some(h) = head.metric(&b.name) else {
+            return false;
+        };
+        if b.samples.len() != h.samples.len() || b.samples.len() < 2 || h.samples_of.is_some() {
+            return false;
+        }
+        let Some(moved) = paired_relative_change(&b.samples, &h.samples, alpha) else {
+            return false;
+        };
+        let (lower, upper) = match b.direction {
+            Direction::Lower => (moved.lower, moved.upper),
+            Direction::Higher => (-moved.upper, -moved.lower),
+        };
+        let levels = policy.thresholds.levels(&head.name, &b.name);
+        [-levels.minor, levels.minor, levels.major, levels.critical]
+            .iter()
+            .any(|&t| lower < t && t < upper)
+    })
 }
 
 #[cfg(test)]

@@ -283,3 +283,33 @@ proptest! {
         prop_assert_eq!(cmp.worst, Severity::Unchanged);
     }
 }
+
+#[test]
+fn a_comparison_the_previous_release_wrote_reads_without_provenance_and_provenance_round_trips() {
+    // The JSON report snapshot as the release before `provenance` wrote it.
+    let snap = include_str!("../report/snapshots/perfguard__report__tests__json_report.snap");
+    let json = snap.splitn(3, "---\n").nth(2).unwrap();
+    let old: Comparison = serde_json::from_str(json).unwrap();
+    assert_eq!(old.schema_version, 1);
+    assert_eq!(old.provenance, None);
+    assert!(!serde_json::to_string(&old).unwrap().contains("provenance"));
+
+    let mut new = old.clone();
+    new.provenance = Some(Provenance {
+        mode: Mode::Paired,
+        base_sha: Some("1a2b3c4d5e6f70819283746556473829101a2b3c".into()),
+        head_sha: Some("36afaef2afdf0ce794d7e4663e7f327664aaa4d7".into()),
+        rounds: Some(24),
+        history_runs: None,
+        noise_floor: Some(0.021),
+        thin_history: false,
+        fallback: None,
+    });
+    let text = serde_json::to_string(&new).unwrap();
+    let back: Comparison = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, new);
+    assert_eq!(
+        new.provenance.unwrap().describe(),
+        "paired: base 1a2b3c4 vs head 36afaef, 24 interleaved rounds on this runner, noise floor ±2.1 %"
+    );
+}

@@ -5,6 +5,7 @@
 use super::command::CommandLine;
 use super::criterion::{Criterion, Op};
 use crate::metrics::Dimension;
+use crate::metrics::units::Duration;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -44,6 +45,22 @@ pub struct CompareConfig {
     /// core count (exit 3) instead of flagging it (default false).
     #[serde(default)]
     pub strict_environment: bool,
+    /// Baseline mode in `check`: the runner-to-runner spread, in percent,
+    /// allowed on top of a change's within-run interval while a metric has
+    /// fewer than `min_history` earlier runs (default 7.5: 1.96·√2 times
+    /// the 2.66 % coefficient of variation CodSpeed measured across
+    /// GitHub-hosted runners; 0 turns it off). The history band replaces it.
+    #[serde(default = "default_runner_noise")]
+    pub runner_noise: f64,
+    /// Paired mode: the most interleaved rounds a phase runs while a paired
+    /// interval still straddles a threshold (default 40; a phase's `runs`
+    /// rounds always run).
+    #[serde(default = "default_max_rounds")]
+    pub max_rounds: u32,
+    /// Paired mode: no more rounds are added to a phase once it has run
+    /// this long (default `180s`).
+    #[serde(default = "default_max_time")]
+    pub max_time: Duration,
 }
 
 impl Default for CompareConfig {
@@ -55,6 +72,9 @@ impl Default for CompareConfig {
             min_history: default_min_history(),
             band_k: default_band_k(),
             strict_environment: false,
+            runner_noise: default_runner_noise(),
+            max_rounds: default_max_rounds(),
+            max_time: default_max_time(),
         }
     }
 }
@@ -67,6 +87,15 @@ fn default_min_history() -> usize {
 }
 fn default_band_k() -> f64 {
     3.0
+}
+fn default_runner_noise() -> f64 {
+    7.5
+}
+fn default_max_rounds() -> u32 {
+    40
+}
+fn default_max_time() -> Duration {
+    Duration(std::time::Duration::from_secs(180))
 }
 
 impl CompareConfig {
@@ -84,6 +113,30 @@ impl CompareConfig {
             return Err((
                 "compare.band_k".into(),
                 format!("expected a positive number, got {}", self.band_k),
+            ));
+        }
+        if !(self.runner_noise.is_finite() && (0.0..100.0).contains(&self.runner_noise)) {
+            return Err((
+                "compare.runner_noise".into(),
+                format!(
+                    "expected a percentage from 0 up to 100, got {}",
+                    self.runner_noise
+                ),
+            ));
+        }
+        if self.max_rounds < 2 {
+            return Err((
+                "compare.max_rounds".into(),
+                format!(
+                    "expected at least 2 rounds (a paired test needs pairs), got {}",
+                    self.max_rounds
+                ),
+            ));
+        }
+        if self.max_time.0.is_zero() {
+            return Err((
+                "compare.max_time".into(),
+                "expected a duration above zero".into(),
             ));
         }
         if self.confirm > 10 {

@@ -75,6 +75,8 @@ pub struct Context {
     pub default_branch: Option<String>,
     pub pull_request: Option<PullRequest>,
     pub workflow_run: Option<WorkflowRun>,
+    /// A `merge_group` event's base commit (`merge_group.base_sha`).
+    pub merge_group_base: Option<String>,
     /// `$GITHUB_STEP_SUMMARY`.
     pub step_summary: Option<PathBuf>,
     /// `$GITHUB_OUTPUT`.
@@ -109,6 +111,7 @@ impl Context {
             default_branch: None,
             pull_request: None,
             workflow_run: None,
+            merge_group_base: None,
             step_summary: get("GITHUB_STEP_SUMMARY").map(PathBuf::from),
             output: get("GITHUB_OUTPUT").map(PathBuf::from),
             event_name,
@@ -145,6 +148,16 @@ impl Context {
                     .filter(|v| v.is_object())
                     .ok_or_else(|| bad("pull_request", "an object"))?;
                 self.pull_request = Some(parse_pull_request(pr, path)?);
+            }
+            "merge_group" => {
+                self.merge_group_base = Some(
+                    event
+                        .get("merge_group")
+                        .and_then(|m| m.get("base_sha"))
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| bad("merge_group.base_sha", "a string"))?
+                        .to_owned(),
+                );
             }
             "workflow_run" => {
                 let wr = event

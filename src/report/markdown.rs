@@ -328,6 +328,9 @@ fn header(s: &mut String, view: &View, deco: &Decorations) {
             );
         }
     }
+    if let Some(p) = &view.provenance {
+        let _ = writeln!(s, "Measured {}", escape(p));
+    }
     if let Some(a) = &deco.accepted {
         let _ = writeln!(
             s,

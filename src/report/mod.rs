@@ -49,6 +49,9 @@ pub struct View {
     pub steps: Vec<StepRow>,
     /// Short advice.
     pub recommendations: Vec<String>,
+    /// How the verdict was measured (`paired: base abc1234 vs head
+    /// def5678, 24 interleaved rounds on this runner`), when known.
+    pub provenance: Option<String>,
 }
 
 /// One error budget, in display text.
@@ -191,6 +194,10 @@ impl View {
                 })
                 .collect(),
             recommendations: c.recommendations.clone(),
+            provenance: c
+                .provenance
+                .as_ref()
+                .map(crate::compare::Provenance::describe),
         }
     }
 }

@@ -73,6 +73,9 @@ pub fn render(view: &View, color: bool) -> String {
             sanitize(&view.current)
         )),
     }
+    if let Some(p) = &view.provenance {
+        out.push_str(&format!("  measured {}\n", sanitize(p)));
+    }
     for note in &view.notes {
         out.push_str(&format!("  note: {}\n", sanitize(note)));
     }

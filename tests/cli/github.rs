@@ -1395,3 +1395,223 @@ fn every_page_is_read_before_a_new_comment_is_created() {
     );
     assert_eq!(gh.comments().len(), 6);
 }
+
+/// Paired `check` in Actions: an `origin` with `main` (1 MB held) and a
+/// pull request's `feature` (`feature_size` bytes held), GitHub's merge
+/// commit at `refs/pull/2/merge`, checked out one commit deep as
+/// actions/checkout does. Returns the temp dir, the checkout and main's SHA.
+fn paired_checkout(feature_size: &str, base_build: &str) -> (tempfile::TempDir, PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = dir.path().join("origin");
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&origin).unwrap();
+    let git = |d: &Path, args: &[&str]| paired_git(d, args);
+    git(&origin, &["init", "-q", "-b", "main"]);
+    write(&origin, "perfguard.toml", PAIRED_CONFIG);
+    write(&origin, "size", "1000000");
+    write(&origin, "build.sh", base_build);
+    git(&origin, &["add", "-A"]);
+    git(&origin, &["commit", "-qm", "base"]);
+    let main = git(&origin, &["rev-parse", "HEAD"]);
+    git(&origin, &["checkout", "-qb", "feature"]);
+    write(&origin, "size", feature_size);
+    write(&origin, "build.sh", "echo built > build-stamp\n");
+    git(&origin, &["add", "-A"]);
+    git(&origin, &["commit", "-qm", "feature", "--allow-empty"]);
+    git(&origin, &["checkout", "-q", "--detach", "main"]);
+    git(
+        &origin,
+        &["merge", "-q", "--no-ff", "-m", "merge", "feature"],
+    );
+    git(&origin, &["update-ref", "refs/pull/2/merge", "HEAD"]);
+    git(&origin, &["checkout", "-q", "main"]);
+
+    std::fs::create_dir_all(&work).unwrap();
+    git(&work, &["init", "-q"]);
+    let url = format!("file://{}", origin.display());
+    git(&work, &["remote", "add", "origin", &url]);
+    git(
+        &work,
+        &[
+            "fetch",
+            "-q",
+            "--depth=1",
+            "origin",
+            "+refs/pull/2/merge:refs/remotes/pull/2/merge",
+        ],
+    );
+    git(
+        &work,
+        &["checkout", "-q", "--detach", "refs/remotes/pull/2/merge"],
+    );
+    (dir, work, main)
+}
+
+fn paired_git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", crate::common::empty_git_config())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Paired mode from the configuration; the phase holds `size` bytes, so its
+/// peak memory follows the checkout's `size` file.
+const PAIRED_CONFIG: &str = r#"
+[suite]
+name = "api"
+environment = "ci"
+
+[compare]
+mode = "paired"
+build = ["sh", "build.sh"]
+max_rounds = 12
+
+[[phase]]
+name = "hold"
+kind = "command"
+shell = true
+command = "x=$(head -c $(cat size) /dev/zero | tr '\\000' a); : ${#x}"
+runs = 8
+warmup = 0
+"#;
+
+/// `perfguard check` as the action runs it, in `work`.
+fn check_in_actions(
+    work: &Path,
+    gh: &Github,
+    event: &Path,
+    event_name: &str,
+) -> assert_cmd::Command {
+    let mut cmd = perfguard(work);
+    cmd.args(["check", "--format", "md"])
+        .env("CI", "true")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_EVENT_NAME", event_name)
+        .env("GITHUB_EVENT_PATH", event)
+        .env("GITHUB_REPOSITORY", "octo/api")
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_RUN_ID", "777")
+        .env("GITHUB_STEP_SUMMARY", work.join("../summary.md"))
+        .env("GITHUB_OUTPUT", work.join("../output.txt"))
+        .env("INPUT_TOKEN", TOKEN)
+        .env("PERFGUARD_GITHUB_MAX_WAIT_MS", "20");
+    cmd
+}
+
+#[test]
+fn paired_check_on_a_pull_request_comments_once_naming_the_mode_and_saves_nothing() {
+    let gh = Github::start();
+    // 48 MB against 1 MB: critical, whatever perfguard's own size adds.
+    let (dir, work, main) = paired_checkout("48000000", "echo built > build-stamp\n");
+    let event = pr_event(dir.path(), |v| {
+        v["pull_request"]["base"]["ref"] = "main".into();
+        v["pull_request"]["base"]["sha"] = main.clone().into();
+    });
+    let out = check_in_actions(&work, &gh, &event, "pull_request")
+        .env("GITHUB_REF", "refs/pull/2/merge")
+        .env("INPUT_SAVE", "always")
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert_token_hidden(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The shallow checkout lacked the base: it was fetched, then built.
+    assert!(
+        stderr.contains("first parent of the merge commit") && stderr.contains("building base"),
+        "{stderr}"
+    );
+    let comments = gh.comments();
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    let body = &comments[0].1;
+    let short = &main[..7];
+    assert!(
+        body.contains(&format!("Measured paired: base {short} vs head ")),
+        "{body}"
+    );
+    assert!(body.contains("interleaved rounds on this runner"), "{body}");
+    assert!(body.contains("critical"), "{body}");
+    assert_eq!(outputs(dir.path())["verdict"], "fail");
+    // Nothing saved: no baseline branch, here or on origin; the worktree is gone.
+    for repo in [work.clone(), dir.path().join("origin")] {
+        let branches = paired_git(&repo, &["branch", "--list", "perfguard-baselines"]);
+        assert!(branches.is_empty(), "{branches}");
+    }
+    assert_eq!(paired_git(&work, &["worktree", "list"]).lines().count(), 1);
+    assert!(work.join("build-stamp").is_file(), "the head was built");
+}
+
+#[test]
+fn paired_check_on_a_push_to_the_base_branch_runs_in_baseline_mode_and_saves() {
+    let gh = Github::start();
+    let (dir, _, _) = paired_checkout("1000000", "echo built > build-stamp\n");
+    let origin = dir.path().join("origin");
+    let mut event = fixture("push.json");
+    event["ref"] = "refs/heads/main".into();
+    event["repository"]["full_name"] = "octo/api".into();
+    event["repository"]["default_branch"] = "main".into();
+    let event = write(dir.path(), "push.json", &event.to_string());
+    let out = check_in_actions(&origin, &gh, &event, "push")
+        .env("GITHUB_REF", "refs/heads/main")
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("refs/heads/main is a base branch") && stderr.contains("baseline mode"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("building base"), "{stderr}");
+    assert!(stderr.contains("saved baseline"), "{stderr}");
+    let saved = paired_git(
+        &origin,
+        &["ls-tree", "-r", "--name-only", "perfguard-baselines"],
+    );
+    assert!(saved.contains("api/ci/runs/"), "{saved}");
+    let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(summary.contains("Measured baseline: "), "{summary}");
+    assert!(gh.comments().is_empty());
+}
+
+#[test]
+fn a_paired_base_that_fails_to_build_names_the_side_and_command_exits_3_and_saves_nothing() {
+    let gh = Github::start();
+    let (dir, work, main) = paired_checkout("1000000", "echo base compiler exploded >&2\nexit 7\n");
+    let event = pr_event(dir.path(), |v| {
+        v["pull_request"]["base"]["sha"] = main.clone().into();
+    });
+    let out = check_in_actions(&work, &gh, &event, "pull_request")
+        .env("GITHUB_REF", "refs/pull/2/merge")
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("cannot build the base ({})", &main[..12]))
+            && stderr.contains("the build command `sh build.sh` failed")
+            && stderr.contains("exit status: 7")
+            && stderr.contains("base compiler exploded"),
+        "{stderr}"
+    );
+    assert!(
+        !work.join("build-stamp").exists(),
+        "the head is not built after the base failed"
+    );
+    assert!(gh.comments().is_empty());
+    let branches = paired_git(&work, &["branch", "--list", "perfguard-baselines"]);
+    assert!(branches.is_empty(), "{branches}");
+    assert_eq!(paired_git(&work, &["worktree", "list"]).lines().count(), 1);
+}

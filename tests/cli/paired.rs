@@ -172,3 +172,235 @@ fn outside_a_repository_paired_mode_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs a git repository"));
 }
+
+/// A repository whose `main` and checked-out `feature` differ only in the
+/// `side` file (`A` and `B`), with `config` committed on both.
+fn sided_repo(config: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    write(d, "perfguard.toml", config);
+    write(d, "side", "A\n");
+    write(d, ".gitignore", "count\n");
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-qm", "base"]);
+    git(d, &["checkout", "-qb", "feature"]);
+    write(d, "side", "B\n");
+    git(d, &["commit", "-qam", "feature"]);
+    dir
+}
+
+#[test]
+fn check_mode_paired_balances_the_order_within_rounds_and_reports_its_provenance() {
+    let log = tempfile::tempdir().unwrap();
+    let log = log.path().join("order.log");
+    let config = format!(
+        r#"
+[suite]
+name = "order"
+[compare]
+max_rounds = 6
+confirm = 0
+[[phase]]
+name = "note"
+kind = "command"
+command = ["sh", "-c", "cat side >> '{}'"]
+runs = 6
+warmup = 0
+"#,
+        log.display()
+    );
+    let dir = sided_repo(&config);
+    let main = git(dir.path(), &["rev-parse", "main"]);
+    let head = git(dir.path(), &["rev-parse", "HEAD"]);
+    let out = perfguard(dir.path())
+        .args([
+            "check", "--mode", "paired", "--base", "main", "--format", "json",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let order: String = std::fs::read_to_string(&log).unwrap().lines().collect();
+    assert_eq!(order, "ABBAABBAABBA");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = &json["provenance"];
+    assert_eq!(p["mode"], "paired", "{p}");
+    assert_eq!(p["base_sha"], main.as_str());
+    assert_eq!(p["head_sha"], head.as_str());
+    assert_eq!(p["rounds"], 6);
+    assert!(p["noise_floor"].as_f64().is_some(), "{p}");
+    let wall = json["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == "wall")
+        .unwrap();
+    assert_eq!(wall["method"], "wilcoxon signed-rank");
+    // Paired mode saves nothing, even on a local run.
+    assert!(git(dir.path(), &["branch", "--list", "perfguard-baselines"]).is_empty());
+}
+
+#[test]
+fn rounds_are_added_while_an_interval_straddles_a_threshold_up_to_max_rounds() {
+    // The head holds 4 MB in one run and 12 MB in the next; the base always
+    // 4 MB: half the pairs say +200 %, half 0 %, and the paired interval
+    // spans the thresholds however many rounds run.
+    let config = r#"
+[suite]
+name = "adaptive"
+[compare]
+max_rounds = 12
+confirm = 0
+[thresholds]
+fail_on = "never"
+[[phase]]
+name = "hold"
+kind = "command"
+shell = true
+command = "s=4000000; if [ \"$(cat side)\" = B ]; then n=$(cat count 2>/dev/null || echo 0); echo $((n + 1)) > count; [ $((n % 2)) = 1 ] && s=12000000; fi; x=$(head -c $s /dev/zero | tr '\\000' a); : ${#x}"
+runs = 6
+warmup = 0
+"#;
+    let dir = sided_repo(config);
+    let out = perfguard(dir.path())
+        .args([
+            "check", "--mode", "paired", "--base", "main", "--format", "json",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("phase hold: 12 rounds"), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["provenance"]["rounds"], 12);
+    let mem = json["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == "memory.peak")
+        .unwrap();
+    assert_eq!(mem["baseline_samples"], 12, "{mem}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("count"))
+            .unwrap()
+            .trim(),
+        "12"
+    );
+}
+
+#[test]
+fn paired_is_check_mode_paired_and_refuses_an_unknown_phase() {
+    let dir = repo("1000000");
+    let out = perfguard(dir.path())
+        .args(["paired", "--base", "main", "--phase", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no phase named `nope`"));
+}
+
+#[test]
+fn check_paired_on_the_base_itself_falls_back_to_baseline_mode_and_saves_locally() {
+    let dir = repo("1000000");
+    git(dir.path(), &["checkout", "-q", "main"]);
+    let out = perfguard(dir.path())
+        .args(["check", "--mode", "paired", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("is the base") && stderr.contains("saved baseline"),
+        "{stderr}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["provenance"]["mode"], "baseline");
+    assert!(
+        json["provenance"]["fallback"]
+            .as_str()
+            .unwrap()
+            .contains("is the base")
+    );
+}
+
+#[test]
+fn an_ingest_phase_runs_its_harness_once_per_side_per_round_paired_by_benchmark_name() {
+    let log = tempfile::tempdir().unwrap();
+    let log = log.path().join("order.log");
+    // The harness reports `parse` at 100 ms in the base and 300 ms in the
+    // head, and `only-head` in the head alone.
+    let config = format!(
+        r#"
+[suite]
+name = "harness"
+[compare]
+confirm = 0
+[[phase]]
+name = "bench"
+kind = "ingest"
+format = "generic"
+shell = true
+command = """
+s=$(cat side); echo $s >> '{}'
+if [ "$s" = B ]; then
+  printf '{{"benchmarks":[{{"name":"parse","value":300,"unit":"ms"}},{{"name":"only-head","value":1,"unit":"ms"}}]}}'
+else
+  printf '{{"benchmarks":[{{"name":"parse","value":100,"unit":"ms"}}]}}'
+fi
+"""
+"#,
+        log.display()
+    );
+    let dir = sided_repo(&config);
+    let out = perfguard(dir.path())
+        .args([
+            "check", "--mode", "paired", "--base", "main", "--format", "json",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let order: String = std::fs::read_to_string(&log).unwrap().lines().collect();
+    assert_eq!(order, "ABBA".repeat(5));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["provenance"]["rounds"], 10);
+    let metric = |name: &str| {
+        json["comparisons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["metric"] == name)
+            .unwrap()
+            .clone()
+    };
+    let parse = metric("parse");
+    assert_eq!(parse["severity"], "critical", "{parse}");
+    assert_eq!(parse["method"], "wilcoxon signed-rank");
+    assert_eq!(parse["baseline_samples"], 10);
+    assert_eq!(metric("only-head")["severity"], "new");
+}
+
+#[test]
+fn an_ingest_phase_without_a_command_cannot_pair_and_exits_3() {
+    let config = r#"
+[suite]
+name = "files"
+[[phase]]
+name = "bench"
+kind = "ingest"
+format = "generic"
+files = ["side"]
+"#;
+    let dir = sided_repo(config);
+    let out = perfguard(dir.path())
+        .args(["check", "--mode", "paired", "--base", "main"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("ingest phases with a command"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
