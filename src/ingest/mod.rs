@@ -189,20 +189,34 @@ impl schemars::JsonSchema for Format {
 pub struct Problem {
     pub line: Option<usize>,
     pub message: String,
+    /// The harness itself reported a benchmark as failed: the text is well
+    /// formed, the run is not (a phase error, not bad input).
+    pub failed: bool,
 }
 
 impl Problem {
     pub fn at(line: usize, message: impl Into<String>) -> Self {
-        Problem {
-            line: Some(line),
-            message: message.into(),
-        }
+        Problem::near(Some(line), message)
     }
 
     pub fn whole(message: impl Into<String>) -> Self {
+        Problem::near(None, message)
+    }
+
+    /// A problem at a line when one is known.
+    pub fn near(line: Option<usize>, message: impl Into<String>) -> Self {
         Problem {
-            line: None,
+            line,
             message: message.into(),
+            failed: false,
+        }
+    }
+
+    /// A benchmark the harness reported as failed, at the line that says so.
+    pub fn failed(line: usize, message: impl Into<String>) -> Self {
+        Problem {
+            failed: true,
+            ..Problem::at(line, message)
         }
     }
 }
@@ -221,6 +235,13 @@ pub enum IngestError {
     NotText { path: PathBuf },
     #[error("{}{}: {format} output: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
     Parse {
+        path: PathBuf,
+        format: Format,
+        line: Option<usize>,
+        message: String,
+    },
+    #[error("{}{}: {format} output: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Failed {
         path: PathBuf,
         format: Format,
         line: Option<usize>,
@@ -248,11 +269,30 @@ pub enum IngestError {
 
 impl IngestError {
     fn parse(path: &Path, format: Format, p: Problem) -> Self {
-        IngestError::Parse {
-            path: path.to_owned(),
-            format,
-            line: p.line,
-            message: p.message,
+        let (path, line, message) = (path.to_owned(), p.line, p.message);
+        if p.failed {
+            IngestError::Failed {
+                path,
+                format,
+                line,
+                message,
+            }
+        } else {
+            IngestError::Parse {
+                path,
+                format,
+                line,
+                message,
+            }
+        }
+    }
+
+    /// 3 when the harness reported a failed benchmark (the run failed), 2
+    /// for input that cannot be read as results.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            IngestError::Failed { .. } => 3,
+            _ => 2,
         }
     }
 }
