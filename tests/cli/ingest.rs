@@ -367,3 +367,40 @@ fn without_output_the_results_go_to_standard_output() {
     assert_eq!(run.phases[0].name, "catch2");
     assert_eq!(run.phases[0].metrics[1].name, "fib <b>20</b> | *md*");
 }
+
+#[test]
+fn a_benchmark_the_harness_reports_failed_exits_3_naming_it() {
+    // libtest's output with one #[bench] that panicked (`... FAILED`).
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture(dir.path(), "cargo-bench-failed.txt", "bench.txt");
+    let out = perfguard(dir.path())
+        .args(["ingest", "bench.txt", "-o", "r.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    assert!(
+        err.contains("bench.txt:3: cargo-bench output: `broken` FAILED"),
+        "{err}"
+    );
+    assert!(!dir.path().join("r.json").exists());
+    // As a phase: a phase error, the other benchmark not silently kept.
+    write(
+        dir.path(),
+        "perfguard.toml",
+        "[[phase]]\nname = \"rust\"\nkind = \"ingest\"\nfiles = [\"bench.txt\"]\n",
+    );
+    let out = perfguard(dir.path())
+        .args(["run", "-o", "r.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let run = Run::read(&dir.path().join("r.json")).unwrap();
+    let rust = run.phase("rust").unwrap();
+    assert!(
+        rust.errors[0].message.contains("`broken` FAILED"),
+        "{:?}",
+        rust.errors
+    );
+    assert!(rust.metrics.is_empty());
+}
