@@ -254,8 +254,17 @@ struct Reason {
 }
 
 /// Parses cargo-criterion's `--message-format=json` output: one JSON message
-/// per line; `benchmark-complete` messages become metrics.
+/// per line; `benchmark-complete` messages become metrics. Text with
+/// criterion's `time: [...]` lines instead is its console output.
 pub fn parse_text(text: &str) -> Result<Vec<Metric>, Problem> {
+    let first = text.lines().map(str::trim).find(|l| !l.is_empty());
+    if first.is_some_and(|l| !l.starts_with('{'))
+        && text
+            .lines()
+            .any(|l| super::criterion_console::is_time_line(l.trim()))
+    {
+        return super::criterion_console::parse(text);
+    }
     let mut metrics = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line_no = i + 1;

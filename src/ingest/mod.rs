@@ -11,6 +11,7 @@ pub mod benchmarkjs;
 pub mod cargo_bench;
 pub mod catch2;
 pub mod criterion;
+pub mod criterion_console;
 pub mod generic;
 pub mod go;
 pub mod google_benchmark;
@@ -36,8 +37,8 @@ pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
 pub enum Format {
     /// libtest's `#[bench]` text (`test x ... bench: 1,234 ns/iter (+/- 5)`).
     CargoBench,
-    /// criterion's `target/criterion` directory, or cargo-criterion's JSON
-    /// messages.
+    /// criterion's `target/criterion` directory, its console text, or
+    /// cargo-criterion's JSON messages.
     Criterion,
     /// `hyperfine --export-json`.
     Hyperfine,
@@ -562,6 +563,9 @@ fn detect_lines(text: &str) -> Result<Format, String> {
         }
         if t.starts_with("benchmark name") && t.contains("samples") {
             return Ok(Format::Catch2);
+        }
+        if criterion_console::is_time_line(t) {
+            return Ok(Format::Criterion);
         }
     }
     Err("no line looks like any known harness's results".into())

@@ -1105,3 +1105,61 @@ fn criterion_custom_measurements_keep_their_unit() {
     assert!(metrics.iter().all(|m| m.name != "hash/64.throughput"));
     assert_eq!(get(&metrics, "parse/64").value, 105.0);
 }
+
+#[test]
+fn criterion_console_text_values_equal_its_printed_numbers() {
+    // `cargo bench`'s own console (criterion 0.5.1) and cargo-criterion's.
+    for file in ["criterion-console.txt", "cargo-criterion-console.txt"] {
+        let input = read_path(&fixture_path(file), None).unwrap();
+        assert_eq!(input.format, Format::Criterion, "{file}");
+        let printed = criterion_printed(&fixture(file));
+        assert!(!printed.is_empty());
+        let mut expected = 0;
+        for (name, ns, thrpt) in printed {
+            assert!(close(get(&input.metrics, &name).value, ns), "{file} {name}");
+            expected += 1;
+            if let Some(per_s) = thrpt {
+                let m = get(&input.metrics, &format!("{name}.throughput"));
+                assert!(close(m.value, per_s), "{file} {name}");
+                expected += 1;
+            }
+        }
+        assert_eq!(input.metrics.len(), expected, "{file}");
+    }
+    // Agrees with the directory criterion wrote in the same run, to the
+    // digits printed.
+    let dir = ingest("criterion");
+    let console = ingest("criterion-console.txt");
+    for m in &console {
+        assert!(
+            close_printed(m.value, get(&dir, &m.name).value),
+            "{}",
+            m.name
+        );
+    }
+    // A name too long for criterion's column is on its own line; custom
+    // measurement and formatter units are kept as printed.
+    let text = "a very long benchmark name/with parameter 4096\n\
+                \x20                       time:   [1.0000 ms 1.2500 ms 1.5000 ms]\n\
+                hash/64                 time:   [1229.1 cycles/iter 1230.5 cycles/iter 1232.0 cycles/iter]\n\
+                \x20                       thrpt:  [51.950 MS/s 52.010 MS/s 52.070 MS/s]\n";
+    let metrics = Format::Criterion.parse(text).unwrap();
+    assert_eq!(
+        get(&metrics, "a very long benchmark name/with parameter 4096").value,
+        1.25e6
+    );
+    let cycles = get(&metrics, "hash/64");
+    assert_eq!(
+        (cycles.value, &cycles.unit),
+        (1230.5, &crate::metrics::Unit::Other("cycles/iter".into()))
+    );
+    assert_eq!(get(&metrics, "hash/64.throughput").value, 52.010);
+    // Cut inside the bracket: an error at that line.
+    let err = Format::Criterion
+        .parse("fib 15                  time:   [6.5889 µs 7.92")
+        .unwrap_err();
+    assert!(
+        err.line == Some(1) && err.message.contains("truncated"),
+        "{err:?}"
+    );
+}
