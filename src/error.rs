@@ -47,7 +47,7 @@ impl Error {
             Error::Paired(e) => e.exit_code(),
             Error::Io { .. } | Error::Environment(_) => 3,
             Error::Github(e) => e.exit_code(),
-            Error::Ingest(_) => 2,
+            Error::Ingest(e) => e.exit_code(),
         }
     }
 }

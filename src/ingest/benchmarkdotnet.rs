@@ -3,6 +3,9 @@
 //! benchmark (`FullName`), valued at the Mean (BenchmarkDotNet's headline
 //! column) in nanoseconds, with `OriginalValues` as samples when exported,
 //! plus the allocated bytes per operation when the memory diagnoser ran.
+//! Reports of BenchmarkDotNet 0.9.x carry neither `FullName` nor
+//! `DisplayInfo`: the name is built from `Namespace`, `Type`, `Method` and
+//! `Parameters` the way later versions write `FullName`.
 
 use super::json::{self, NonNeg};
 use super::{Problem, line_of_key, time_ns, with_samples};
@@ -24,6 +27,14 @@ struct Benchmark {
     #[serde(default)]
     display_info: Option<String>,
     #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default, rename = "Type")]
+    type_name: Option<String>,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    parameters: Option<String>,
+    #[serde(default)]
     statistics: Option<Statistics>,
     #[serde(default)]
     memory: Option<Memory>,
@@ -44,20 +55,45 @@ struct Memory {
     bytes_allocated_per_operation: Option<NonNeg>,
 }
 
+/// `Namespace.Type.Method(A: 1, B: x)` from a 0.9.x report's parts, as
+/// `FullName` reads from 0.10 on; `Parameters` there is `A=1&B=x`.
+fn built_name(b: &Benchmark) -> Option<String> {
+    let (ty, method) = (b.type_name.as_deref()?, b.method.as_deref()?);
+    let mut name = match b.namespace.as_deref().filter(|n| !n.is_empty()) {
+        Some(ns) => format!("{ns}.{ty}.{method}"),
+        None => format!("{ty}.{method}"),
+    };
+    if let Some(params) = b.parameters.as_deref().filter(|p| !p.is_empty()) {
+        let items: Vec<String> = params
+            .split('&')
+            .map(|item| match item.split_once('=') {
+                Some((k, v)) => format!("{k}: {v}"),
+                None => item.to_owned(),
+            })
+            .collect();
+        name.push_str(&format!("({})", items.join(", ")));
+    }
+    Some(name)
+}
+
 pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
     let report: Report = json::from_str(text)?;
     let mut metrics = Vec::new();
     for (i, b) in report.benchmarks.into_iter().enumerate() {
-        let Some(name) = b.full_name.or(b.display_info) else {
+        let built = built_name(&b);
+        let Some(name) = b.full_name.or(b.display_info).or(built) else {
             return Err(Problem::whole(format!(
-                "`Benchmarks[{i}]` has neither `FullName` nor `DisplayInfo`"
+                "`Benchmarks[{i}]` has no `FullName`, `DisplayInfo`, or `Type` and `Method`"
             )));
         };
         // A benchmark that failed to run has no statistics.
         let Some(stats) = b.statistics else {
             return Err(Problem {
-                line: line_of_key(text, &name),
-                message: format!("`{name}` has no `Statistics`; did it fail to run?"),
+                failed: true,
+                ..Problem::near(
+                    line_of_key(text, &name),
+                    format!("`{name}` has no `Statistics`: BenchmarkDotNet could not run it"),
+                )
             });
         };
         metrics.push(with_samples(

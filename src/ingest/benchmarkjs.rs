@@ -1,6 +1,8 @@
 //! benchmark.js: turns its console output
 //! (`RegExp#test x 19,264,258 ops/sec ±8.94% (42 runs sampled)`) into one
-//! operations-per-second metric per benchmark, higher is better.
+//! operations-per-second metric per benchmark, higher is better. A
+//! benchmark that threw (`NAME: ` and its error) fails the input, naming it;
+//! a result line cut off at the end of the text is an error, not a skip.
 
 use super::{Problem, number};
 use crate::metrics::Unit;
@@ -20,11 +22,36 @@ fn split(line: &str) -> Option<(&str, &str)> {
     (!name.trim().is_empty()).then_some((name, rate.trim()))
 }
 
+/// Whether a trimmed line is the start of a result, cut before its
+/// ` ops/sec` (`RegExp#test x 19,264,2`).
+fn cut_result(line: &str) -> bool {
+    line.rfind(" x ")
+        .is_some_and(|x| line[x + 3..].starts_with(|c: char| c.is_ascii_digit()))
+}
+
 pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
     let mut metrics = Vec::new();
+    let last = text.lines().count();
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();
+        // benchmark.js prints a benchmark that threw as `NAME: ` plus the
+        // error's enumerable properties, which a plain Error has none of.
+        if let Some(name) = line.strip_suffix(": ").filter(|n| !n.trim().is_empty()) {
+            return Err(Problem::failed(
+                i + 1,
+                format!(
+                    "`{}` failed: benchmark.js printed its error instead of a rate",
+                    name.trim()
+                ),
+            ));
+        }
         let Some((name, rate)) = split(t) else {
+            if i + 1 == last && !text.ends_with('\n') && cut_result(t) {
+                return Err(Problem::at(
+                    i + 1,
+                    "a result cut off before ` ops/sec` at the end of the text; truncated?",
+                ));
+            }
             continue;
         };
         let value = number(rate)

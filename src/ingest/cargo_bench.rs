@@ -1,6 +1,7 @@
 //! cargo bench: turns libtest's bencher text
 //! (`test fib ... bench:       1,234 ns/iter (+/- 56) = 800 MB/s`) into one
-//! time metric per benchmark, plus throughput where libtest printed it.
+//! time metric per benchmark, plus throughput where libtest printed it. A
+//! benchmark libtest reports as `FAILED` fails the whole input, naming it.
 
 use super::{Problem, number, time_ns};
 use crate::metrics::Unit;
@@ -11,11 +12,28 @@ pub fn is_result_line(line: &str) -> bool {
     line.starts_with("test ") && line.contains(" ... bench:")
 }
 
+/// The name in libtest's `test NAME ... FAILED` line.
+fn failed(line: &str) -> Option<&str> {
+    let name = line
+        .strip_prefix("test ")?
+        .strip_suffix(" ... FAILED")?
+        .trim();
+    (!name.is_empty()).then_some(name)
+}
+
 pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
     let mut metrics = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line_no = i + 1;
         let t = line.trim();
+        if let Some(name) = failed(t) {
+            return Err(Problem::failed(
+                line_no,
+                format!(
+                    "`{name}` FAILED; libtest measured nothing for it (see its panic above the `test result:` line)"
+                ),
+            ));
+        }
         if !is_result_line(t) {
             continue;
         }

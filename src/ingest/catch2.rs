@@ -1,11 +1,55 @@
 //! Catch2: turns the XML reporter's `<BenchmarkResults>` or the console
 //! reporter's benchmark table into one time metric per benchmark, valued at
-//! Catch2's mean (its headline number), in nanoseconds.
+//! Catch2's mean (its headline number), in nanoseconds. A benchmark name
+//! that several `TEST_CASE`s use is qualified by its test case
+//! (`TEST CASE/NAME`); a name unique in the output stays as written.
 
 use super::{Problem, ns_per, number, time_ns};
 use crate::results::Metric;
 use quick_xml::XmlVersion;
 use quick_xml::events::{BytesStart, Event};
+use std::collections::{HashMap, HashSet};
+
+/// One benchmark as read: its test case, name, the line it starts on and
+/// its mean in nanoseconds.
+struct Row {
+    test_case: Option<String>,
+    name: String,
+    line: usize,
+    mean: f64,
+}
+
+/// Metrics from rows: a name used by several test cases is qualified by
+/// each one's test case; one used twice in the same test case is an error
+/// naming both lines.
+fn qualified(rows: Vec<Row>) -> Result<Vec<Metric>, Problem> {
+    let mut cases: HashMap<&str, HashSet<Option<&str>>> = HashMap::new();
+    let mut first: HashMap<(Option<&str>, &str), usize> = HashMap::new();
+    for r in &rows {
+        if let Some(line) = first.insert((r.test_case.as_deref(), &r.name), r.line) {
+            return Err(Problem::at(
+                r.line,
+                format!(
+                    "benchmark `{}` appears twice in one test case (first at line {line}); perfguard needs unique names",
+                    r.name
+                ),
+            ));
+        }
+        cases
+            .entry(&r.name)
+            .or_default()
+            .insert(r.test_case.as_deref());
+    }
+    Ok(rows
+        .iter()
+        .map(|r| match &r.test_case {
+            Some(case) if cases[r.name.as_str()].len() > 1 => {
+                time_ns(format!("{case}/{}", r.name), r.mean)
+            }
+            _ => time_ns(&r.name, r.mean),
+        })
+        .collect())
+}
 
 pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
     if text.trim_start().starts_with('<') {
@@ -75,7 +119,8 @@ fn parse_xml(text: &str) -> Result<Vec<Metric>, Problem> {
         offset: 0,
         line: 1,
     };
-    let mut metrics = Vec::new();
+    let mut rows = Vec::new();
+    let mut test_case: Option<String> = None;
     // The benchmark being read: its name, the line it opened on, its mean.
     let mut open: Option<(String, usize, Option<f64>)> = None;
     loop {
@@ -89,6 +134,10 @@ fn parse_xml(text: &str) -> Result<Vec<Metric>, Problem> {
         let line = lines.at(before);
         let at = |m: String| Problem::at(line, m);
         match event {
+            Event::Start(e) if e.name().as_ref() == "TestCase" => {
+                test_case = attribute(&e, "name").map_err(at)?;
+            }
+            Event::End(e) if e.name().as_ref() == "TestCase" => test_case = None,
             Event::Start(e) if e.name().as_ref() == "BenchmarkResults" => {
                 let name = attribute(&e, "name")
                     .map_err(at)?
@@ -114,7 +163,12 @@ fn parse_xml(text: &str) -> Result<Vec<Metric>, Problem> {
                     Problem::at(opened, format!("`{name}` has no <mean value=…>"))
                 })?;
                 // "All values in nano seconds", as the reporter's comment says.
-                metrics.push(time_ns(name, mean));
+                rows.push(Row {
+                    test_case: test_case.clone(),
+                    name,
+                    line: opened,
+                    mean,
+                });
             }
             Event::Eof => break,
             _ => {}
@@ -126,7 +180,7 @@ fn parse_xml(text: &str) -> Result<Vec<Metric>, Problem> {
             format!("`{name}`: <BenchmarkResults> never closes; truncated?"),
         ));
     }
-    Ok(metrics)
+    qualified(rows)
 }
 
 /// A value and unit pair such as `803.715 ns`, in nanoseconds.
@@ -156,30 +210,120 @@ fn head(line: &str) -> Option<(&str, f64)> {
     Some((rest.trim(), est))
 }
 
+/// Whether a line is a rule of one repeated character (`-----`, `=====`,
+/// `.....`), as the console reporter draws around test cases.
+fn is_rule(line: &str, c: char) -> bool {
+    let t = line.trim_end();
+    t.len() >= 20 && t.chars().all(|x| x == c)
+}
+
+/// The test case a console header names: a `-----` rule, the test case (and
+/// section lines), a rule, `file:line`, then a `.....` rule.
+fn test_case_at(lines: &[&str], rule: usize) -> Option<String> {
+    let name = lines.get(rule + 1)?;
+    if name.trim().is_empty() || is_rule(name, '-') {
+        return None;
+    }
+    let close = (rule + 2..lines.len().min(rule + 12)).find(|&j| is_rule(lines[j], '-'))?;
+    let dotted = lines.get(close + 2).is_some_and(|l| is_rule(l, '.'));
+    (dotted && lines.get(close + 1).is_some_and(|l| l.contains(':')))
+        .then(|| name.trim().to_owned())
+}
+
+/// Reads the console reporter's tables. Each benchmark is a row (name,
+/// samples, iterations, estimate), a mean row, a standard deviation row and
+/// a blank line. A name longer than its column is wrapped onto lines of its
+/// own above the row; they are joined with a space.
 fn parse_console(text: &str) -> Result<Vec<Metric>, Problem> {
-    let mut metrics = Vec::new();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut rows = Vec::new();
+    let mut test_case = None;
     let mut in_table = false;
-    let mut lines = text.lines().enumerate();
-    while let Some((i, line)) = lines.next() {
+    // Where the `samples` column starts: a wrapped name line ends before it.
+    let mut name_width = 37;
+    // Name lines of a wrapped row, waiting for the row that ends it.
+    let mut wrapped: Vec<(usize, &str)> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        i += 1;
+        if is_rule(line, '=') {
+            in_table = false;
+            wrapped.clear();
+            continue;
+        }
+        if is_rule(line, '-') {
+            if let Some(case) = test_case_at(&lines, i - 1) {
+                test_case = Some(case);
+                in_table = false;
+            }
+            wrapped.clear();
+            continue;
+        }
         if line.trim_start().starts_with("benchmark name") {
             in_table = true;
+            name_width = line.find("samples").unwrap_or(name_width);
+            wrapped.clear();
             continue;
         }
         if !in_table {
             continue;
         }
-        let Some((name, _)) = head(line) else {
+        if line.trim().is_empty() {
+            wrapped.clear();
+            continue;
+        }
+        let Some((tail, _)) = head(line) else {
+            if line.contains("Benchmark failed (") {
+                let name = wrapped
+                    .iter()
+                    .map(|(_, l)| l.trim())
+                    .chain([line.split("Benchmark failed (").next().unwrap_or("").trim()])
+                    .filter(|p| !p.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                return Err(Problem::failed(
+                    i,
+                    format!("`{name}` failed: {}", line.trim()),
+                ));
+            }
+            let header = ["mean", "std dev"]
+                .iter()
+                .any(|h| line.trim_start().starts_with(h));
+            if header {
+                continue;
+            }
+            if line.trim_end().len() <= name_width {
+                wrapped.push((i, line));
+            } else if i == lines.len() {
+                return Err(Problem::at(
+                    i,
+                    "a benchmark row cut off before its samples, iterations and estimate; truncated?",
+                ));
+            } else {
+                // Other output (an assertion's report) interrupts a name.
+                wrapped.clear();
+            }
             continue;
         };
+        let start = wrapped.first().map_or(i, |(n, _)| *n);
+        let name = wrapped
+            .drain(..)
+            .map(|(_, l)| l.trim())
+            .chain([tail])
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
         if name.is_empty() {
-            return Err(Problem::at(i + 1, "a benchmark row without a name"));
+            return Err(Problem::at(i, "a benchmark row without a name"));
         }
-        let Some((j, means)) = lines.next() else {
+        let Some(means) = lines.get(i) else {
             return Err(Problem::at(
-                i + 1,
+                i,
                 format!("`{name}` has no mean line; truncated?"),
             ));
         };
+        i += 1;
         let words: Vec<&str> = means.split_whitespace().collect();
         let mean = match words.as_slice() {
             [v, u, _, _, _, _] => duration(v, u),
@@ -187,13 +331,36 @@ fn parse_console(text: &str) -> Result<Vec<Metric>, Problem> {
         }
         .ok_or_else(|| {
             Problem::at(
-                j + 1,
+                i,
                 format!("`{name}`: expected `mean low-mean high-mean` with units"),
             )
         })?;
         let mean = super::non_negative(mean, &format!("`{name}`'s mean"))
-            .map_err(|m| Problem::at(j + 1, m))?;
-        metrics.push(time_ns(name, mean));
+            .map_err(|m| Problem::at(i, m))?;
+        // The standard deviation row: not a value perfguard keeps.
+        if lines
+            .get(i)
+            .is_some_and(|l| !l.trim().is_empty() && head(l).is_none())
+        {
+            i += 1;
+        }
+        rows.push(Row {
+            test_case: test_case.clone(),
+            name,
+            line: start,
+            mean,
+        });
     }
-    Ok(metrics)
+    // The reporter ends with a `=====` rule and totals: name lines still
+    // waiting at the end are a row cut off.
+    if let Some((line, text)) = wrapped.first() {
+        return Err(Problem::at(
+            *line,
+            format!(
+                "`{}`: a benchmark row without its samples, iterations and estimate; truncated?",
+                text.trim()
+            ),
+        ));
+    }
+    qualified(rows)
 }

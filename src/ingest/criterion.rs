@@ -254,8 +254,17 @@ struct Reason {
 }
 
 /// Parses cargo-criterion's `--message-format=json` output: one JSON message
-/// per line; `benchmark-complete` messages become metrics.
+/// per line; `benchmark-complete` messages become metrics. Text with
+/// criterion's `time: [...]` lines instead is its console output.
 pub fn parse_text(text: &str) -> Result<Vec<Metric>, Problem> {
+    let first = text.lines().map(str::trim).find(|l| !l.is_empty());
+    if first.is_some_and(|l| !l.starts_with('{'))
+        && text
+            .lines()
+            .any(|l| super::criterion_console::is_time_line(l.trim()))
+    {
+        return super::criterion_console::parse(text);
+    }
     let mut metrics = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line_no = i + 1;
@@ -275,21 +284,35 @@ pub fn parse_text(text: &str) -> Result<Vec<Metric>, Problem> {
             continue;
         }
         let c: Complete = json::from_str(t).map_err(at_line)?;
-        let factor = |unit: &str| {
-            super::ns_per(unit).ok_or_else(|| {
-                Problem::at(
-                    line_no,
-                    format!("`{}`: unit `{unit}` is not a time unit", c.id),
-                )
-            })
-        };
-        let sample_factor = factor(&c.unit)?;
-        let typical = c.typical.estimate.0 * factor(&c.typical.unit)?;
         let samples = per_iteration(&c.iteration_count, &c.measured_values)
-            .map_err(|m| Problem::at(line_no, format!("`{}`: {m}", c.id)))?
-            .into_iter()
-            .map(|s| s * sample_factor)
-            .collect();
+            .map_err(|m| Problem::at(line_no, format!("`{}`: {m}", c.id)))?;
+        let (Some(sample_factor), Some(typical_factor)) =
+            (super::ns_per(&c.unit), super::ns_per(&c.typical.unit))
+        else {
+            // A custom measurement (cycles, instructions): kept in its own
+            // unit; a rate per second cannot be made from it.
+            if c.unit != c.typical.unit {
+                return Err(Problem::at(
+                    line_no,
+                    format!(
+                        "`{}`: samples in `{}` but the estimate in `{}`",
+                        c.id, c.unit, c.typical.unit
+                    ),
+                ));
+            }
+            metrics.push(with_samples(
+                Metric::new(
+                    &c.id,
+                    Unit::Other(c.unit.clone()),
+                    Direction::Lower,
+                    c.typical.estimate.0,
+                ),
+                samples,
+            ));
+            continue;
+        };
+        let typical = c.typical.estimate.0 * typical_factor;
+        let samples = samples.into_iter().map(|s| s * sample_factor).collect();
         metrics.push(with_samples(time_ns(&c.id, typical), samples));
         if let Some(t) = c.throughput.first() {
             metrics.extend(throughput(

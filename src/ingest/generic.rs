@@ -94,10 +94,8 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
     for e in entries {
         // Found only when there is a problem: searching for every entry
         // would be quadratic in a large file.
-        let problem = |m: String| Problem {
-            line: line_of_key(text, &e.name),
-            message: format!("`{}`: {m}", e.name),
-        };
+        let problem =
+            |m: String| Problem::near(line_of_key(text, &e.name), format!("`{}`: {m}", e.name));
         if e.name.trim().is_empty() {
             return Err(problem("the name is empty".into()));
         }

@@ -54,9 +54,11 @@ fn convert(unit: &str) -> Option<(f64, Unit, Direction)> {
 }
 
 fn metric(name: String, score: &Score, text: &str) -> std::result::Result<Metric, Problem> {
-    let (factor, unit, direction) = convert(&score.unit).ok_or_else(|| Problem {
-        line: line_of_key(text, &score.unit),
-        message: format!("`{name}`: unknown score unit `{}`", score.unit),
+    let (factor, unit, direction) = convert(&score.unit).ok_or_else(|| {
+        Problem::near(
+            line_of_key(text, &score.unit),
+            format!("`{name}`: unknown score unit `{}`", score.unit),
+        )
     })?;
     let samples = score.raw.iter().flatten().map(|v| v.0 * factor).collect();
     Ok(with_samples(

@@ -19,12 +19,10 @@ pub(crate) fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, Problem> {
         } else {
             format!("at `{path}`: {message}")
         };
-        Problem { line, message }
+        Problem::near(line, message)
     })?;
-    de.end().map_err(|e| Problem {
-        line: Some(e.line()),
-        message: "unexpected text after the JSON value".into(),
-    })?;
+    de.end()
+        .map_err(|e| Problem::near(Some(e.line()), "unexpected text after the JSON value"))?;
     Ok(value)
 }
 

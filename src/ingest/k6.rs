@@ -37,10 +37,8 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
     };
     let mut out = Vec::new();
     for (name, body) in metrics {
-        let problem = |m: String| Problem {
-            line: line_of_key(text, name),
-            message: format!("metric `{name}`: {m}"),
-        };
+        let problem =
+            |m: String| Problem::near(line_of_key(text, name), format!("metric `{name}`: {m}"));
         let Some(body) = body.as_object() else {
             return Err(problem("expected an object".into()));
         };

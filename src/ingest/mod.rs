@@ -11,6 +11,7 @@ pub mod benchmarkjs;
 pub mod cargo_bench;
 pub mod catch2;
 pub mod criterion;
+pub mod criterion_console;
 pub mod generic;
 pub mod go;
 pub mod google_benchmark;
@@ -36,8 +37,8 @@ pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
 pub enum Format {
     /// libtest's `#[bench]` text (`test x ... bench: 1,234 ns/iter (+/- 5)`).
     CargoBench,
-    /// criterion's `target/criterion` directory, or cargo-criterion's JSON
-    /// messages.
+    /// criterion's `target/criterion` directory, its console text, or
+    /// cargo-criterion's JSON messages.
     Criterion,
     /// `hyperfine --export-json`.
     Hyperfine,
@@ -189,20 +190,34 @@ impl schemars::JsonSchema for Format {
 pub struct Problem {
     pub line: Option<usize>,
     pub message: String,
+    /// The harness itself reported a benchmark as failed: the text is well
+    /// formed, the run is not (a phase error, not bad input).
+    pub failed: bool,
 }
 
 impl Problem {
     pub fn at(line: usize, message: impl Into<String>) -> Self {
-        Problem {
-            line: Some(line),
-            message: message.into(),
-        }
+        Problem::near(Some(line), message)
     }
 
     pub fn whole(message: impl Into<String>) -> Self {
+        Problem::near(None, message)
+    }
+
+    /// A problem at a line when one is known.
+    pub fn near(line: Option<usize>, message: impl Into<String>) -> Self {
         Problem {
-            line: None,
+            line,
             message: message.into(),
+            failed: false,
+        }
+    }
+
+    /// A benchmark the harness reported as failed, at the line that says so.
+    pub fn failed(line: usize, message: impl Into<String>) -> Self {
+        Problem {
+            failed: true,
+            ..Problem::at(line, message)
         }
     }
 }
@@ -221,6 +236,13 @@ pub enum IngestError {
     NotText { path: PathBuf },
     #[error("{}{}: {format} output: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
     Parse {
+        path: PathBuf,
+        format: Format,
+        line: Option<usize>,
+        message: String,
+    },
+    #[error("{}{}: {format} output: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Failed {
         path: PathBuf,
         format: Format,
         line: Option<usize>,
@@ -248,11 +270,30 @@ pub enum IngestError {
 
 impl IngestError {
     fn parse(path: &Path, format: Format, p: Problem) -> Self {
-        IngestError::Parse {
-            path: path.to_owned(),
-            format,
-            line: p.line,
-            message: p.message,
+        let (path, line, message) = (path.to_owned(), p.line, p.message);
+        if p.failed {
+            IngestError::Failed {
+                path,
+                format,
+                line,
+                message,
+            }
+        } else {
+            IngestError::Parse {
+                path,
+                format,
+                line,
+                message,
+            }
+        }
+    }
+
+    /// 3 when the harness reported a failed benchmark (the run failed), 2
+    /// for input that cannot be read as results.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            IngestError::Failed { .. } => 3,
+            _ => 2,
         }
     }
 }
@@ -522,6 +563,9 @@ fn detect_lines(text: &str) -> Result<Format, String> {
         }
         if t.starts_with("benchmark name") && t.contains("samples") {
             return Ok(Format::Catch2);
+        }
+        if criterion_console::is_time_line(t) {
+            return Ok(Format::Criterion);
         }
     }
     Err("no line looks like any known harness's results".into())

@@ -791,3 +791,375 @@ fn cargo_criterion_messages_become_metrics() {
         .unwrap_err();
     assert_eq!(err.line, Some(1));
 }
+
+#[test]
+fn json_numbers_keep_every_bit() {
+    // serde_json's default parser rounds the last bit of some numbers
+    // (54.648447036743164 became 54.64844703674317); `float_roundtrip` keeps
+    // them exact, so an ingested value is the value the tool wrote.
+    for value in [
+        54.648447036743164_f64,
+        0.1,
+        1.0000000000000002,
+        2.2250738585072014e-308,
+    ] {
+        let text = format!(r#"[{{"name": "x", "value": {value:?}, "unit": "ns"}}]"#);
+        let metrics = Format::Generic.parse(&text).unwrap();
+        assert_eq!(metrics[0].value.to_bits(), value.to_bits(), "{text}");
+    }
+    let text = r#"{"results": [{"command": "x", "mean": 0.054648447036743164, "median": 0.054648447036743164, "times": [0.054648447036743164]}]}"#;
+    let metrics = Format::Hyperfine.parse(text).unwrap();
+    // Rust's own parser rounds correctly: the reference value.
+    let seconds: f64 = "0.054648447036743164".parse().unwrap();
+    assert_eq!(metrics[0].samples[0], seconds * 1e9);
+}
+
+/// The values of `metrics` by name.
+fn by_name(metrics: &[Metric]) -> std::collections::HashMap<&str, f64> {
+    metrics.iter().map(|m| (m.name.as_str(), m.value)).collect()
+}
+
+#[test]
+fn go_names_shared_by_packages_are_qualified_by_package() {
+    // `go test ./...` over two packages that both define BenchmarkAppend.
+    let text = fixture("go-bench-packages.txt");
+    let metrics = ingest("go-bench-packages.txt");
+    for (package, ns, bytes) in [
+        ("example.com/multi/alpha", [154.9, 229.4], 64.0),
+        ("example.com/multi/beta", [82.55, 62.48], 4.0),
+    ] {
+        let name = format!("{package}.BenchmarkAppend-2");
+        let m = get(&metrics, &name);
+        assert_eq!(m.samples, ns, "{name}");
+        assert!(close(m.value, (ns[0] + ns[1]) / 2.0), "{name}");
+        assert_eq!(get(&metrics, &format!("{name}.B/op")).value, bytes);
+    }
+    let mbs = get(&metrics, "example.com/multi/beta.BenchmarkAppend-2.MB/s");
+    assert_eq!(mbs.samples, [193.83e6, 256.07e6]);
+    assert!(
+        metrics
+            .iter()
+            .all(|m| !m.name.starts_with("BenchmarkAppend"))
+    );
+    assert!(text.contains("pkg: example.com/multi/alpha"));
+    // A name unique in its output keeps Go's own name, as earlier runs saved it.
+    let single = ingest("go-bench.txt");
+    assert!(single.iter().any(|m| m.name == "BenchmarkFib15-2"));
+}
+
+/// Every cut of `text` that ends inside a line for which `inside` holds.
+fn mid_line_cuts(text: &str, inside: impl Fn(&str) -> bool) -> Vec<(usize, &str)> {
+    let mut cuts = Vec::new();
+    let mut start = 0;
+    for (n, line) in text.split_inclusive('\n').enumerate() {
+        let body = line.trim_end_matches('\n');
+        if inside(body) {
+            for end in (start + 1..start + body.len()).filter(|e| text.is_char_boundary(*e)) {
+                cuts.push((n + 1, &text[..end]));
+            }
+        }
+        start += line.len();
+    }
+    cuts
+}
+
+#[test]
+fn go_lines_cut_anywhere_are_errors_at_their_line() {
+    let text = fixture("go-bench.txt");
+    let cuts = mid_line_cuts(&text, |l| l.starts_with("Benchmark"));
+    assert!(cuts.len() > 500);
+    for (line, cut) in cuts {
+        let err = Format::Go.parse(cut).unwrap_err();
+        assert_eq!(
+            err.line,
+            Some(line),
+            "{:?}: {err:?}",
+            &cut[cut.len() - 20..]
+        );
+    }
+    // The cases that came out as values before: cut after `ns/`, after `MB`.
+    let err = Format::Go
+        .parse("BenchmarkX-16 \t 100\t 12.5 ns/\nBenchmarkY-16 100 1 ns/op\n")
+        .unwrap_err();
+    assert!(
+        err.line == Some(1) && err.message.contains("`ns/` is cut short"),
+        "{err:?}"
+    );
+    let err = Format::Go
+        .parse("BenchmarkX-2 100 60.34 ns/op 116.02 MB\nPASS\n")
+        .unwrap_err();
+    assert!(err.message.contains("`MB` is cut short"), "{err:?}");
+    // Cut in the middle of the text (two outputs interleaved): still an error.
+    let err = Format::Go
+        .parse("BenchmarkX-2 100 12.\nBenchmarkY-2 100 1 ns/op\n")
+        .unwrap_err();
+    assert_eq!(err.line, Some(1));
+    // A custom unit that merely starts like Go's is not flagged.
+    let ok = Format::Go
+        .parse("BenchmarkX-2 100 1 ns/op 3 nsamples\n")
+        .unwrap();
+    assert_eq!(get(&ok, "BenchmarkX-2.nsamples").value, 3.0);
+}
+
+#[test]
+fn failed_benchmarks_are_run_failures_naming_the_line() {
+    // libtest: `test broken ... FAILED` (a #[bench] that panicked).
+    let err = read_path(&fixture_path("cargo-bench-failed.txt"), None).unwrap_err();
+    let IngestError::Failed { line, message, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*line, Some(3));
+    assert!(message.contains("`broken` FAILED"), "{message}");
+    assert_eq!(err.exit_code(), 3);
+    assert!(
+        err.to_string()
+            .contains("cargo-bench-failed.txt:3: cargo-bench output")
+    );
+    // Go: `--- FAIL: BenchmarkBroken` after b.Fatal.
+    let err = read_path(&fixture_path("go-bench-failed.txt"), None).unwrap_err();
+    assert!(
+        matches!(&err, IngestError::Failed { line: Some(6), message, .. } if message.contains("`BenchmarkBroken` failed")),
+        "{err:?}"
+    );
+    // benchmark.js: `broken: ` (the error's enumerable properties: none).
+    let err = read_path(&fixture_path("benchmarkjs-failed.txt"), None).unwrap_err();
+    assert!(
+        matches!(&err, IngestError::Failed { line: Some(2), message, .. } if message.contains("`broken` failed")),
+        "{err:?}"
+    );
+    // Catch2's console: the row says `Benchmark failed (…)`.
+    let console = "benchmark name   samples   iterations   estimated\n\
+                   -------------------------------------------------------------------------------\n\
+                   parse             Benchmark failed (bad input)\n";
+    let err = Format::Catch2.parse(console).unwrap_err();
+    assert!(err.failed && err.line == Some(3), "{err:?}");
+    // Malformed input stays exit 2.
+    let err = read_path(&fixture_path("go-bench.txt"), Some(Format::Hyperfine)).unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+}
+
+#[test]
+fn benchmarkjs_line_cut_anywhere_is_an_error_or_left_out_never_wrong() {
+    let text = fixture("benchmarkjs.txt");
+    let full = Format::BenchmarkJs.parse(&text).unwrap();
+    let full = by_name(&full);
+    for (line, cut) in mid_line_cuts(&text, |l| l.contains(" x ")) {
+        match Format::BenchmarkJs.parse(cut) {
+            Err(err) => assert!(
+                err.line.is_some() || err.message.starts_with("no benchmark results"),
+                "{cut:?}: {err:?}"
+            ),
+            Ok(metrics) => {
+                for m in &metrics {
+                    assert_eq!(Some(&m.value), full.get(m.name.as_str()), "{cut:?}");
+                }
+            }
+        }
+        // Cut inside the rate: the benchmark must not vanish silently.
+        let last = cut.lines().last().unwrap();
+        if !last.contains(" ops/sec") && last.contains(" x 1") {
+            assert_eq!(Format::BenchmarkJs.parse(cut).unwrap_err().line, Some(line));
+        }
+    }
+}
+
+#[test]
+fn catch2_console_cut_anywhere_is_an_error_or_partial_never_wrong() {
+    for file in ["catch2-console.txt", "catch2-names-console.txt"] {
+        let text = fixture(file);
+        let full = Format::Catch2.parse(&text).unwrap();
+        let full = by_name(&full);
+        let table_rows = |l: &str| !l.trim().is_empty() && !l.contains("---") && !l.contains("===");
+        let mut errors = 0;
+        for (line, cut) in mid_line_cuts(&text, table_rows) {
+            match Format::Catch2.parse(cut) {
+                Err(err) => {
+                    errors += 1;
+                    assert!(
+                        err.line.is_some() || err.message.starts_with("no benchmark results"),
+                        "{file} {cut:?}: {err:?}"
+                    );
+                }
+                Ok(metrics) => {
+                    // A name shared by test cases is qualified only once the
+                    // second test case is in the text.
+                    for m in &metrics {
+                        let same = full.iter().any(|(name, v)| {
+                            (*name == m.name || name.ends_with(&format!("/{}", m.name)))
+                                && *v == m.value
+                        });
+                        assert!(same, "{file}:{line}: {m:?}");
+                    }
+                }
+            }
+        }
+        assert!(errors > 0, "{file}");
+    }
+    // The case that vanished before: cut inside a name row.
+    let text = fixture("catch2-console.txt");
+    let row = text.find("fib <b>20</b>").unwrap();
+    let cut = &text[..row + "fib <b>20</b> | *md*          ".len() + 18];
+    let err = Format::Catch2.parse(cut).unwrap_err();
+    assert!(err.message.contains("truncated"), "{err:?}");
+    assert_eq!(err.line, Some(cut.lines().count()));
+}
+
+#[test]
+fn catch2_wrapped_names_and_names_shared_by_test_cases() {
+    // Catch2 2.13.10's console wraps the long name onto two lines; the XML
+    // has it whole. "small" is a BENCHMARK in two TEST_CASEs.
+    let long = "a benchmark name long enough for the console reporter to wrap it";
+    let console = ingest("catch2-names-console.txt");
+    let xml = ingest("catch2-names.xml");
+    let names = |ms: &[Metric]| ms.iter().map(|m| m.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&console), [long, "parse/small", "render/small"]);
+    assert_eq!(names(&xml), names(&console));
+    // Values: the console's printed means, the XML's <mean value>.
+    assert!(close(get(&console, long).value, 394.654));
+    assert!(close(get(&console, "parse/small").value, 11.4416));
+    assert!(close(get(&console, "render/small").value, 324.281));
+    assert_eq!(get(&xml, long).value, 274.039);
+    assert_eq!(get(&xml, "parse/small").value, 10.2851);
+    assert_eq!(get(&xml, "render/small").value, 183.316);
+    // The same name twice in one test case: an error naming both lines.
+    let text = fixture("catch2-names-console.txt");
+    let small = "small                                           20          3310     1.1916 ms \n";
+    let group_end = text.find(small).unwrap() + small.len();
+    let group: String = text[text.find(small).unwrap()..]
+        .lines()
+        .take(4)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let twice = format!(
+        "{}{group}{}",
+        &text[..group_end - small.len()],
+        &text[group_end - small.len()..]
+    );
+    let err = Format::Catch2.parse(&twice).unwrap_err();
+    let first = text[..group_end].lines().count();
+    assert!(
+        err.line == Some(first + 4) && err.message.contains(&format!("first at line {first}")),
+        "{err:?}"
+    );
+    let xml = fixture("catch2-names.xml");
+    let render = xml.find("<TestCase name=\"render\"").unwrap();
+    let renamed = format!(
+        "{}<TestCase name=\"parse\"{}",
+        &xml[..render],
+        &xml[render + 24..]
+    );
+    let err = Format::Catch2.parse(&renamed).unwrap_err();
+    assert!(
+        err.line == Some(20) && err.message.contains("first at line 11"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn benchmarkdotnet_0_9_names_are_built_as_later_full_names() {
+    // Built from BenchmarkDotNet 0.9.x's exporter layout (handmade/build.py).
+    let raw = json("benchmarkdotnet-0.9.json");
+    let metrics = ingest("benchmarkdotnet-0.9.json");
+    let names: Vec<&str> = metrics.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "StringBench.Concat",
+            "StringBench.Join(N: 16, Separator: ,)",
+            "Example.Benchmarks.StringBench.Split"
+        ]
+    );
+    for (m, b) in metrics.iter().zip(raw["Benchmarks"].as_array().unwrap()) {
+        assert_eq!(m.value, f(&b["Statistics"]["Mean"]), "{}", m.name);
+        assert!(m.samples.is_empty());
+    }
+    // A later report of the same benchmark (FullName) pairs with it.
+    let later = ingest("benchmarkdotnet.json");
+    assert_eq!(later[0].name, "Example.Benchmarks.StringBench.Concat");
+    // Neither a name nor its parts: an error.
+    let err = Format::BenchmarkDotNet
+        .parse(r#"{"Benchmarks": [{"Method": "X", "Statistics": {"Mean": 1}}]}"#)
+        .unwrap_err();
+    assert!(err.message.contains("`Type` and `Method`"), "{err:?}");
+}
+
+#[test]
+fn criterion_custom_measurements_keep_their_unit() {
+    // cargo-criterion's `benchmark-complete` message for a custom
+    // measurement (criterion-cycles-per-byte): values are cycles, not time.
+    let text = concat!(
+        r#"{"reason":"benchmark-complete","id":"hash/64","report_directory":"r","iteration_count":[10,20],"measured_values":[12000.0,25000.0],"unit":"cycles/iter","throughput":[{"per_iteration":64,"unit":"bytes"}],"typical":{"estimate":1230.5,"lower_bound":1200.0,"upper_bound":1260.0,"unit":"cycles/iter"},"mean":{"estimate":1230.5,"lower_bound":1200.0,"upper_bound":1260.0,"unit":"cycles/iter"},"median":{"estimate":1229.0,"lower_bound":1200.0,"upper_bound":1260.0,"unit":"cycles/iter"},"median_abs_dev":{"estimate":1.0,"lower_bound":0.5,"upper_bound":1.5,"unit":"cycles/iter"},"slope":null,"change":null}"#,
+        "\n",
+        r#"{"reason":"benchmark-complete","id":"parse/64","report_directory":"r","iteration_count":[10],"measured_values":[1000.0],"unit":"ns","throughput":[],"typical":{"estimate":105.0,"lower_bound":100.0,"upper_bound":110.0,"unit":"ns"},"mean":{"estimate":105.0,"lower_bound":100.0,"upper_bound":110.0,"unit":"ns"},"median":{"estimate":104.0,"lower_bound":100.0,"upper_bound":110.0,"unit":"ns"},"median_abs_dev":{"estimate":1.0,"lower_bound":0.5,"upper_bound":1.5,"unit":"ns"},"slope":null,"change":null}"#,
+        "\n"
+    );
+    let metrics = Format::Criterion.parse(text).unwrap();
+    let cycles = get(&metrics, "hash/64");
+    assert_eq!(
+        cycles.unit,
+        crate::metrics::Unit::Other("cycles/iter".into())
+    );
+    assert_eq!(cycles.value, 1230.5);
+    assert_eq!(cycles.samples, [1200.0, 1250.0]);
+    // No throughput per second can be made from cycles.
+    assert!(metrics.iter().all(|m| m.name != "hash/64.throughput"));
+    assert_eq!(get(&metrics, "parse/64").value, 105.0);
+}
+
+#[test]
+fn criterion_console_text_values_equal_its_printed_numbers() {
+    // `cargo bench`'s own console (criterion 0.5.1) and cargo-criterion's.
+    for file in ["criterion-console.txt", "cargo-criterion-console.txt"] {
+        let input = read_path(&fixture_path(file), None).unwrap();
+        assert_eq!(input.format, Format::Criterion, "{file}");
+        let printed = criterion_printed(&fixture(file));
+        assert!(!printed.is_empty());
+        let mut expected = 0;
+        for (name, ns, thrpt) in printed {
+            assert!(close(get(&input.metrics, &name).value, ns), "{file} {name}");
+            expected += 1;
+            if let Some(per_s) = thrpt {
+                let m = get(&input.metrics, &format!("{name}.throughput"));
+                assert!(close(m.value, per_s), "{file} {name}");
+                expected += 1;
+            }
+        }
+        assert_eq!(input.metrics.len(), expected, "{file}");
+    }
+    // Agrees with the directory criterion wrote in the same run, to the
+    // digits printed.
+    let dir = ingest("criterion");
+    let console = ingest("criterion-console.txt");
+    for m in &console {
+        assert!(
+            close_printed(m.value, get(&dir, &m.name).value),
+            "{}",
+            m.name
+        );
+    }
+    // A name too long for criterion's column is on its own line; custom
+    // measurement and formatter units are kept as printed.
+    let text = "a very long benchmark name/with parameter 4096\n\
+                \x20                       time:   [1.0000 ms 1.2500 ms 1.5000 ms]\n\
+                hash/64                 time:   [1229.1 cycles/iter 1230.5 cycles/iter 1232.0 cycles/iter]\n\
+                \x20                       thrpt:  [51.950 MS/s 52.010 MS/s 52.070 MS/s]\n";
+    let metrics = Format::Criterion.parse(text).unwrap();
+    assert_eq!(
+        get(&metrics, "a very long benchmark name/with parameter 4096").value,
+        1.25e6
+    );
+    let cycles = get(&metrics, "hash/64");
+    assert_eq!(
+        (cycles.value, &cycles.unit),
+        (1230.5, &crate::metrics::Unit::Other("cycles/iter".into()))
+    );
+    assert_eq!(get(&metrics, "hash/64.throughput").value, 52.010);
+    // Cut inside the bracket: an error at that line.
+    let err = Format::Criterion
+        .parse("fib 15                  time:   [6.5889 µs 7.92")
+        .unwrap_err();
+    assert!(
+        err.line == Some(1) && err.message.contains("truncated"),
+        "{err:?}"
+    );
+}

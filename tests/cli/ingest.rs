@@ -367,3 +367,91 @@ fn without_output_the_results_go_to_standard_output() {
     assert_eq!(run.phases[0].name, "catch2");
     assert_eq!(run.phases[0].metrics[1].name, "fib <b>20</b> | *md*");
 }
+
+#[test]
+fn a_benchmark_the_harness_reports_failed_exits_3_naming_it() {
+    // libtest's output with one #[bench] that panicked (`... FAILED`).
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture(dir.path(), "cargo-bench-failed.txt", "bench.txt");
+    let out = perfguard(dir.path())
+        .args(["ingest", "bench.txt", "-o", "r.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    assert!(
+        err.contains("bench.txt:3: cargo-bench output: `broken` FAILED"),
+        "{err}"
+    );
+    assert!(!dir.path().join("r.json").exists());
+    // As a phase: a phase error, the other benchmark not silently kept.
+    write(
+        dir.path(),
+        "perfguard.toml",
+        "[[phase]]\nname = \"rust\"\nkind = \"ingest\"\nfiles = [\"bench.txt\"]\n",
+    );
+    let out = perfguard(dir.path())
+        .args(["run", "-o", "r.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let run = Run::read(&dir.path().join("r.json")).unwrap();
+    let rust = run.phase("rust").unwrap();
+    assert!(
+        rust.errors[0].message.contains("`broken` FAILED"),
+        "{:?}",
+        rust.errors
+    );
+    assert!(rust.metrics.is_empty());
+}
+
+#[test]
+fn results_the_previous_release_saved_still_match_every_metric() {
+    // `previous-release-results.json` was written by the release before
+    // names were qualified (schema_version 1): `perfguard ingest` of
+    // go-bench.txt, catch2-console.txt, benchmarkjs.txt, cargo-bench.txt and
+    // benchmarkdotnet.json. Today's ingest of the same files pairs with
+    // every one of its metrics: none new, none missing.
+    let dir = tempfile::tempdir().unwrap();
+    let mut ingest = perfguard(dir.path());
+    ingest.args(["ingest", "--suite", "compat", "-o", "head.json"]);
+    for f in [
+        "go-bench.txt",
+        "catch2-console.txt",
+        "benchmarkjs.txt",
+        "cargo-bench.txt",
+        "benchmarkdotnet.json",
+    ] {
+        ingest.arg(fixture(f));
+    }
+    ingest.assert().code(0);
+    let previous = fixture("previous-release-results.json");
+    let out = perfguard(dir.path())
+        .args(["compare", "--current", "head.json", "--format", "json"])
+        .arg("--baseline")
+        .arg(&previous)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!text.contains("\"new\""), "{text}");
+    assert!(!text.contains("\"missing\""), "{text}");
+    let old = Run::read(&previous).unwrap();
+    let head = Run::read(&dir.path().join("head.json")).unwrap();
+    for phase in &old.phases {
+        for m in &phase.metrics {
+            let now = head.phase(&phase.name).unwrap().metric(&m.name).unwrap();
+            // Equal, but for the last bit the previous release lost reading
+            // JSON (benchmarkdotnet.json's 211.05333333333334 was saved as
+            // 211.05333333333337; float_roundtrip reads it exactly now).
+            assert!(
+                (now.value - m.value).abs() <= 4.0 * f64::EPSILON * m.value.abs(),
+                "{}/{}: {} then {}",
+                phase.name,
+                m.name,
+                m.value,
+                now.value
+            );
+        }
+    }
+}
