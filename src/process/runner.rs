@@ -404,8 +404,7 @@ impl Runner {
             wall_ns: wall.as_nanos() as u64,
             user_ns: timeval_ns(usage.ru_utime),
             sys_ns: timeval_ns(usage.ru_stime),
-            // Linux reports ru_maxrss in KiB.
-            max_rss_kib: usage.ru_maxrss as u64,
+            max_rss_kib: max_rss_kib(&usage),
             stderr_tail,
         })
     }
@@ -453,7 +452,7 @@ unsafe fn exec_child(prepared: &Prepared, streams: [libc::c_int; 3], error: &Sha
         let argv = prepared.argv_ptrs.as_ptr().cast::<*const libc::c_char>();
         let envp = prepared.envp_ptrs.as_ptr().cast::<*const libc::c_char>();
         if prepared.search {
-            libc::execvpe(prepared.program.as_ptr(), argv, envp);
+            execvpe(prepared.program.as_ptr(), argv, envp);
         } else {
             libc::execve(prepared.program.as_ptr(), argv, envp);
         }
@@ -505,6 +504,30 @@ fn in_directory(request: &Request, dir: &std::path::Path) -> Request {
     }
 }
 
+#[cfg(any(target_os = "linux", target_os = "android"))]
+use libc::execvpe;
+
+/// execvpe where the C library lacks it (macOS): the environment becomes the
+/// forked child's own, then execvp searches PATH.
+///
+/// # Safety
+/// Only in a forked child about to exec, with NULL-terminated arrays.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+unsafe fn execvpe(
+    program: *const libc::c_char,
+    argv: *const *const libc::c_char,
+    envp: *const *const libc::c_char,
+) -> libc::c_int {
+    unsafe extern "C" {
+        static mut environ: *const *const libc::c_char;
+    }
+    // SAFETY: the child has one thread; nothing else reads environ.
+    unsafe {
+        environ = envp;
+        libc::execvp(program, argv)
+    }
+}
+
 /// wait4 for one child: its exit status and its own rusage (which covers the
 /// descendants it reaped, but never another run's processes).
 fn wait4(pid: libc::pid_t) -> std::io::Result<(i32, libc::rusage)> {
@@ -521,6 +544,15 @@ fn wait4(pid: libc::pid_t) -> std::io::Result<(i32, libc::rusage)> {
         if err.kind() != std::io::ErrorKind::Interrupted {
             return Err(err);
         }
+    }
+}
+
+/// Linux reports ru_maxrss in KiB, macOS in bytes.
+fn max_rss_kib(usage: &libc::rusage) -> u64 {
+    if cfg!(target_vendor = "apple") {
+        usage.ru_maxrss as u64 / 1024
+    } else {
+        usage.ru_maxrss as u64
     }
 }
 

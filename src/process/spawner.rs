@@ -245,6 +245,25 @@ pub fn prefork() {
     }
 }
 
+/// A pipe whose ends close on exec.
+fn pipe_cloexec(fds: &mut [libc::c_int; 2]) -> bool {
+    // SAFETY: pipe2 fills the array it is given; on failure nothing leaks.
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    unsafe {
+        libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) == 0
+    }
+    // SAFETY: as above; macOS has no pipe2, and `prefork` runs while
+    // perfguard has one thread, so no other thread can exec between the two
+    // calls.
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+    unsafe {
+        libc::pipe(fds.as_mut_ptr()) == 0
+            && fds
+                .iter()
+                .all(|&fd| libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) == 0)
+    }
+}
+
 /// perfguard's end of the conversation.
 pub struct Connection {
     pid: i32,
@@ -258,16 +277,16 @@ impl Connection {
     fn fork() -> Option<Connection> {
         use std::os::fd::FromRawFd;
         let (mut to_child, mut from_child) = ([0; 2], [0; 2]);
-        // SAFETY: pipe2 fills the arrays it is given; on failure nothing leaks.
-        unsafe {
-            if libc::pipe2(to_child.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
-                return None;
-            }
-            if libc::pipe2(from_child.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
+        if !pipe_cloexec(&mut to_child) {
+            return None;
+        }
+        if !pipe_cloexec(&mut from_child) {
+            // SAFETY: the first pipe's descriptors are ours.
+            unsafe {
                 libc::close(to_child[0]);
                 libc::close(to_child[1]);
-                return None;
             }
+            return None;
         }
         // SAFETY: called while the process has a single thread (the top of
         // `main`), so the child may run ordinary code after fork.
@@ -329,7 +348,12 @@ impl Connection {
     /// greeting; `None` when that is not a perfguard that speaks this
     /// protocol (a library caller's or a test harness's executable).
     pub fn start() -> Option<Connection> {
-        let mut child = std::process::Command::new("/proc/self/exe")
+        // Linux names the running executable even if its file was replaced.
+        #[cfg(target_os = "linux")]
+        let exe = std::path::PathBuf::from("/proc/self/exe");
+        #[cfg(not(target_os = "linux"))]
+        let exe = std::env::current_exe().ok()?;
+        let mut child = std::process::Command::new(exe)
             .arg(MARKER)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())

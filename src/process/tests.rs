@@ -9,13 +9,22 @@ fn sh(script: &str) -> Invocation {
 
 /// Whether `pid` is still a live process (a zombie counts as gone).
 fn alive(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+    #[cfg(target_os = "linux")]
+    return match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => !stat
             .rsplit(')')
             .next()
             .is_some_and(|rest| rest.trim_start().starts_with('Z')),
         Err(_) => false,
-    }
+    };
+    #[cfg(not(target_os = "linux"))]
+    return std::process::Command::new("ps")
+        .args(["-o", "stat=", "-p", &pid.to_string()])
+        .output()
+        .is_ok_and(|out| {
+            let state = String::from_utf8_lossy(&out.stdout);
+            out.status.success() && !state.trim().is_empty() && !state.trim().starts_with('Z')
+        });
 }
 
 fn read_pid(path: &std::path::Path) -> i32 {

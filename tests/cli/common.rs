@@ -41,3 +41,25 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     std::fs::write(&path, text).unwrap();
     path
 }
+
+/// Whether `pid` is a live process (a zombie, or a process gone, is not).
+pub fn alive(pid: i32) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            let after = &stat[stat.rfind(')').map_or(0, |i| i + 1)..];
+            let state = after.trim_start();
+            !state.starts_with('Z') && !state.starts_with('X')
+        })
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        std::process::Command::new("ps")
+            .args(["-o", "stat=", "-p", &pid.to_string()])
+            .output()
+            .is_ok_and(|out| {
+                let state = String::from_utf8_lossy(&out.stdout);
+                out.status.success() && !state.trim().is_empty() && !state.trim().starts_with('Z')
+            })
+    }
+}

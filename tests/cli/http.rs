@@ -498,10 +498,7 @@ fn example_service() -> String {
         .to_string()
 }
 
-fn alive(pid: i32) -> bool {
-    Path::new(&format!("/proc/{pid}")).exists()
-        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
-}
+use crate::common::alive;
 
 #[test]
 fn a_service_is_started_polled_until_ready_sampled_and_stopped() {

@@ -215,12 +215,7 @@ timeout = "500ms"
     // awaiting its new parent's reaping), not still sleeping.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok();
-        let alive = state.as_deref().is_some_and(|s| {
-            let after = &s[s.rfind(')').unwrap() + 2..];
-            !after.starts_with('Z') && !after.starts_with('X')
-        });
-        if !alive {
+        if !crate::common::alive(pid) {
             break;
         }
         assert!(

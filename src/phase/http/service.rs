@@ -58,6 +58,17 @@ impl Service {
     }
 }
 
+/// Whether process `pid` exists (a zombie counts, as on Linux's /proc).
+fn running(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks that the process exists and may be
+    // signalled; EPERM means it exists under another user.
+    (unsafe { libc::kill(pid, 0) } == 0)
+        || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
 /// Reads a process id from a pid file.
 pub fn read_pid_file(path: &Path) -> Result<u32, String> {
     let text = std::fs::read_to_string(path)
@@ -69,7 +80,7 @@ pub fn read_pid_file(path: &Path) -> Result<u32, String> {
             text.trim().chars().take(40).collect::<String>()
         )
     })?;
-    if pid == 0 || !Path::new(&format!("/proc/{pid}")).exists() {
+    if pid == 0 || !running(pid) {
         return Err(format!(
             "pid file {} names process {pid}, which is not running",
             path.display()
