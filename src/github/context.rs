@@ -469,7 +469,11 @@ impl Inputs {
     /// Whether this run's results become a baseline. Never from a pull
     /// request, whatever `save` says: its code is not trusted yet.
     pub fn should_save(&self, ctx: &Context) -> bool {
-        if ctx.is_pull_request() || ctx.event_name == "workflow_run" {
+        // A merge queue's group is a candidate, like a pull request: it is
+        // judged, never recorded.
+        if ctx.is_pull_request()
+            || matches!(ctx.event_name.as_str(), "workflow_run" | "merge_group")
+        {
             return false;
         }
         match self.save {
@@ -580,6 +584,23 @@ mod tests {
             "pull_request",
             PR_EVENT,
             &[("GITHUB_REF", "refs/heads/trunk")],
+        )
+        .unwrap();
+        assert!(!inputs.should_save(&ctx));
+    }
+
+    #[test]
+    fn a_merge_group_never_saves_even_with_save_always() {
+        let inputs = Inputs {
+            save: SaveMode::Always,
+            ..Inputs::default()
+        };
+        let ctx = with_event(
+            "merge_group",
+            r#"{"merge_group": {"base_sha": "0123456789abcdef0123456789abcdef01234567",
+                "head_ref": "refs/heads/gh-readonly-queue/main/pr-1-0123456"},
+               "repository": {"full_name": "acme/app"}}"#,
+            &[("GITHUB_REF", "refs/heads/main")],
         )
         .unwrap();
         assert!(!inputs.should_save(&ctx));

@@ -1615,3 +1615,47 @@ fn a_paired_base_that_fails_to_build_names_the_side_and_command_exits_3_and_save
     assert!(branches.is_empty(), "{branches}");
     assert_eq!(paired_git(&work, &["worktree", "list"]).lines().count(), 1);
 }
+
+#[test]
+fn a_merge_group_is_judged_like_a_pull_request_paired_against_its_base_and_saves_nothing() {
+    let gh = Github::start();
+    let (dir, work, main) = paired_checkout("48000000", "echo built > build-stamp\n");
+    // A `merge_group` event as GitHub documents it (action
+    // `checks_requested`): the queue's temporary branch and the base it
+    // merges into.
+    let mut event = fixture("push.json");
+    let repository = event["repository"].clone();
+    event = serde_json::json!({
+        "action": "checks_requested",
+        "merge_group": {
+            "head_sha": paired_git(&work, &["rev-parse", "HEAD"]),
+            "head_ref": "refs/heads/gh-readonly-queue/main/pr-2-0123456789abcdef",
+            "base_sha": main,
+            "base_ref": "refs/heads/main",
+        },
+        "repository": repository,
+    });
+    event["repository"]["full_name"] = "octo/api".into();
+    let path = dir.path().join("merge_group.json");
+    std::fs::write(&path, event.to_string()).unwrap();
+    let out = check_in_actions(&work, &gh, &path, "merge_group")
+        .env(
+            "GITHUB_REF",
+            "refs/heads/gh-readonly-queue/main/pr-2-0123456789abcdef",
+        )
+        .env("INPUT_SAVE", "always")
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert_token_hidden(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("building base"), "{stderr}");
+    assert_eq!(outputs(dir.path())["verdict"], "fail");
+    // No pull request to comment on, and a candidate is never recorded.
+    assert!(gh.comments().is_empty());
+    for repo in [work.clone(), dir.path().join("origin")] {
+        let branches = paired_git(&repo, &["branch", "--list", "perfguard-baselines"]);
+        assert!(branches.is_empty(), "{branches}");
+    }
+}
