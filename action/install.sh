@@ -45,8 +45,8 @@ base=${base%/}
 os=${RUNNER_OS:-$(uname -s)}
 arch=${RUNNER_ARCH:-$(uname -m)}
 case "$os/$arch" in
-  Linux/X64 | Linux/x86_64) target=x86_64-unknown-linux-musl ;;
-  Linux/ARM64 | Linux/aarch64 | Linux/arm64) target=aarch64-unknown-linux-musl ;;
+  Linux/X64 | Linux/x86_64) target=x86_64-unknown-linux-gnu ;;
+  Linux/ARM64 | Linux/aarch64 | Linux/arm64) target=aarch64-unknown-linux-gnu ;;
   macOS/ARM64 | Darwin/arm64) target=aarch64-apple-darwin ;;
   macOS/X64 | Darwin/x86_64) target=x86_64-apple-darwin ;;
   *) fail "perfguard has no release binary for $os $arch; releases cover Linux (X64, ARM64) and macOS (X64, ARM64). Elsewhere, use the container action (perfguard/perfguard/container) or build from source (cargo install --locked --git https://github.com/perfguard/perfguard)" ;;

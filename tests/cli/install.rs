@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 const VERSION: &str = "0.1.0";
 
 const TARGETS: [(&str, &str, &str); 4] = [
-    ("Linux", "X64", "x86_64-unknown-linux-musl"),
-    ("Linux", "ARM64", "aarch64-unknown-linux-musl"),
+    ("Linux", "X64", "x86_64-unknown-linux-gnu"),
+    ("Linux", "ARM64", "aarch64-unknown-linux-gnu"),
     ("macOS", "ARM64", "aarch64-apple-darwin"),
     ("macOS", "X64", "x86_64-apple-darwin"),
 ];
@@ -207,7 +207,7 @@ fn a_checksum_mismatch_installs_nothing() {
     let releases = Releases::start();
     // The archive changes after SHA256SUMS was written: a tampered mirror.
     let asset = releases.release_dir().join(format!(
-        "perfguard-v{VERSION}-x86_64-unknown-linux-musl.tar.gz"
+        "perfguard-v{VERSION}-x86_64-unknown-linux-gnu.tar.gz"
     ));
     let mut bytes = std::fs::read(&asset).unwrap();
     bytes.extend(b"tampered");
