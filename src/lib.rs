@@ -12,6 +12,7 @@ pub mod error;
 pub mod github;
 pub mod ingest;
 pub mod init;
+pub mod input;
 pub mod interrupt;
 pub mod metrics;
 pub mod paired;

@@ -4,7 +4,7 @@
 use crate::metrics::Unit;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// The results schema this build writes and the newest it reads.
@@ -148,6 +148,65 @@ impl PhaseResult {
     }
 }
 
+/// A phase's metrics by name. Looking each metric up by a search would make
+/// comparing two runs quadratic in their metrics; this makes it linear. Of
+/// two metrics with one name, the first wins, as with [`PhaseResult::metric`].
+pub struct MetricIndex<'a> {
+    pub phase: &'a PhaseResult,
+    by_name: HashMap<&'a str, &'a Metric>,
+}
+
+impl<'a> MetricIndex<'a> {
+    pub fn new(phase: &'a PhaseResult) -> Self {
+        let mut by_name = HashMap::with_capacity(phase.metrics.len());
+        for m in &phase.metrics {
+            by_name.entry(m.name.as_str()).or_insert(m);
+        }
+        MetricIndex { phase, by_name }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&'a Metric> {
+        self.by_name.get(name).copied()
+    }
+
+    /// The samples behind `metric`: its own, or those of the metric it
+    /// summarizes.
+    pub fn evidence(&self, metric: &'a Metric) -> &'a [f64] {
+        match &metric.samples_of {
+            Some(of) if metric.samples.is_empty() => {
+                self.get(of).map_or(&[], |m| m.samples.as_slice())
+            }
+            _ => &metric.samples,
+        }
+    }
+}
+
+/// A run's phases by name, each with its [`MetricIndex`]. Of two phases
+/// with one name, the first wins, as with [`Run::phase`].
+pub struct RunIndex<'a> {
+    phases: HashMap<&'a str, MetricIndex<'a>>,
+}
+
+impl<'a> RunIndex<'a> {
+    pub fn new(run: &'a Run) -> Self {
+        let mut phases = HashMap::with_capacity(run.phases.len());
+        for p in &run.phases {
+            phases
+                .entry(p.name.as_str())
+                .or_insert_with(|| MetricIndex::new(p));
+        }
+        RunIndex { phases }
+    }
+
+    pub fn phase(&self, name: &str) -> Option<&MetricIndex<'a>> {
+        self.phases.get(name)
+    }
+
+    pub fn metric(&self, phase: &str, metric: &str) -> Option<&'a Metric> {
+        self.phase(phase)?.get(metric)
+    }
+}
+
 /// A failure inside a phase.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PhaseError {
@@ -249,7 +308,9 @@ pub enum ResultsError {
     #[error(
         "results {path} has schema_version {found}, newer than this perfguard reads ({SCHEMA_VERSION}); upgrade perfguard"
     )]
-    NewerSchema { path: PathBuf, found: u64 },
+    NewerSchema { path: PathBuf, found: String },
+    #[error("results {path} is larger than {} MiB, the input limit (set {} to raise it)", limit >> 20, crate::input::MAX_MIB_VAR)]
+    TooLarge { path: PathBuf, limit: u64 },
     #[error("results {path}: {message}")]
     Invalid { path: PathBuf, message: String },
     #[error("cannot write results {path}: {source}")]
@@ -262,9 +323,22 @@ pub enum ResultsError {
 impl Run {
     /// Reads and validates a results file.
     pub fn read(path: &Path) -> Result<Run, ResultsError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ResultsError::Read {
+        let read_err = |source| ResultsError::Read {
             path: path.to_owned(),
             source,
+        };
+        let bytes = crate::input::read(path).map_err(|e| match e {
+            crate::input::InputError::Io(source) => read_err(source),
+            crate::input::InputError::TooLarge(limit) => ResultsError::TooLarge {
+                path: path.to_owned(),
+                limit,
+            },
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            read_err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("not UTF-8 text (at byte {})", e.utf8_error().valid_up_to()),
+            ))
         })?;
         Run::from_json(&text, path)
     }
@@ -280,21 +354,51 @@ impl Run {
         // Check the version before the shape, so a newer layout gets the
         // right message rather than a confusing field error.
         let value: serde_json::Value = serde_json::from_str(text).map_err(parse_err)?;
-        match value.get("schema_version").and_then(|v| v.as_u64()) {
-            Some(v) if v > u64::from(SCHEMA_VERSION) => {
-                return Err(ResultsError::NewerSchema {
-                    path: origin.to_owned(),
-                    found: v,
-                });
+        let invalid = |message: String| ResultsError::Invalid {
+            path: origin.to_owned(),
+            message,
+        };
+        match value.get("schema_version") {
+            Some(serde_json::Value::Number(n)) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(0), ..) => {
+                    return Err(invalid(
+                        "`schema_version` 0 is not a version; versions start at 1".into(),
+                    ));
+                }
+                (Some(v), ..) if v > u64::from(SCHEMA_VERSION) => {
+                    return Err(ResultsError::NewerSchema {
+                        path: origin.to_owned(),
+                        found: v.to_string(),
+                    });
+                }
+                (Some(_), ..) => {}
+                (None, Some(v), _) => {
+                    return Err(invalid(format!(
+                        "`schema_version` {v} is negative; versions start at 1"
+                    )));
+                }
+                // Beyond u64: serde_json holds it as a float.
+                (None, None, Some(f)) if f.fract() == 0.0 && f > 0.0 => {
+                    return Err(ResultsError::NewerSchema {
+                        path: origin.to_owned(),
+                        found: n.to_string(),
+                    });
+                }
+                _ => {
+                    return Err(invalid(format!(
+                        "`schema_version` {n} is not a whole number"
+                    )));
+                }
+            },
+            Some(other) => {
+                return Err(invalid(format!(
+                    "`schema_version` must be a whole number, not {other}"
+                )));
             }
-            Some(_) => {}
             None => {
-                return Err(ResultsError::Invalid {
-                    path: origin.to_owned(),
-                    message:
-                        "missing or non-integer `schema_version`; is this a perfguard results file?"
-                            .into(),
-                });
+                return Err(invalid(
+                    "missing `schema_version`; is this a perfguard results file?".into(),
+                ));
             }
         }
         let run: Run =
@@ -310,9 +414,22 @@ impl Run {
     }
 
     fn validate(&self) -> Result<(), String> {
+        let mut phase_names = HashMap::new();
         for (pi, phase) in self.phases.iter().enumerate() {
+            if let Some(first) = phase_names.insert(phase.name.as_str(), pi) {
+                return Err(format!(
+                    "phases[{pi}] and phases[{first}] are both named {:?}; phase names must be unique",
+                    phase.name
+                ));
+            }
+            let mut metric_names = HashMap::new();
             for (mi, m) in phase.metrics.iter().enumerate() {
                 let at = format!("phases[{pi}].metrics[{mi}] ({} / {})", phase.name, m.name);
+                if let Some(first) = metric_names.insert(m.name.as_str(), mi) {
+                    return Err(format!(
+                        "{at}: metrics[{first}] has the same name; metric names must be unique within a phase"
+                    ));
+                }
                 if !m.value.is_finite() {
                     return Err(format!("{at}: value is not a finite number"));
                 }
@@ -457,6 +574,67 @@ mod tests {
         let err = Run::from_json(&v.to_string(), Path::new("r.json")).unwrap_err();
         assert!(
             err.to_string().contains("schema_version 99, newer"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn schema_versions_out_of_range_say_what_is_wrong() {
+        let with = |version: &str| {
+            let mut v = serde_json::to_value(sample_run()).unwrap();
+            v["schema_version"] = serde_json::Value::Null;
+            let text = v.to_string().replace(
+                "\"schema_version\":null",
+                &format!("\"schema_version\":{version}"),
+            );
+            Run::from_json(&text, Path::new("r.json"))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(with("0").contains("0 is not a version"), "{}", with("0"));
+        assert!(with("-3").contains("-3 is negative"), "{}", with("-3"));
+        let huge = with("18446744073709551616");
+        assert!(huge.contains("newer than this perfguard reads"), "{huge}");
+        assert!(
+            with("1.5").contains("not a whole number"),
+            "{}",
+            with("1.5")
+        );
+        assert!(
+            with("\"1\"").contains("must be a whole number"),
+            "{}",
+            with("\"1\"")
+        );
+    }
+
+    #[test]
+    fn duplicate_names_are_refused_with_both_places() {
+        let mut v = serde_json::to_value(sample_run()).unwrap();
+        let m = v["phases"][0]["metrics"][0].clone();
+        v["phases"][0]["metrics"].as_array_mut().unwrap().push(m);
+        let err = Run::from_json(&v.to_string(), Path::new("r.json")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("phases[0].metrics[1] (p / wall): metrics[0] has the same name"),
+            "{err}"
+        );
+        let mut v = serde_json::to_value(sample_run()).unwrap();
+        let p = v["phases"][0].clone();
+        v["phases"].as_array_mut().unwrap().push(p);
+        let err = Run::from_json(&v.to_string(), Path::new("r.json")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("phases[1] and phases[0] are both named \"p\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_device_is_refused_by_its_kind() {
+        let err = Run::read(Path::new("/dev/zero")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("/dev/zero: it is a character device"),
             "{err}"
         );
     }

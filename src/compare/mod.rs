@@ -11,8 +11,9 @@ pub use decide::{ChangeInterval, EventCounts, HistoryBand};
 
 use crate::config::{CompareConfig, Config, Criterion, FailOn, Slo, ThresholdsConfig};
 use crate::metrics::Unit;
-use crate::results::{Direction, Metric, PhaseResult, Run, SCHEMA_VERSION};
+use crate::results::{Direction, Metric, MetricIndex, PhaseResult, Run, RunIndex, SCHEMA_VERSION};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 
 /// How a metric moved, from better to worse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -450,13 +451,16 @@ pub fn compare_history(
     policy: &Policy,
 ) -> Comparison {
     let history: Vec<&Run> = history.iter().filter(|r| !r.partial).collect();
+    let history_index: Vec<RunIndex> = history.iter().map(|r| RunIndex::new(r)).collect();
+    let base_index = baseline.map(RunIndex::new);
     let mut comparisons = Vec::new();
     for phase in &current.phases {
-        let base_phase = baseline.and_then(|b| b.phase(&phase.name));
+        let cur_phase = MetricIndex::new(phase);
+        let base_phase = base_index.as_ref().and_then(|b| b.phase(&phase.name));
         for metric in &phase.metrics {
-            let base = base_phase.and_then(|p| p.metric(&metric.name).map(|m| (p, m)));
+            let base = base_phase.and_then(|p| p.get(&metric.name).map(|m| (p, m)));
             let past = since_last_step(
-                history_values(&history, &phase.name, &metric.name),
+                history_values(&history_index, &phase.name, &metric.name),
                 policy,
                 &phase.name,
                 &metric.name,
@@ -464,16 +468,17 @@ pub fn compare_history(
             comparisons.push(compare_metric(
                 &phase.name,
                 base,
-                Some((phase, metric)),
+                Some((&cur_phase, metric)),
                 &past,
                 policy,
             ));
         }
         if let Some(bp) = base_phase {
             for m in bp
+                .phase
                 .metrics
                 .iter()
-                .filter(|m| phase.metric(&m.name).is_none())
+                .filter(|m| cur_phase.get(&m.name).is_none())
             {
                 // A phase that failed this time has no metrics: its metrics are
                 // missing, which the phase error explains.
@@ -488,9 +493,22 @@ pub fn compare_history(
         }
     }
     if let Some(b) = baseline {
-        for bp in b.phases.iter().filter(|p| current.phase(&p.name).is_none()) {
+        let current_phases: HashSet<&str> =
+            current.phases.iter().map(|p| p.name.as_str()).collect();
+        for bp in b
+            .phases
+            .iter()
+            .filter(|p| !current_phases.contains(p.name.as_str()))
+        {
+            let index = MetricIndex::new(bp);
             for m in &bp.metrics {
-                comparisons.push(compare_metric(&bp.name, Some((bp, m)), None, &[], policy));
+                comparisons.push(compare_metric(
+                    &bp.name,
+                    Some((&index, m)),
+                    None,
+                    &[],
+                    policy,
+                ));
             }
         }
     }
@@ -591,21 +609,11 @@ fn since_last_step(values: Vec<f64>, policy: &Policy, phase: &str, metric: &str)
 }
 
 /// The values of `phase`/`metric` in `history`, oldest first.
-fn history_values(history: &[&Run], phase: &str, metric: &str) -> Vec<f64> {
+fn history_values(history: &[RunIndex], phase: &str, metric: &str) -> Vec<f64> {
     history
         .iter()
-        .filter_map(|r| r.phase(phase)?.metric(metric).map(|m| m.value))
+        .filter_map(|r| r.metric(phase, metric).map(|m| m.value))
         .collect()
-}
-
-/// The samples behind a metric: its own, or those of the metric it summarizes.
-fn evidence<'a>(phase: &'a PhaseResult, metric: &'a Metric) -> &'a [f64] {
-    match &metric.samples_of {
-        Some(of) if metric.samples.is_empty() => {
-            phase.metric(of).map_or(&[], |m| m.samples.as_slice())
-        }
-        _ => &metric.samples,
-    }
 }
 
 /// Signed change, positive = worse.
@@ -623,16 +631,16 @@ pub fn change(baseline: f64, current: f64, direction: Direction) -> Option<f64> 
     })
 }
 
-fn compare_metric(
+fn compare_metric<'a>(
     phase: &str,
-    base: Option<(&PhaseResult, &Metric)>,
-    current: Option<(&PhaseResult, &Metric)>,
+    base: Option<(&MetricIndex<'a>, &'a Metric)>,
+    current: Option<(&MetricIndex<'a>, &'a Metric)>,
     history: &[f64],
     policy: &Policy,
 ) -> MetricComparison {
     let any = current.or(base).expect("one side exists").1;
-    let base_ev = base.map_or(&[][..], |(p, m)| evidence(p, m));
-    let cur_ev = current.map_or(&[][..], |(p, m)| evidence(p, m));
+    let base_ev = base.map_or(&[][..], |(p, m)| p.evidence(m));
+    let cur_ev = current.map_or(&[][..], |(p, m)| p.evidence(m));
     let mut out = MetricComparison {
         phase: phase.to_owned(),
         metric: any.name.clone(),

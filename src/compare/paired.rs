@@ -5,7 +5,7 @@
 
 use super::decide::{ChangeInterval, grade};
 use super::{Comparison, Policy, Severity, compare};
-use crate::results::{Direction, PhaseResult, Run};
+use crate::results::{Direction, MetricIndex, PhaseResult, Run, RunIndex};
 use crate::stats::wilcoxon::{paired_relative_change, signed_rank};
 
 /// Compares `head` with `base`; metrics with their own samples, as many on
@@ -13,10 +13,11 @@ use crate::stats::wilcoxon::{paired_relative_change, signed_rank};
 pub fn compare_paired(base: &Run, head: &Run, policy: &Policy) -> Comparison {
     let mut out = compare(Some(base), head, policy);
     let alpha = policy.thresholds.alpha;
+    let (base_index, head_index) = (RunIndex::new(base), RunIndex::new(head));
     for m in &mut out.comparisons {
         let (Some(b), Some(h)) = (
-            base.phase(&m.phase).and_then(|p| p.metric(&m.metric)),
-            head.phase(&m.phase).and_then(|p| p.metric(&m.metric)),
+            base_index.metric(&m.phase, &m.metric),
+            head_index.metric(&m.phase, &m.metric),
         ) else {
             continue;
         };
@@ -58,8 +59,9 @@ pub fn compare_paired(base: &Run, head: &Run, policy: &Policy) -> Comparison {
 /// the improvement threshold. "Unknown means more runs."
 pub fn undecided(base: &PhaseResult, head: &PhaseResult, policy: &Policy) -> bool {
     let alpha = policy.thresholds.alpha;
+    let head_metrics = MetricIndex::new(head);
     base.metrics.iter().any(|b| {
-        let Some(h) = head.metric(&b.name) else {
+        let Some(h) = head_metrics.get(&b.name) else {
             return false;
         };
         if b.samples.len() != h.samples.len() || b.samples.len() < 2 || h.samples_of.is_some() {

@@ -3,7 +3,7 @@
 //! where the new level began (pure).
 
 use super::Policy;
-use crate::results::Run;
+use crate::results::{Run, RunIndex};
 use crate::stats::change_point::change_points;
 use serde::{Deserialize, Serialize};
 
@@ -43,12 +43,13 @@ pub fn find(series: &[&Run], policy: &Policy) -> Vec<Step> {
     let Some(newest) = series.last() else {
         return Vec::new();
     };
+    let indexes: Vec<(&Run, RunIndex)> = series.iter().map(|r| (*r, RunIndex::new(r))).collect();
     let mut out = Vec::new();
     for phase in &newest.phases {
         for metric in &phase.metrics {
-            let points: Vec<(&Run, f64)> = series
+            let points: Vec<(&Run, f64)> = indexes
                 .iter()
-                .filter_map(|r| Some((*r, r.phase(&phase.name)?.metric(&metric.name)?.value)))
+                .filter_map(|(r, index)| Some((*r, index.metric(&phase.name, &metric.name)?.value)))
                 .collect();
             if points.len() < MIN_SERIES {
                 continue;

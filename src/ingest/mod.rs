@@ -28,10 +28,6 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// The largest input read: a harness's results beyond this are refused, not
-/// truncated.
-pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
-
 /// A harness output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Format {
@@ -230,8 +226,8 @@ pub enum IngestError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path} is larger than {} MiB; perfguard refuses inputs that large", MAX_INPUT_BYTES >> 20)]
-    TooLarge { path: PathBuf },
+    #[error("{path} is larger than {} MiB, the input limit (set {} to raise it)", limit >> 20, crate::input::MAX_MIB_VAR)]
+    TooLarge { path: PathBuf, limit: u64 },
     #[error("{path} is not UTF-8 text")]
     NotText { path: PathBuf },
     #[error("{}{}: {format} output: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
@@ -266,6 +262,21 @@ pub enum IngestError {
         formats.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ")
     )]
     SeveralFormats { formats: Vec<Format> },
+}
+
+impl IngestError {
+    fn from_input(path: &Path, e: crate::input::InputError) -> Self {
+        match e {
+            crate::input::InputError::Io(source) => IngestError::Read {
+                path: path.to_owned(),
+                source,
+            },
+            crate::input::InputError::TooLarge(limit) => IngestError::TooLarge {
+                path: path.to_owned(),
+                limit,
+            },
+        }
+    }
 }
 
 impl IngestError {
@@ -380,38 +391,33 @@ pub fn parse_named(
     })
 }
 
-/// Reads a file as text, refusing more than [`MAX_INPUT_BYTES`].
+/// Reads a file as text, within the input limit (`crate::input`).
 pub fn read_text(path: &Path) -> Result<String, IngestError> {
-    let read_err = |source| IngestError::Read {
-        path: path.to_owned(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(read_err)?;
-    // Refuse a large regular file before reading any of it; the bounded read
-    // still guards pipes and files that grow.
-    if file.metadata().map_err(read_err)?.len() > MAX_INPUT_BYTES {
-        return Err(IngestError::TooLarge {
-            path: path.to_owned(),
-        });
-    }
-    bounded_text(file, path)
+    let bytes = crate::input::read(path).map_err(|e| IngestError::from_input(path, e))?;
+    text(bytes, path)
 }
 
-/// Reads a stream as text, refusing more than [`MAX_INPUT_BYTES`].
+/// Reads a stream as text, refusing more than the input limit.
 pub fn bounded_text(reader: impl Read, path: &Path) -> Result<String, IngestError> {
-    let mut bytes = Vec::new();
-    reader
-        .take(MAX_INPUT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|source| IngestError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-    if bytes.len() as u64 > MAX_INPUT_BYTES {
-        return Err(IngestError::TooLarge {
-            path: path.to_owned(),
-        });
-    }
+    let limit = crate::input::max_bytes().map_err(|source| IngestError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    bounded_text_within(reader, path, limit)
+}
+
+/// Reads a stream as text, refusing more than `limit` bytes.
+pub fn bounded_text_within(
+    reader: impl Read,
+    path: &Path,
+    limit: u64,
+) -> Result<String, IngestError> {
+    let bytes =
+        crate::input::read_bounded(reader, limit).map_err(|e| IngestError::from_input(path, e))?;
+    text(bytes, path)
+}
+
+fn text(bytes: Vec<u8>, path: &Path) -> Result<String, IngestError> {
     let text = String::from_utf8(bytes).map_err(|_| IngestError::NotText {
         path: path.to_owned(),
     })?;

@@ -288,3 +288,78 @@ fn a_phase_error_in_the_current_run_exits_3_when_nothing_regressed() {
         .code(3);
     assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("exited with code 1"));
 }
+
+#[test]
+fn a_device_is_refused_at_once_and_a_fifo_without_a_writer_does_not_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.json", &results(10.0, json!({})));
+    let out = perfguard(dir.path())
+        .args(["compare", "--baseline", "a.json", "--current", "/dev/zero"])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("/dev/zero") && stderr.contains("character device"),
+        "{stderr}"
+    );
+
+    let status = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("fifo"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = perfguard(dir.path())
+        .args(["compare", "--baseline", "a.json", "--current", "fifo"])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("fifo") && stderr.contains("line 1"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn results_arrive_through_a_pipe_and_the_input_limit_is_a_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = results(10.0, json!({}));
+    write(dir.path(), "a.json", &text);
+    perfguard(dir.path())
+        .args(["compare", "--baseline", "a.json", "--current", "/dev/stdin"])
+        .write_stdin(text.clone())
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .success();
+
+    // Over the limit: refused before it is read, whatever it holds.
+    let padded = format!("{text}{}", " ".repeat(2 << 20));
+    write(dir.path(), "big.json", &padded);
+    let out = perfguard(dir.path())
+        .env("PERFGUARD_MAX_INPUT_MIB", "1")
+        .args(["compare", "--baseline", "a.json", "--current", "big.json"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("big.json is larger than 1 MiB")
+            && stderr.contains("PERFGUARD_MAX_INPUT_MIB"),
+        "{stderr}"
+    );
+    perfguard(dir.path())
+        .env("PERFGUARD_MAX_INPUT_MIB", "3")
+        .args(["compare", "--baseline", "a.json", "--current", "big.json"])
+        .assert()
+        .success();
+    let out = perfguard(dir.path())
+        .env("PERFGUARD_MAX_INPUT_MIB", "lots")
+        .args(["compare", "--baseline", "a.json", "--current", "big.json"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("PERFGUARD_MAX_INPUT_MIB=\"lots\""),
+        "{stderr}"
+    );
+}

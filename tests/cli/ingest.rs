@@ -209,7 +209,7 @@ fn oversized_file_is_refused() {
     // Sparse: the size is what counts, not the bytes written.
     std::fs::File::create(&big)
         .unwrap()
-        .set_len(perfguard::ingest::MAX_INPUT_BYTES + 1)
+        .set_len((perfguard::input::DEFAULT_MAX_MIB << 20) + 1)
         .unwrap();
     let out = perfguard(dir.path())
         .args(["ingest", "big.json"])
@@ -217,7 +217,7 @@ fn oversized_file_is_refused() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("larger than 64 MiB"),
+        stderr(&out).contains("larger than 1024 MiB, the input limit"),
         "{}",
         stderr(&out)
     );
