@@ -5,8 +5,8 @@
 //! retried (bounded) on 5xx, lost connections and rate limits, honouring
 //! `Retry-After` and `x-ratelimit-reset`.
 
-use super::GithubError;
 use super::context::{Repo, Token};
+use super::{GithubError, redact};
 use http::{HeaderMap, Method, StatusCode};
 use octocrab::models::issues::Comment;
 use octocrab::models::pulls::PullRequest;
@@ -110,6 +110,8 @@ pub struct Api {
     deadline: Instant,
     /// Sleeps between attempts (a hook for waits that tests count, not time).
     waits: std::sync::Mutex<Vec<Duration>>,
+    /// The token, to hide wherever an answer echoes it.
+    token: Token,
 }
 
 impl Api {
@@ -129,6 +131,7 @@ impl Api {
             retry,
             deadline: Instant::now() + retry.deadline,
             waits: std::sync::Mutex::new(Vec::new()),
+            token: token.clone(),
         })
     }
 
@@ -231,6 +234,22 @@ impl Api {
     where
         Fut: Future<Output = octocrab::Result<T>>,
     {
+        // An answer may echo the Authorization header (a proxy's 401, a
+        // 422's message): nothing of the token leaves this client.
+        self.attempts(method, uri, request)
+            .await
+            .map_err(|e| e.redacted(self.token.expose()))
+    }
+
+    async fn attempts<T, Fut>(
+        &self,
+        method: Method,
+        uri: &str,
+        request: impl Fn() -> Fut,
+    ) -> Result<T, GithubError>
+    where
+        Fut: Future<Output = octocrab::Result<T>>,
+    {
         let what = format!("{method} {}", path_of(uri));
         let mut attempt = 1;
         loop {
@@ -245,7 +264,10 @@ impl Api {
             let (failure, wait) = match tokio::time::timeout(limit, request()).await {
                 Ok(Ok(value)) => return Ok(value),
                 Ok(Err(octocrab::Error::GitHub { source, .. })) => {
-                    let reply = Reply::from(*source);
+                    let mut source = *source;
+                    // Hidden before the message is cut, so no prefix survives.
+                    source.message = redact(&source.message, self.token.expose());
+                    let reply = Reply::from(source);
                     let error = status_error(&what, &reply);
                     match retry_wait(&reply, self.retry.max_wait, attempt) {
                         Some(w) => (error, w),

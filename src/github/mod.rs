@@ -57,6 +57,35 @@ pub enum GithubError {
 }
 
 impl GithubError {
+    /// The error with every occurrence of `token` hidden.
+    pub fn redacted(self, token: &str) -> GithubError {
+        let r = |s: String| redact(&s, token);
+        match self {
+            GithubError::Client(m) => GithubError::Client(r(m)),
+            GithubError::Missing(m) => GithubError::Missing(r(m)),
+            GithubError::Transport { what, message } => GithubError::Transport {
+                what: r(what),
+                message: r(message),
+            },
+            GithubError::Status {
+                what,
+                status,
+                message,
+                rate_limited,
+            } => GithubError::Status {
+                what: r(what),
+                status,
+                message: r(message),
+                rate_limited,
+            },
+            GithubError::Shape { what, message } => GithubError::Shape {
+                what: r(what),
+                message: r(message),
+            },
+            other => other,
+        }
+    }
+
     /// 2 when perfguard was given bad input, 3 when GitHub or the machine failed.
     pub fn exit_code(&self) -> u8 {
         match self {
@@ -563,4 +592,13 @@ pub fn post_saved_report(
             .expect("create is true");
         Ok(Posted { pr, written })
     })
+}
+
+/// `text` with every occurrence of `token` replaced by `***`.
+pub fn redact(text: &str, token: &str) -> String {
+    if token.is_empty() {
+        text.to_owned()
+    } else {
+        text.replace(token, "***")
+    }
 }

@@ -1659,3 +1659,48 @@ fn a_merge_group_is_judged_like_a_pull_request_paired_against_its_base_and_saves
         assert!(branches.is_empty(), "{branches}");
     }
 }
+
+#[test]
+fn an_answer_that_echoes_the_token_never_prints_it() {
+    // A proxy's 401 echoing the Authorization header, then a 422 whose long
+    // message would be cut in the middle of the token.
+    for (status, message) in [
+        (
+            401,
+            format!("Bad credentials for Authorization: Bearer {TOKEN}"),
+        ),
+        (422, format!("{}token {TOKEN} is invalid", "x".repeat(190))),
+    ] {
+        let gh = Github::start();
+        gh.script(status, &[], json!({ "message": message }));
+        let dir = workspace("api");
+        let event = pr_event(dir.path(), |_| {});
+        let out = compare_in_actions(dir.path(), &gh, &event, "pull_request")
+            .env("PERFGUARD_GITHUB_ATTEMPTS", "1")
+            .assert()
+            .code(1)
+            .get_output()
+            .clone();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("GitHub answered {status}")),
+            "{stderr}"
+        );
+        assert!(stderr.contains("***"), "{stderr}");
+        let prefix = &TOKEN[..8];
+        for line in stdout.lines().chain(stderr.lines()) {
+            assert!(
+                line.starts_with("::add-mask::") || !line.contains(prefix),
+                "token (or its start) printed: {line}"
+            );
+        }
+        let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+        assert!(!summary.contains(prefix));
+        assert!(
+            !std::fs::read_to_string(dir.path().join("output.txt"))
+                .unwrap()
+                .contains(prefix)
+        );
+    }
+}
