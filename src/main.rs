@@ -25,6 +25,14 @@ fn main() -> ExitCode {
     // SAFETY: setting a signal disposition before any thread starts.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     let cli = Cli::parse();
+    // libgit2's timeouts are globals: set while perfguard is one thread.
+    match perfguard::baseline::timeouts::from_env() {
+        Ok((connect, io)) => perfguard::baseline::timeouts::install(connect, io),
+        Err(message) => {
+            eprintln!("perfguard: error: {message}");
+            return ExitCode::from(2);
+        }
+    }
     match perfguard::cmd::dispatch(cli) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(err) => {

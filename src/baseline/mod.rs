@@ -21,6 +21,7 @@ pub mod dir;
 pub mod git;
 pub mod listing;
 pub mod save;
+pub mod timeouts;
 
 pub use save::{SaveDecision, SavePolicy, saves_on};
 

@@ -54,6 +54,7 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
                     let (comparison, base_run, head_run) =
                         paired::measure(&config, &repo, &base, args, &interrupt)?;
                     let outcome = Outcome::of(&comparison, &[&base_run, &head_run]);
+                    let _network = interrupt.blocking();
                     let outcome = report(&comparison, None, &[], args, github, outcome, color)?;
                     if args.save {
                         eprintln!(
@@ -83,6 +84,9 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
     if !args.remote && !in_ci() {
         store_config.remote.clear();
     }
+    // From here until the phases run again (confirmation), waits are on the
+    // baseline store's remote: a signal ends them at once.
+    let network = interrupt.blocking();
     let mut store = store::open(&config.base_dir(), &store_config, token)?;
     let choice = super::choose_baseline(store.as_mut(), &current)?;
     announce_choice(store.as_ref(), &current, choice.selection.as_ref());
@@ -93,6 +97,7 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
         super::check_environment(b, &current, &policy)?;
     }
     let history = saved_history(store.as_ref(), &current)?;
+    drop(network);
 
     let comparison = compare::compare_history(baseline, &current, &history, &policy);
     // A failing regression is measured again before it fails the check.
@@ -122,6 +127,7 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
             .as_ref()
             .map_or(SavePolicy::OnSaveOnRefs, |(ctx, i)| i.save_policy(ctx)),
     );
+    let _network = interrupt.blocking();
     let outcome = report(
         &comparison,
         choice.selection.as_ref(),

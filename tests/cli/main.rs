@@ -4,6 +4,7 @@
 mod baseline;
 mod common;
 mod compare;
+mod faults;
 mod github;
 mod history;
 mod http;
