@@ -15,6 +15,8 @@ fn main() -> ExitCode {
     {
         return ExitCode::from(perfguard::process::spawner::serve() as u8);
     }
+    // Orphans that phases leave running become perfguard's, to end with it.
+    perfguard::process::adopt_orphans();
     // Commands that may time command phases fork their spawner now, while
     // perfguard is one thread and still small.
     if subcommand().is_some_and(|c| c == "run" || c == "check" || c == "paired") {
@@ -33,7 +35,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    match perfguard::cmd::dispatch(cli) {
+    let result = perfguard::cmd::dispatch(cli);
+    // Nothing perfguard started outlives it.
+    for process in perfguard::process::end_orphans() {
+        eprintln!("perfguard: warning: ended {process}, left running by a phase");
+    }
+    match result {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(err) => {
             // Messages often end with their cause already ("cannot read x:

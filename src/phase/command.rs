@@ -20,6 +20,9 @@ pub struct Samples {
     pub rss: Vec<f64>,
 }
 
+/// How long `cleanup` may run when the phase sets no `timeout`.
+pub const CLEANUP_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Runs a command phase: warm-up, timed runs, cleanup. Never fails as a
 /// whole: what went wrong lands in the result's `errors`.
 pub fn run(
@@ -32,8 +35,20 @@ pub fn run(
     let mut errors = Vec::new();
     let samples = measure(phase, base_dir, executor, interrupt, progress, &mut errors);
     if let Some(cleanup) = &phase.cleanup {
+        // Cleanup runs even after an interrupt or a timeout, so it has a
+        // bound of its own: the phase's `timeout`, or a minute.
+        let limit = phase.timeout.map_or(CLEANUP_TIMEOUT, |t| t.0);
         let inv = invocation(cleanup, phase, base_dir);
-        if let Err(e) = expect_success(executor.execute(&inv, None), "cleanup command") {
+        let outcome = executor.execute(&inv, Some(Instant::now() + limit));
+        let timed_out = matches!(&outcome, Ok(o) if o.exit == Exit::TimedOut);
+        if let Err(mut e) = expect_success(outcome, "cleanup command") {
+            if timed_out {
+                e.message = format!(
+                    "cleanup command was killed after {} s (its limit is the phase's `timeout`, else {} s)",
+                    limit.as_secs_f64(),
+                    CLEANUP_TIMEOUT.as_secs()
+                );
+            }
             errors.push(e);
         }
     }

@@ -331,6 +331,73 @@ impl Drop for Child {
     }
 }
 
+/// Makes perfguard the reaper of its descendants' orphans (Linux's child
+/// subreaper): a process that a phase's command leaves running in the
+/// background (`server & echo started`) becomes perfguard's child when its
+/// parent exits, so that [`end_orphans`] can end it. Call it first thing in
+/// `main`, before any child exists. Elsewhere it does nothing.
+pub fn adopt_orphans() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with integer arguments only.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
+}
+
+/// Ends every process still running under perfguard (its adopted orphans
+/// and their own children, which it adopts as they are orphaned in turn),
+/// and returns the names of those that were not perfguard's own, for a
+/// warning. A pid read here is perfguard's unreaped child, so it cannot
+/// have been reused by an unrelated process.
+pub fn end_orphans() -> Vec<String> {
+    let mut ended = Vec::new();
+    #[cfg(target_os = "linux")]
+    for _ in 0..64 {
+        let children = own_children();
+        if children.is_empty() {
+            break;
+        }
+        for pid in children {
+            let name = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .map(|n| n.trim().to_owned())
+                .unwrap_or_default();
+            // SAFETY: signals and waitpid on our own unreaped child.
+            unsafe {
+                if libc::getpgid(pid) == pid {
+                    libc::kill(-pid, libc::SIGKILL);
+                }
+                libc::kill(pid, libc::SIGKILL);
+                libc::waitpid(pid, std::ptr::null_mut(), 0);
+            }
+            if name != "perfguard" && !name.is_empty() {
+                ended.push(format!("{name} (pid {pid})"));
+            }
+        }
+    }
+    ended
+}
+
+/// The pids of perfguard's children, from every thread's
+/// `/proc/self/task/TID/children`.
+#[cfg(target_os = "linux")]
+fn own_children() -> Vec<i32> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    let mut pids: Vec<i32> = tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+        .flat_map(|text| {
+            text.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<i32>>()
+        })
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    pids
+}
+
 /// Sends `signal` to a process group.
 pub fn signal_group(pgid: i32, signal: i32) {
     if pgid > 0 {

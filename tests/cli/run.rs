@@ -385,3 +385,75 @@ fn schema_prints_the_committed_json_schema() {
     let printed = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     assert_eq!(printed, include_str!("../../docs/perfguard.schema.json"));
 }
+
+#[test]
+fn a_process_left_running_in_the_background_ends_with_perfguard() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "perfguard.toml",
+        r#"
+[[phase]]
+name = "leaks"
+kind = "command"
+command = "sleep 3117 & echo $! >> background.pids; echo started"
+shell = true
+warmup = 0
+runs = 2
+cleanup = "sleep 3118 & echo $! >> background.pids"
+"#,
+    );
+    let out = perfguard(dir.path())
+        .args(["run", "-o", "r.json"])
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let pids: Vec<i32> = std::fs::read_to_string(dir.path().join("background.pids"))
+        .unwrap()
+        .lines()
+        .map(|l| l.trim().parse().unwrap())
+        .collect();
+    assert_eq!(pids.len(), 3);
+    for pid in &pids {
+        // Gone the moment perfguard exited: it was ended and reaped.
+        assert!(!crate::common::alive(*pid), "{pid} outlived perfguard");
+        assert!(
+            stderr.contains(&format!("ended sleep (pid {pid}), left running by a phase")),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_cleanup_that_hangs_is_bounded_by_the_phase_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "perfguard.toml",
+        r#"
+[[phase]]
+name = "stuck"
+kind = "command"
+command = ["true"]
+warmup = 0
+runs = 1
+timeout = "1s"
+cleanup = ["sleep", "600"]
+"#,
+    );
+    let started = Instant::now();
+    let out = perfguard(dir.path())
+        .args(["run", "-o", "r.json"])
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .code(3);
+    assert!(started.elapsed() < Duration::from_secs(100));
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("cleanup command was killed after 1 s"),
+        "{stderr}"
+    );
+    let r = results(&dir.path().join("r.json"));
+    assert!(metric(&r, "stuck", "wall")["value"].as_f64().unwrap() > 0.0);
+}
