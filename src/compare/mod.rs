@@ -6,6 +6,7 @@ pub mod decide;
 pub mod paired;
 pub mod slo;
 pub mod steps;
+mod units;
 
 pub use decide::{ChangeInterval, EventCounts, HistoryBand};
 
@@ -450,7 +451,20 @@ pub fn compare_history(
     history: &[Run],
     policy: &Policy,
 ) -> Comparison {
-    let history: Vec<&Run> = history.iter().filter(|r| !r.partial).collect();
+    // Earlier runs in this run's units; what cannot be converted is new.
+    let mut unit_notes = Vec::new();
+    let aligned_baseline = baseline.and_then(|b| units::align(b, current, &mut unit_notes));
+    let baseline = aligned_baseline.as_ref().or(baseline);
+    let aligned_history: Vec<Option<Run>> = history
+        .iter()
+        .map(|r| units::align(r, current, &mut Vec::new()))
+        .collect();
+    let history: Vec<&Run> = history
+        .iter()
+        .zip(&aligned_history)
+        .filter(|(r, _)| !r.partial)
+        .map(|(r, aligned)| aligned.as_ref().unwrap_or(r))
+        .collect();
     let history_index: Vec<RunIndex> = history.iter().map(|r| RunIndex::new(r)).collect();
     let base_index = baseline.map(RunIndex::new);
     let mut comparisons = Vec::new();
@@ -530,7 +544,7 @@ pub fn compare_history(
         Verdict::Pass
     };
 
-    let mut notes = Vec::new();
+    let mut notes = unit_notes;
     let environment_mismatch = baseline.and_then(|b| advice::environment_mismatch(b, current));
     if let Some(m) = &environment_mismatch {
         notes.push(m.to_string());

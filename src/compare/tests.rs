@@ -313,3 +313,54 @@ fn a_comparison_the_previous_release_wrote_reads_without_provenance_and_provenan
         "paired: base 1a2b3c4 vs head 36afaef, 24 interleaved rounds on this runner, noise floor ±2.1 %"
     );
 }
+
+fn in_unit(unit: &str, value: f64) -> Run {
+    let mut m = metric("m", Direction::Lower, value, vec![value; 10]);
+    m.unit = Unit::from(unit);
+    run_with(vec![m], &[])
+}
+
+#[test]
+fn a_unit_change_within_one_dimension_is_converted() {
+    // 100 ns then 100 s: a billionfold slowdown, not "unchanged".
+    let c = compare(Some(&in_unit("ns", 100.0)), &in_unit("s", 100.0), &policy());
+    assert_eq!(c.comparisons[0].severity, Severity::Critical);
+    assert!(c.comparisons[0].change.unwrap() > 1e8);
+    assert_eq!(c.comparisons[0].unit, Unit::from("s"));
+    // 1 s then 1000 ms: the same time.
+    let c = compare(Some(&in_unit("s", 1.0)), &in_unit("ms", 1000.0), &policy());
+    assert_eq!(c.comparisons[0].severity, Severity::Unchanged);
+    assert_eq!(c.comparisons[0].baseline, Some(1000.0));
+    // KiB against bytes.
+    let c = compare(
+        Some(&in_unit("KiB", 2.0)),
+        &in_unit("bytes", 2048.0),
+        &policy(),
+    );
+    assert_eq!(c.comparisons[0].severity, Severity::Unchanged);
+    assert!(c.notes.is_empty(), "{:?}", c.notes);
+}
+
+#[test]
+fn a_unit_change_across_dimensions_or_to_an_unknown_unit_is_not_compared() {
+    for (from, to) in [("ns", "bytes"), ("widgets", "ops"), ("ms", "%")] {
+        let c = compare(Some(&in_unit(from, 100.0)), &in_unit(to, 100.0), &policy());
+        let m = &c.comparisons[0];
+        assert_eq!(m.severity, Severity::New, "{from} → {to}");
+        assert_eq!(m.baseline, None);
+        assert!(
+            c.notes
+                .iter()
+                .any(|n| n.starts_with("p / m: not compared, the unit changed")),
+            "{from} → {to}: {:?}",
+            c.notes
+        );
+    }
+    // One made-up unit on both sides compares as it always did.
+    let c = compare(
+        Some(&in_unit("widgets", 100.0)),
+        &in_unit("widgets", 100.0),
+        &policy(),
+    );
+    assert_eq!(c.comparisons[0].severity, Severity::Unchanged);
+}

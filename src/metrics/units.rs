@@ -74,6 +74,42 @@ impl Unit {
     }
 }
 
+impl Unit {
+    /// The dimension and the factor that takes a value in this unit to the
+    /// dimension's base unit (`s` is time, 1e9 ns); `None` for a unit of no
+    /// known dimension (`ops`, `widgets`).
+    pub fn scale(&self) -> Option<(Dimension, f64)> {
+        match self {
+            Unit::Other(s) => {
+                let s = s.trim();
+                if s.is_empty() {
+                    return None;
+                }
+                // The space keeps a unit like `e5` from reading as an exponent.
+                parse_quantity(&format!("1 {s}"))
+                    .ok()
+                    .map(|q| (q.dimension, q.value))
+            }
+            known => known.dimension().map(|d| (d, 1.0)),
+        }
+    }
+}
+
+/// The factor that converts values in `from` into `to`, or why they cannot
+/// be compared.
+pub fn conversion(from: &Unit, to: &Unit) -> Result<f64, String> {
+    if from == to {
+        return Ok(1.0);
+    }
+    match (from.scale(), to.scale()) {
+        (Some((df, ff)), Some((dt, ft))) if df == dt => Ok(ff / ft),
+        (Some((df, _)), Some((dt, _))) => Err(format!("`{from}` is {df} and `{to}` is {dt}")),
+        _ => Err(format!(
+            "`{from}` and `{to}` are different units and perfguard knows no conversion between them"
+        )),
+    }
+}
+
 impl From<&str> for Unit {
     fn from(s: &str) -> Self {
         match s {
