@@ -353,12 +353,29 @@ impl Run {
         };
         // Check the version before the shape, so a newer layout gets the
         // right message rather than a confusing field error.
-        let value: serde_json::Value = serde_json::from_str(text).map_err(parse_err)?;
+        // A first pass reads only the version (the rest is skipped, not
+        // built): a Value tree of a million metrics would cost gigabytes.
+        #[derive(Deserialize)]
+        struct Version {
+            schema_version: Option<serde_json::Value>,
+        }
+        let version = if text.trim_start().starts_with('{') {
+            match serde_json::from_str::<Version>(text) {
+                Ok(v) => v.schema_version,
+                Err(e) if e.is_data() => None,
+                Err(e) => return Err(parse_err(e)),
+            }
+        } else {
+            // Not an object: broken JSON says where; valid JSON of another
+            // shape (`[1, 2]`) has no version, which is said below.
+            serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(parse_err)?;
+            None
+        };
         let invalid = |message: String| ResultsError::Invalid {
             path: origin.to_owned(),
             message,
         };
-        match value.get("schema_version") {
+        match &version {
             Some(serde_json::Value::Number(n)) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
                 (Some(0), ..) => {
                     return Err(invalid(
@@ -401,11 +418,13 @@ impl Run {
                 ));
             }
         }
+        let mut de = serde_json::Deserializer::from_str(text);
         let run: Run =
-            serde_path_to_error::deserialize(&value).map_err(|e| ResultsError::Invalid {
+            serde_path_to_error::deserialize(&mut de).map_err(|e| ResultsError::Invalid {
                 path: origin.to_owned(),
                 message: format!("at `{}`: {}", e.path(), e.inner()),
             })?;
+        de.end().map_err(parse_err)?;
         run.validate().map_err(|message| ResultsError::Invalid {
             path: origin.to_owned(),
             message,
