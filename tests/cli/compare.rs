@@ -37,7 +37,10 @@ fn identical_results_pass() {
         .assert()
         .success();
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
-    assert!(stdout.contains("pass: no regressions"), "{stdout}");
+    assert!(
+        stdout.starts_with("✔ perfguard · demo · No performance change\n"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -145,14 +148,25 @@ fn markdown_and_json_formats() {
         .code(1);
     let md = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     assert!(md.starts_with("<!-- perfguard:demo -->\n### ❌"), "{md}");
-    assert!(md.contains("1 regression (1 critical)"), "{md}");
     assert!(
-        md.contains("| startup | throughput | 100/s | 62.5/s | −37.5 % ▲ | ⚪ insufficient | 0 earlier runs |"),
+        md.contains("### ❌ perfguard · demo · 1 regression: startup/wall +60 % (critical)\n"),
+        "{md}"
+    );
+    // Above the fold: the regression with its interval, and what the data
+    // could not judge; the evidence and the other metrics are folded.
+    assert!(
+        md.contains("| 🔴 critical | startup/wall | +60 % (+59 … +61 %) | 10.1 ms → 16.2 ms |"),
         "{md}"
     );
     assert!(
-        md.contains(
-            "| startup | wall | 10.1 ms | 16.2 ms | +60.0 % ▲ | 🔴 critical | p=&lt;0.001, 95 % CI"
+        md.contains("- Insufficient data to judge startup/throughput (−38 %): no samples"),
+        "{md}"
+    );
+    let (above, folded) = md.split_once("<details>").unwrap();
+    assert!(!above.contains("p=&lt;0.001"), "{md}");
+    assert!(
+        folded.contains(
+            "| startup | throughput | 100/s | 62.5/s | −37.5 % | ⚪ insufficient | 0 earlier runs |"
         ),
         "{md}"
     );
