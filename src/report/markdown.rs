@@ -89,7 +89,7 @@ pub fn render_decorated(view: &View, deco: &Decorations) -> String {
     if !counts.is_empty() {
         let _ = writeln!(s, "\n{counts}");
     }
-    details(&mut s, view);
+    details(&mut s, view, true);
     s
 }
 
@@ -98,16 +98,22 @@ pub fn render_decorated(view: &View, deco: &Decorations) -> String {
 /// fewer regressions (whole rows, the rest counted), so a table is never
 /// cut mid-row.
 pub fn render_within(view: &View, deco: &Decorations, limit: usize) -> String {
+    let limit = limit.min(COMMENT_BUDGET);
+    let measure = |t: &str| t.chars().count();
     let full = render_decorated(view, deco);
-    if full.chars().count() <= limit.min(COMMENT_BUDGET) {
+    if measure(&full) <= limit {
         return full;
     }
-    let measure = |t: &str| t.chars().count();
-    let limit = limit.min(COMMENT_BUDGET);
     let rows = decisive_rows(view);
+    // First without the table of the other metrics (the evidence behind
+    // every row shown stays), then without the fold, then with fewer rows.
+    let text = compact_comment(view, deco, &rows, rows.len(), true);
+    if measure(&text) <= limit {
+        return text;
+    }
     let mut keep = rows.len();
     loop {
-        let text = compact_comment(view, deco, &rows, keep);
+        let text = compact_comment(view, deco, &rows, keep, false);
         if measure(&text) <= limit {
             return text;
         }
@@ -205,11 +211,16 @@ fn counts_line(view: &View) -> String {
     format!("{lead}: {}.", parts.join(" · "))
 }
 
-/// The fold: evidence for the rows above, the other metrics, the met
-/// criteria, budgets and steps, and where the sampling advice is.
-fn details(s: &mut String, view: &View) {
+/// The fold: evidence for the rows above, the other metrics (when
+/// `with_others`), the met criteria, budgets and steps, and where the
+/// sampling advice is.
+fn details(s: &mut String, view: &View, with_others: bool) {
     let decisive: Vec<&Row> = view.decisive().collect();
-    let others: Vec<&Row> = view.undecisive().chain(&view.unchanged).collect();
+    let others: Vec<&Row> = if with_others {
+        view.undecisive().chain(&view.unchanged).collect()
+    } else {
+        Vec::new()
+    };
     let met: Vec<_> = view
         .criteria
         .iter()
@@ -298,10 +309,17 @@ fn details(s: &mut String, view: &View) {
     let _ = writeln!(s, "</details>");
 }
 
-/// The compact comment: above the fold only, with the first `keep` of the
-/// decisive `rows`, and a line saying what it left out.
-fn compact_comment(view: &View, deco: &Decorations, rows: &[&Row], keep: usize) -> String {
-    let mut s = comment_top(view, deco, &rows[..keep], false);
+/// The compact comment: above the fold with the first `keep` of the
+/// decisive `rows`, the fold without the other metrics' table when
+/// `with_fold`, and a line saying what it left out.
+fn compact_comment(
+    view: &View,
+    deco: &Decorations,
+    rows: &[&Row],
+    keep: usize,
+    with_fold: bool,
+) -> String {
+    let mut s = comment_top(view, deco, &rows[..keep], with_fold);
     let mut omitted = Vec::new();
     let (improvements, regressions): (Vec<&Row>, Vec<&Row>) = rows[keep..]
         .iter()
@@ -316,17 +334,19 @@ fn compact_comment(view: &View, deco: &Decorations, rows: &[&Row], keep: usize) 
     }
     let folded = view.counts.folded();
     if !folded.is_empty() {
-        omitted.push(folded);
+        omitted.push(format!("the table of the other metrics ({folded})"));
     }
-    let met = view.criteria.iter().filter(|c| !c.worth_showing()).count();
-    if met > 0 {
-        omitted.push(format!(
-            "{met} met criteri{}",
-            if met == 1 { "on" } else { "a" }
-        ));
-    }
-    if keep > 0 {
-        omitted.push("the evidence behind each change".into());
+    if !with_fold {
+        let met = view.criteria.iter().filter(|c| !c.worth_showing()).count();
+        if met > 0 {
+            omitted.push(format!(
+                "{met} met criteri{}",
+                if met == 1 { "on" } else { "a" }
+            ));
+        }
+        if keep > 0 {
+            omitted.push("the evidence behind each change".into());
+        }
     }
     let where_ = match &deco.run_url {
         Some(u) => format!("the [job summary]({})", url_escape(u)),
@@ -342,6 +362,9 @@ fn compact_comment(view: &View, deco: &Decorations, rows: &[&Row], keep: usize) 
             omitted.join("; ")
         },
     );
+    if with_fold {
+        details(&mut s, view, false);
+    }
     s
 }
 

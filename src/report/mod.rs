@@ -395,7 +395,7 @@ fn noise_floor(c: &Comparison) -> Option<String> {
     } else {
         format!("changes under ±{} are invisible here", percent(median))
     };
-    if widest > median * 1.5 && percent(widest) != percent(median) {
+    if widest > median * 2.0 && percent(widest) != percent(median) {
         text.push_str(&format!(
             " (±{} on {}/{})",
             percent(widest),
@@ -798,6 +798,8 @@ pub fn json(c: &Comparison) -> String {
     serde_json::to_string_pretty(c).expect("comparison serializes") + "\n"
 }
 
+#[cfg(test)]
+mod comment_tests;
 #[cfg(test)]
 mod decision_tests;
 #[cfg(test)]

@@ -8,20 +8,6 @@ use crate::metrics::units::human;
 use crate::results::Run;
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
-/// User text made safe for a terminal: no escape sequences or other control
-/// characters from names or command output.
-pub fn sanitize(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' {
-                '\u{fffd}'
-            } else {
-                c
-            }
-        })
-        .collect()
-}
-
 fn new_table(color: bool) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
@@ -53,7 +39,11 @@ fn severity_cell(s: Severity, color: bool) -> Cell {
 /// line breaks included.
 pub fn sanitize_line(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        })
         .collect()
 }
 
@@ -179,8 +169,8 @@ pub fn render(view: &View, color: bool) -> String {
             };
             t.add_row(vec![
                 status,
-                Cell::new(sanitize(&r.metric)),
-                Cell::new(sanitize(&r.objective)),
+                Cell::new(sanitize_line(&r.metric)),
+                Cell::new(sanitize_line(&r.objective)),
                 Cell::new(&r.budget_left),
                 Cell::new(&r.burn_rate),
             ]);
@@ -247,8 +237,8 @@ pub fn results(run: &Run, color: bool) -> String {
     for p in &run.phases {
         for m in &p.metrics {
             t.add_row(vec![
-                Cell::new(sanitize(&p.name)),
-                Cell::new(sanitize(&m.name)),
+                Cell::new(sanitize_line(&p.name)),
+                Cell::new(sanitize_line(&m.name)),
                 Cell::new(human(m.value, &m.unit)),
                 Cell::new(if m.samples.is_empty() {
                     String::new()
@@ -270,12 +260,12 @@ pub fn results(run: &Run, color: bool) -> String {
         for e in &p.errors {
             out.push_str(&format!(
                 "error in phase {}: {}\n",
-                sanitize(&p.name),
-                sanitize(&e.message)
+                sanitize_line(&p.name),
+                sanitize_line(&e.message)
             ));
             if let Some(tail) = &e.stderr_tail {
                 for line in tail.lines() {
-                    out.push_str(&format!("  | {}\n", sanitize(line)));
+                    out.push_str(&format!("  | {}\n", sanitize_line(line)));
                 }
             }
         }

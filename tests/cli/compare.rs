@@ -302,3 +302,33 @@ fn a_phase_error_in_the_current_run_exits_3_when_nothing_regressed() {
         .code(3);
     assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("exited with code 1"));
 }
+
+#[test]
+fn a_newline_in_names_never_starts_a_workflow_command_on_stdout_or_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = |ms: f64| {
+        let mut v: Value = serde_json::from_str(&results(ms, json!({"wall": "< 1ns"}))).unwrap();
+        v["suite"] = json!("api\n::warning::x");
+        v["environment"]["key"] = json!("env\n::error::y");
+        v["phases"][0]["name"] = json!("startup\r\n::error file=a::z");
+        v["phases"][0]["metrics"][0]["name"] = json!("wall\n::notice::w");
+        v["git"] = json!({"sha": "1a2b3c4", "ref": "refs/heads/main\n::warning::r"});
+        v.to_string()
+    };
+    write(dir.path(), "old.json", &hostile(10.0));
+    write(dir.path(), "new.json", &hostile(16.0));
+    for format in ["terminal", "md"] {
+        let out = perfguard(dir.path())
+            .args(["compare", "--baseline", "old.json", "--current", "new.json"])
+            .args(["--format", format])
+            .assert()
+            .code(1);
+        let out = out.get_output();
+        for stream in [&out.stdout, &out.stderr] {
+            let text = String::from_utf8_lossy(stream);
+            for line in text.lines() {
+                assert!(!line.starts_with("::"), "{format}: {line:?} in\n{text}");
+            }
+        }
+    }
+}

@@ -860,24 +860,24 @@ fn a_report_over_the_limit_becomes_a_compact_comment_of_whole_rows() {
         .assert()
         .code(1);
     let body = &gh.comments()[0].1;
-    assert!(body.chars().count() <= 65_536, "{}", body.chars().count());
     assert!(body.chars().count() <= 60_000, "{}", body.chars().count());
     assert!(
         body.contains("This comment is compact to stay under 60,000 characters. Left out: "),
         "{body}"
     );
     assert!(
-        body.contains("2800 unchanged"),
+        body.contains("(2800 unchanged)"),
         "{}",
         &body[body.len() - 400..]
     );
-    assert!(!body.contains("<details>"));
+    // Whole rows only: every row has its table's four or three columns.
     for line in body
         .lines()
         .filter(|l| l.starts_with('|') && !l.starts_with("|-"))
     {
         assert!(line.ends_with('|'), "cut row: {line}");
-        assert_eq!(line.matches(" | ").count(), 3, "{line}");
+        let cells = line.matches(" | ").count();
+        assert!(cells == 3 || cells == 2, "{line}");
     }
     let rows = body.lines().filter(|l| l.contains("🔴 critical")).count();
     assert_eq!(rows, 200);
