@@ -747,7 +747,7 @@ fn decisive_table(s: &mut String, rows: &[&Row]) {
         "| | Metric | Change (interval) | Baseline → current |{}",
         if trend { " Trend |" } else { "" }
     );
-    let _ = writeln!(s, "|---|---|--:|--:|{}", if trend { "---|" } else { "" });
+    let _ = writeln!(s, "|:--|:--|--:|--:|{}", if trend { ":--|" } else { "" });
     for r in rows {
         let grade = match r.counts_as {
             Some(c) if !r.severity.is_regression() => {
