@@ -383,3 +383,35 @@ fn a_newline_in_the_suite_never_starts_a_workflow_command_line() {
         assert!(!text.contains('\r'), "{text:?}");
     }
 }
+
+#[test]
+fn the_job_summary_keeps_every_detail_the_comment_folds() {
+    let names = endpoints(4);
+    let base: Vec<M> = names.iter().map(|n| ms(n, 10.0)).collect();
+    let mut head: Vec<M> = names.iter().map(|n| ms(n, 10.0)).collect();
+    head[1] = ms(&names[1], 16.0);
+    let mut c = judged(&base, &head, &[("endpoint000.p95", "< 50ms")]);
+    c.recommendations
+        .push("load/endpoint002.p95: 3 of 10 samples are outliers".into());
+    let view = View::of(&c);
+    let summary = markdown::summary(&view, &deco());
+    super::tests::assert_tables_keep_their_columns(&summary);
+    for detail in [
+        "### ❌ perfguard · api · 1 regression: load/endpoint001.p95 +60 % (critical)\n",
+        "\nBaseline 1a2b3c4 (refs/heads/main, ",
+        "\nMeasured baseline: base 1a2b3c4 vs head 36afaef, 1 earlier runs (thin history)",
+        "| ✅ | load | endpoint000.p95 &lt; 50ms | 10.0 ms |",
+        "p=&lt;0.001, 95 % CI +59.5 % … +60.5 % worse, n=10/10",
+        "**Recommendations**\n\n- load/endpoint002.p95: 3 of 10 samples are outliers",
+        "<details><summary>3 unchanged metrics</summary>",
+    ] {
+        assert!(summary.contains(detail), "{detail:?} in\n{summary}");
+    }
+    // The comment folds the advice into a pointer to the summary.
+    let comment = comment(&c, &deco());
+    assert!(!comment.contains("outliers"), "{comment}");
+    assert!(
+        comment.contains("1 sampling and configuration hint in the job summary."),
+        "{comment}"
+    );
+}

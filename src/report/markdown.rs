@@ -93,10 +93,11 @@ pub fn render_decorated(view: &View, deco: &Decorations) -> String {
     s
 }
 
-/// The comment in at most `limit` characters: the whole one when it fits,
-/// else a compact one without the folded details and, if need be, with
-/// fewer regressions (whole rows, the rest counted), so a table is never
-/// cut mid-row.
+/// The comment in at most `limit` characters (and never over
+/// `COMMENT_BUDGET`): the whole one when it fits, else a compact one without
+/// the other metrics' table, then without the fold, then with fewer
+/// regressions (whole rows, the rest counted), so a table is never cut
+/// mid-row; a line says what was left out.
 pub fn render_within(view: &View, deco: &Decorations, limit: usize) -> String {
     let limit = limit.min(COMMENT_BUDGET);
     let measure = |t: &str| t.chars().count();
@@ -129,7 +130,8 @@ fn decisive_rows(view: &View) -> Vec<&Row> {
     view.decisive().collect()
 }
 
-/// Criteria listed in the comment before a compact one gives up on them.
+/// Failed or nearly failed criteria listed above the fold; the rest are
+/// counted and left to the job summary.
 const MAX_CRITERIA: usize = 50;
 /// Undecided metrics listed in the comment; the rest counted.
 const MAX_UNDECIDED: usize = 10;
