@@ -289,7 +289,7 @@ fn insufficient_data_says_what_could_not_be_judged_and_what_would_judge_it() {
     let top = above_the_fold(&text);
     assert!(
         top.contains(
-            "- Insufficient data to judge load/wall (+30 %): no samples and 0 earlier runs"
+            "- insufficient data to judge load/wall (+30 % worse): no samples and 0 earlier runs"
         ),
         "{text}"
     );
@@ -414,4 +414,46 @@ fn the_job_summary_keeps_every_detail_the_comment_folds() {
         comment.contains("1 sampling and configuration hint in the job summary."),
         "{comment}"
     );
+}
+
+#[test]
+fn a_change_that_would_fail_but_cannot_be_told_from_noise_asks_for_more_runs() {
+    // Eight samples spread over a factor of three: a +60 % median shift
+    // (critical, were it real) is inside the interval of no change.
+    let spread = [60.0, 200.0, 80.0, 180.0, 100.0, 160.0, 120.0, 140.0];
+    let side = |sha: &str, day: i64, factor: f64, extra: f64| {
+        let mut r = run(
+            sha,
+            day,
+            &[ms("wall", 130.0 * factor), ms("startup", extra)],
+            &[],
+        );
+        r.phases[0].metrics[0].samples = spread.iter().map(|v| v * factor * 1e6).collect();
+        r
+    };
+    let c = compare(
+        Some(&side(BASE_SHA, 0, 1.0, 5.0)),
+        &side(HEAD_SHA, 1, 1.6, 5.0),
+        &policy(),
+    );
+    let wall = &c.comparisons[0];
+    assert_eq!(wall.severity, crate::compare::Severity::Noise, "{wall:?}");
+    let text = comment(&c, &Decorations::default());
+    let top = above_the_fold(&text);
+    assert!(
+        top.contains("- insufficient data to judge load/wall: +60 % worse would be critical, but its interval ("),
+        "{text}"
+    );
+    assert!(
+        top.contains("includes no change; raise \\`runs\\` to about "),
+        "{text}"
+    );
+    assert!(top.contains("(now 8)"), "{text}");
+    // The headline does not call it a change, and no arrow stands on it.
+    assert!(
+        top.contains("· No performance change seen; 1 metric could not be judged\n"),
+        "{text}"
+    );
+    assert!(!text.contains('▲'), "{text}");
+    insta::assert_snapshot!(top);
 }

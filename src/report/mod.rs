@@ -259,7 +259,7 @@ impl View {
                 .as_ref()
                 .map(crate::compare::Provenance::describe),
             basis: basis(c),
-            undecided: undecided(c),
+            undecided: c.undecided.clone(),
         }
     }
 
@@ -404,32 +404,6 @@ fn noise_floor(c: &Comparison) -> Option<String> {
         ));
     }
     Some(text)
-}
-
-/// The advice that decides something: metrics past a threshold that the
-/// data could not judge, with what would let it.
-fn undecided(c: &Comparison) -> Vec<String> {
-    c.comparisons
-        .iter()
-        .filter(|m| m.severity == Severity::Insufficient)
-        .map(|m| {
-            let name = format!("{}/{}", m.phase, m.metric);
-            let advice = c
-                .recommendations
-                .iter()
-                .find_map(|r| r.strip_prefix(&format!("{name}: ")))
-                .unwrap_or("record more runs on the baseline branch, or measure samples");
-            format!(
-                "Insufficient data to judge {name} ({}{}): {advice}",
-                percent_moved(m).unwrap_or_else(|| "–".into()),
-                if m.counts_as.is_some() {
-                    ", counted as critical"
-                } else {
-                    ""
-                }
-            )
-        })
-        .collect()
 }
 
 /// A fraction as a signed percentage, whole above 10 %: `+34 %`, `−4.2 %`.
@@ -756,19 +730,22 @@ fn headline(c: &Comparison) -> String {
         }
     }
     if parts.is_empty() {
-        let judged = c
-            .comparisons
-            .iter()
-            .filter(|m| m.severity != Severity::Insufficient)
-            .count();
+        // Every insufficient metric is undecided, and so is noise that
+        // would fail the check were it real.
+        let undecided = c.undecided.len().max(
+            c.comparisons
+                .iter()
+                .filter(|m| m.severity == Severity::Insufficient)
+                .count(),
+        );
         parts.push(if c.baseline.is_none() {
             format!(
                 "No baseline yet: {} metric{} recorded",
                 c.comparisons.len(),
                 plural(c.comparisons.len())
             )
-        } else if judged < c.comparisons.len() {
-            let n = c.comparisons.len() - judged;
+        } else if undecided > 0 {
+            let n = undecided;
             format!(
                 "No performance change seen; {n} metric{} could not be judged",
                 plural(n)
