@@ -159,7 +159,7 @@ fn markdown_and_json_formats() {
         "{md}"
     );
     assert!(
-        md.contains("- Insufficient data to judge startup/throughput (−38 %): no samples"),
+        md.contains("- insufficient data to judge startup/throughput (+38 % worse): no samples"),
         "{md}"
     );
     let (above, folded) = md.split_once("<details>").unwrap();
