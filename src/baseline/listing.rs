@@ -1,6 +1,7 @@
 //! Listing: turns saved runs into the `perfguard baseline list` table (pure).
 
 use super::SavedRun;
+use crate::report::terminal::sanitize_line;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 /// One row per run: time, suite, environment, commit, ref, metrics, file.
@@ -21,14 +22,14 @@ pub fn render(runs: &[SavedRun]) -> String {
         let git = r.git.as_ref();
         t.add_row(vec![
             r.started_at.format("%Y-%m-%d %H:%M:%S").to_string(),
-            r.suite.clone(),
-            r.environment.key.clone(),
+            sanitize_line(&r.suite),
+            sanitize_line(&r.environment.key),
             git.map_or_else(
                 || "–".into(),
                 |g| crate::results::short_sha(&g.sha, 7).to_owned(),
             ),
-            git.and_then(|g| g.ref_name.clone())
-                .unwrap_or_else(|| "–".into()),
+            git.and_then(|g| g.ref_name.as_deref())
+                .map_or_else(|| "–".into(), sanitize_line),
             r.phases
                 .iter()
                 .map(|p| p.metrics.len())

@@ -205,8 +205,8 @@ fn announce_choice(store: &dyn Store, current: &Run, selection: Option<&Selectio
         Some(s) => eprintln!("perfguard: baseline {}", s.describe()),
         None => eprintln!(
             "perfguard: no baseline yet for suite `{}` in environment `{}` on {}",
-            current.suite,
-            current.environment.key,
+            crate::report::terminal::sanitize_line(&current.suite),
+            crate::report::terminal::sanitize_line(&current.environment.key),
             store.describe()
         ),
     }

@@ -207,7 +207,11 @@ fn render(
     };
     match format {
         Format::Terminal => report::terminal::render(&view(), color),
-        Format::Md => report::markdown::render(&view()),
+        Format::Md => report::markdown::render_within(
+            &view(),
+            &report::markdown::Decorations::default(),
+            report::markdown::COMMENT_BUDGET,
+        ),
         Format::Json => report::json(comparison),
     }
 }

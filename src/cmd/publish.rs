@@ -72,7 +72,10 @@ fn announce(p: &github::PublishOutcome) {
             "::warning title=perfguard::{}",
             github::commands::escape_data(w)
         );
-        eprintln!("perfguard: warning: {w}");
+        eprintln!(
+            "perfguard: warning: {}",
+            crate::report::terminal::sanitize_line(w)
+        );
     }
     match (&p.comment, &p.comment_url) {
         (github::CommentStatus::Created, Some(url)) => eprintln!("perfguard: commented {url}"),
@@ -83,8 +86,8 @@ fn announce(p: &github::PublishOutcome) {
     if let Some(a) = &p.accepted {
         eprintln!(
             "perfguard: label `{}` accepts: {}",
-            a.label,
-            a.items.join("; ")
+            crate::report::terminal::sanitize_line(&a.label),
+            crate::report::terminal::sanitize_line(&a.items.join("; "))
         );
     }
     if let Some(path) = &p.report_path {

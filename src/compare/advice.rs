@@ -2,7 +2,7 @@
 //! the noise seen, outliers, another machine) and detects a baseline from
 //! another CPU model or core count (pure).
 
-use super::{Comparison, Policy, Severity};
+use super::{Comparison, Policy, Severity, decide};
 use crate::results::Run;
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +42,56 @@ pub fn environment_mismatch(baseline: &Run, current: &Run) -> Option<Environment
 
 /// Samples per side are never advised beyond this.
 const MAX_ADVISED_RUNS: usize = 1000;
+
+/// The advice that decides something: a metric the data could not judge
+/// although its change, were it real, would fail the check (`noise` whose
+/// point change reaches `fail_on`), or one without samples or history
+/// (`insufficient`); each with what would let it be judged.
+pub fn undecided(c: &Comparison, policy: &Policy) -> Vec<String> {
+    let pct = |x: f64| format!("{:+.0} %", x * 100.0).replace('-', "−");
+    let mut out = Vec::new();
+    for m in &c.comparisons {
+        let name = format!("{}/{}", m.phase, m.metric);
+        let levels = policy.thresholds.levels(&m.phase, &m.metric);
+        match m.severity {
+            Severity::Insufficient => out.push(format!(
+                "insufficient data to judge {name}{}: no samples and {} earlier run{} (a history band needs {}); record more runs on the baseline branch, or measure samples{}",
+                m.change.map(|x| format!(" ({} worse)", pct(x))).unwrap_or_default(),
+                m.history_runs,
+                if m.history_runs == 1 { "" } else { "s" },
+                policy.compare.min_history,
+                if m.counts_as.is_some() {
+                    "; until then it counts as critical"
+                } else {
+                    ""
+                }
+            )),
+            Severity::Noise => {
+                let (Some(change), Some(i)) = (m.change, m.interval) else {
+                    continue;
+                };
+                let would_be = decide::level_of(change, &levels);
+                let n = m.baseline_samples.min(m.current_samples);
+                if i.confidence.is_none() || !would_be.reaches(c.fail_on) || n == 0 {
+                    continue;
+                }
+                // As in `recommend`: the half-width shrinks as 1/√n and must
+                // come down to half of `minor`.
+                let half = (i.upper - i.lower) / 2.0;
+                let need = (n as f64 * (half / (levels.minor / 2.0)).powi(2)).ceil() as usize;
+                out.push(format!(
+                    "insufficient data to judge {name}: {} worse would be {would_be}, but its interval ({} … {}) includes no change; raise `runs` to about {} (now {n})",
+                    pct(change),
+                    pct(i.lower).trim_end_matches(" %"),
+                    pct(i.upper),
+                    need.clamp(n + 1, MAX_ADVISED_RUNS)
+                ));
+            }
+            _ => {}
+        }
+    }
+    out
+}
 
 /// Recommendations, at most one per metric and reason.
 pub fn recommend(c: &Comparison, policy: &Policy) -> Vec<String> {

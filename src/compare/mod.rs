@@ -304,6 +304,12 @@ pub struct Comparison {
     /// comparisons written before it existed and from `compare`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
+    /// The advice that decides something, for the pull-request comment:
+    /// metrics past a threshold the data could not judge, and what would
+    /// judge them. Not part of the JSON (the `recommendations` carry the
+    /// same advice for every metric).
+    #[serde(skip)]
+    pub undecided: Vec<String>,
 }
 
 /// How a pull request was measured against its base.
@@ -596,8 +602,10 @@ pub fn compare_history(
         change_points,
         recommendations: Vec::new(),
         provenance: None,
+        undecided: Vec::new(),
     };
     comparison.recommendations = advice::recommend(&comparison, policy);
+    comparison.undecided = advice::undecided(&comparison, policy);
     comparison
 }
 

@@ -51,6 +51,8 @@ pub fn compare_paired(base: &Run, head: &Run, policy: &Policy) -> Comparison {
         };
     }
     out.rejudge();
+    // The severities are the paired ones now; so is what they leave undecided.
+    out.undecided = super::advice::undecided(&out, policy);
     out
 }
 

@@ -320,7 +320,7 @@ pub fn publish(c: &Comparison, history: &[Run], ctx: &Context, opts: &Options) -
             path,
             &format!(
                 "{}\n",
-                markdown::render_within_by(&view, &deco, SUMMARY_BYTES, str::len)
+                markdown::summary_within(&view, &deco, SUMMARY_BYTES, str::len)
             ),
         ) {
             Ok(()) => true,

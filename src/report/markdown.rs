@@ -1,25 +1,34 @@
-//! Markdown: turns a report view into the PR comment and job summary text,
-//! every user-controlled string escaped.
+//! Markdown: turns a report view into the pull-request comment (the verdict
+//! at a glance, details folded) and the job summary (everything), every
+//! user-controlled string escaped.
 
 use super::{Row, View};
 use crate::compare::Verdict;
 use crate::compare::slo::BudgetStatus;
 use std::fmt::Write;
 
+/// The most characters a comment takes: under GitHub's 65,536, with room
+/// for a reader to quote it.
+pub const COMMENT_BUDGET: usize = 60_000;
+
 /// The hidden marker that identifies a suite's comment.
 pub fn marker(suite: &str) -> String {
-    // `--` would end the HTML comment early; the suite name is user text.
+    // `--` would end the HTML comment early, and a line break would put the
+    // rest of a suite name on a line of its own (on stdout, a line such as
+    // `::warning::` is a workflow command); the suite name is user text.
     format!(
         "<!-- perfguard:{} -->",
         suite
             .replace("--", "-\u{200b}-")
             .replace('<', "&lt;")
             .replace('>', "&gt;")
+            .replace(|c: char| c.is_control(), " ")
     )
 }
 
 /// Escapes text for a Markdown table cell or paragraph: HTML is inert, table
-/// pipes and emphasis are literal, and it stays on one line.
+/// pipes and emphasis are literal, nothing becomes a link, an image or an
+/// `@` mention, and it stays on one line.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -29,7 +38,10 @@ pub fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '|' => out.push_str("&#124;"),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '~' | '!' | '@' => {
+            // A backslash-escaped `@` still renders as `@` and GitHub
+            // mentions whoever follows; a zero-width space after it does not.
+            '@' => out.push_str("@&#8203;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '~' | '!' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -38,7 +50,9 @@ pub fn escape(text: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+    // GitHub links bare `http://…` and `www.…` (the autolink extension); a
+    // character reference is not a raw `:` or `.`, so it does not trigger.
+    out.replace("://", "&#58;//").replace("www.", "www&#46;")
 }
 
 /// Links and decisions around a report that only CI knows.
@@ -60,79 +74,330 @@ pub struct Acceptance {
     pub items: Vec<String>,
 }
 
-/// Renders the whole report.
+/// Renders the pull-request comment.
 pub fn render(view: &View) -> String {
     render_decorated(view, &Decorations::default())
 }
 
-/// Renders the whole report with CI's links and acceptance.
+/// Renders the pull-request comment with CI's links and acceptance: the
+/// headline, the provenance line, regressions and improvements, failed or
+/// nearly failed criteria, what the data could not judge, one line counting
+/// the rest, and the rest folded in `<details>`.
 pub fn render_decorated(view: &View, deco: &Decorations) -> String {
+    let mut s = comment_top(view, deco, &decisive_rows(view), true);
+    let counts = counts_line(view);
+    if !counts.is_empty() {
+        let _ = writeln!(s, "\n{counts}");
+    }
+    details(&mut s, view, true);
+    s
+}
+
+/// The comment in at most `limit` characters (and never over
+/// `COMMENT_BUDGET`): the whole one when it fits, else a compact one without
+/// the other metrics' table, then without the fold, then with fewer
+/// regressions (whole rows, the rest counted), so a table is never cut
+/// mid-row; a line says what was left out.
+pub fn render_within(view: &View, deco: &Decorations, limit: usize) -> String {
+    let limit = limit.min(COMMENT_BUDGET);
+    let measure = |t: &str| t.chars().count();
+    let full = render_decorated(view, deco);
+    if measure(&full) <= limit {
+        return full;
+    }
+    let rows = decisive_rows(view);
+    // First without the table of the other metrics (the evidence behind
+    // every row shown stays), then without the fold, then with fewer rows.
+    let text = compact_comment(view, deco, &rows, rows.len(), true);
+    if measure(&text) <= limit {
+        return text;
+    }
+    let mut keep = rows.len();
+    loop {
+        let text = compact_comment(view, deco, &rows, keep, false);
+        if measure(&text) <= limit {
+            return text;
+        }
+        if keep == 0 {
+            return minimal(view, deco, limit, &measure);
+        }
+        keep = keep.saturating_sub((keep / 4).max(1));
+    }
+}
+
+/// Regressions first (worst first), then improvements.
+fn decisive_rows(view: &View) -> Vec<&Row> {
+    view.decisive().collect()
+}
+
+/// Failed or nearly failed criteria listed above the fold; the rest are
+/// counted and left to the job summary.
+const MAX_CRITERIA: usize = 50;
+/// Undecided metrics listed in the comment; the rest counted.
+const MAX_UNDECIDED: usize = 10;
+
+/// Everything above the fold: header, phase errors (with stderr tails when
+/// `tails`), the decisive rows, the criteria worth showing, the undecided
+/// metrics.
+fn comment_top(view: &View, deco: &Decorations, rows: &[&Row], tails: bool) -> String {
     let mut s = String::new();
-    header(&mut s, view, deco);
-    if !view.errors.is_empty() {
-        let _ = writeln!(s, "\n**Phase errors**\n");
-        for (phase, message, tail) in &view.errors {
-            let _ = writeln!(s, "- **{}**: {}", escape(phase), escape(message));
-            if let Some(tail) = tail {
-                // Four-space indentation would be fragile inside a list;
-                // a fenced block whose fence is longer than any run of
-                // backticks in the text cannot be broken out of.
-                let fence = "`".repeat(longest_backtick_run(tail).max(2) + 1);
-                let _ = writeln!(
-                    s,
-                    "\n  {fence}text\n{}\n  {fence}",
-                    indent(&tail.replace('\r', ""), "  ")
-                );
-            }
+    header(&mut s, view, deco, false);
+    errors(&mut s, view, tails);
+    if !rows.is_empty() {
+        let _ = writeln!(s);
+        decisive_table(&mut s, rows);
+    }
+    let shown: Vec<_> = view.criteria.iter().filter(|c| c.worth_showing()).collect();
+    if !shown.is_empty() {
+        let _ = writeln!(s, "\n| | Criterion | Actual |\n|:-:|---|--:|");
+        for c in shown.iter().take(MAX_CRITERIA) {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} |",
+                if c.passed {
+                    "⚠️ near limit"
+                } else {
+                    "❌ failed"
+                },
+                escape(&format!("{} {} {}", c.phase, c.metric, c.criterion)),
+                escape(&c.actual)
+            );
+        }
+        if shown.len() > MAX_CRITERIA {
+            let _ = writeln!(
+                s,
+                "\n{} more failed or nearly failed criteria are in the job summary.",
+                shown.len() - MAX_CRITERIA
+            );
         }
     }
+    if !view.undecided.is_empty() {
+        let _ = writeln!(s);
+        for u in view.undecided.iter().take(MAX_UNDECIDED) {
+            let _ = writeln!(s, "- {}", escape(u));
+        }
+        if view.undecided.len() > MAX_UNDECIDED {
+            let _ = writeln!(
+                s,
+                "- and {} more metrics without enough data (job summary)",
+                view.undecided.len() - MAX_UNDECIDED
+            );
+        }
+    }
+    s
+}
+
+/// `6 within noise · 8 unchanged · 3 criteria met`, or nothing when every
+/// metric and criterion is shown above.
+fn counts_line(view: &View) -> String {
+    let mut parts = Vec::new();
+    let folded = view.counts.folded();
+    if !folded.is_empty() {
+        parts.push(folded);
+    }
+    let met = view.criteria.iter().filter(|c| !c.worth_showing()).count();
+    if met > 0 {
+        parts.push(format!(
+            "{met} criteri{} met",
+            if met == 1 { "on" } else { "a" }
+        ));
+    }
+    if parts.is_empty() {
+        return String::new();
+    }
+    let lead = if view.decisive().next().is_some() {
+        "Also"
+    } else {
+        "Metrics"
+    };
+    format!("{lead}: {}.", parts.join(" · "))
+}
+
+/// The fold: evidence for the rows above, the other metrics (when
+/// `with_others`), the met criteria, budgets and steps, and where the
+/// sampling advice is.
+fn details(s: &mut String, view: &View, with_others: bool) {
+    let decisive: Vec<&Row> = view.decisive().collect();
+    let others: Vec<&Row> = if with_others {
+        view.undecisive().chain(&view.unchanged).collect()
+    } else {
+        Vec::new()
+    };
+    let met: Vec<_> = view
+        .criteria
+        .iter()
+        .filter(|c| !c.worth_showing())
+        .collect();
+    if decisive.is_empty()
+        && others.is_empty()
+        && met.is_empty()
+        && view.slos.is_empty()
+        && view.steps.is_empty()
+        && view.recommendations.is_empty()
+    {
+        return;
+    }
+    let mut what = Vec::new();
+    if !decisive.is_empty() {
+        what.push("evidence".to_owned());
+    }
+    if !others.is_empty() {
+        what.push(format!(
+            "{} other metric{}",
+            others.len(),
+            plural(others.len())
+        ));
+    }
+    if !met.is_empty() {
+        what.push(format!(
+            "{} met criteri{}",
+            met.len(),
+            if met.len() == 1 { "on" } else { "a" }
+        ));
+    }
+    if !view.slos.is_empty() {
+        what.push("error budgets".into());
+    }
+    if !view.steps.is_empty() {
+        what.push("steps in history".into());
+    }
+    if what.is_empty() {
+        what.push("advice".into());
+    }
+    let _ = writeln!(
+        s,
+        "\n<details><summary>Details: {}</summary>\n",
+        what.join(", ")
+    );
+    if !decisive.is_empty() {
+        let _ = writeln!(s, "| Metric | Evidence | Method |\n|---|---|---|");
+        for r in &decisive {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} |",
+                row_name(r),
+                escape(&r.note),
+                escape(r.method.as_deref().unwrap_or("–"))
+            );
+        }
+        let _ = writeln!(s);
+    }
+    if !others.is_empty() {
+        let owned: Vec<Row> = others.iter().map(|r| (*r).clone()).collect();
+        table(s, &owned);
+        let _ = writeln!(s);
+    }
+    if !met.is_empty() {
+        let _ = writeln!(s, "| | Criterion | Actual |\n|:-:|---|--:|");
+        for c in met {
+            let _ = writeln!(
+                s,
+                "| ✅ | {} | {} |",
+                escape(&format!("{} {} {}", c.phase, c.metric, c.criterion)),
+                escape(&c.actual)
+            );
+        }
+        let _ = writeln!(s);
+    }
+    budgets_and_steps(s, view);
+    if !view.recommendations.is_empty() {
+        let _ = writeln!(
+            s,
+            "{} sampling and configuration hint{} in the job summary.\n",
+            view.recommendations.len(),
+            plural(view.recommendations.len())
+        );
+    }
+    let _ = writeln!(s, "</details>");
+}
+
+/// The compact comment: above the fold with the first `keep` of the
+/// decisive `rows`, the fold without the other metrics' table when
+/// `with_fold`, and a line saying what it left out.
+fn compact_comment(
+    view: &View,
+    deco: &Decorations,
+    rows: &[&Row],
+    keep: usize,
+    with_fold: bool,
+) -> String {
+    let mut s = comment_top(view, deco, &rows[..keep], with_fold);
+    let mut omitted = Vec::new();
+    let (improvements, regressions): (Vec<&Row>, Vec<&Row>) = rows[keep..]
+        .iter()
+        .partition(|r| r.severity == crate::compare::Severity::Improved);
+    for (n, what) in [
+        (regressions.len(), "regression"),
+        (improvements.len(), "improvement"),
+    ] {
+        if n > 0 {
+            omitted.push(format!("{n} more {what}{}", plural(n)));
+        }
+    }
+    let folded = view.counts.folded();
+    if !folded.is_empty() {
+        omitted.push(format!("the table of the other metrics ({folded})"));
+    }
+    if !with_fold {
+        let met = view.criteria.iter().filter(|c| !c.worth_showing()).count();
+        if met > 0 {
+            omitted.push(format!(
+                "{met} met criteri{}",
+                if met == 1 { "on" } else { "a" }
+            ));
+        }
+        if keep > 0 {
+            omitted.push("the evidence behind each change".into());
+        }
+    }
+    let where_ = match &deco.run_url {
+        Some(u) => format!("the [job summary]({})", url_escape(u)),
+        None => "the job summary".into(),
+    };
+    let _ = writeln!(
+        s,
+        "\nThis comment is compact to stay under {} characters. Left out: {}. Everything is in {where_}.",
+        group_thousands(COMMENT_BUDGET),
+        if omitted.is_empty() {
+            "nothing".to_owned()
+        } else {
+            omitted.join("; ")
+        },
+    );
+    if with_fold {
+        details(&mut s, view, false);
+    }
+    s
+}
+
+fn group_thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The job summary: everything, in the comment's order (headline,
+/// provenance, criteria, every metric that moved with its evidence, error
+/// budgets, steps, sampling and configuration advice, the unchanged folded).
+pub fn summary(view: &View, deco: &Decorations) -> String {
+    let mut s = String::new();
+    header(&mut s, view, deco, true);
+    errors(&mut s, view, true);
     criteria(&mut s, view, false);
     if !view.changed.is_empty() {
         let _ = writeln!(s);
         table(&mut s, &view.changed);
     }
-    if !view.slos.is_empty() {
-        let _ = writeln!(
-            s,
-            "\n**Error budgets**\n\n| | Metric | Objective | Budget left | Burn rate |\n|:-:|---|---|--:|--:|"
-        );
-        for r in &view.slos {
-            let icon = match r.status {
-                BudgetStatus::Ok => "🟢",
-                BudgetStatus::Warning => "🟡",
-                BudgetStatus::Critical => "🔴",
-                BudgetStatus::NoData => "⚪",
-            };
-            let _ = writeln!(
-                s,
-                "| {icon} {} | {} | {} | {} | {} |",
-                r.status.as_str(),
-                escape(&r.metric),
-                escape(&r.objective),
-                r.budget_left,
-                r.burn_rate
-            );
-        }
-    }
-    if !view.steps.is_empty() {
-        let _ = writeln!(
-            s,
-            "\n**Steps in history**\n\n| Phase | Metric | Change | Level | First run |\n|---|---|--:|---|---|"
-        );
-        for r in &view.steps {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} | {} |",
-                escape(&r.phase),
-                escape(&r.metric),
-                r.change,
-                escape(&r.levels),
-                escape(&r.at)
-            );
-        }
-    }
+    let _ = writeln!(s);
+    budgets_and_steps(&mut s, view);
     if !view.recommendations.is_empty() {
-        let _ = writeln!(s, "\n**Recommendations**\n");
+        let _ = writeln!(s, "**Recommendations**\n");
         for r in &view.recommendations {
             let _ = writeln!(s, "- {}", escape(r));
         }
@@ -142,7 +407,7 @@ pub fn render_decorated(view: &View, deco: &Decorations) -> String {
         let _ = writeln!(
             s,
             "\n<details><summary>{n} unchanged metric{}</summary>\n",
-            if n == 1 { "" } else { "s" }
+            plural(n)
         );
         table(&mut s, &view.unchanged);
         let _ = writeln!(s, "\n</details>");
@@ -150,22 +415,16 @@ pub fn render_decorated(view: &View, deco: &Decorations) -> String {
     s
 }
 
-/// The report in at most `limit` characters: the full one when it fits, else
-/// a compact one with only regressions and failed criteria (whole rows, the
-/// rest counted), so a table is never cut mid-row.
-pub fn render_within(view: &View, deco: &Decorations, limit: usize) -> String {
-    render_within_by(view, deco, limit, |t| t.chars().count())
-}
-
-/// As `render_within`, with `measure` saying how big a text is (characters
-/// for a comment, bytes for the job summary).
-pub fn render_within_by(
+/// The job summary in at most `limit` (as `measure` counts: bytes for the
+/// summary file): the full one when it fits, else a compact one with only
+/// regressions and failed criteria (whole rows, the rest counted).
+pub fn summary_within(
     view: &View,
     deco: &Decorations,
     limit: usize,
     measure: impl Fn(&str) -> usize,
 ) -> String {
-    let full = render_decorated(view, deco);
+    let full = summary(view, deco);
     if measure(&full) <= limit {
         return full;
     }
@@ -176,7 +435,7 @@ pub fn render_within_by(
         .collect();
     let mut keep = regressions.len();
     loop {
-        let text = compact(view, deco, &regressions[..keep]);
+        let text = compact_summary(view, deco, &regressions[..keep]);
         if measure(&text) <= limit {
             return text;
         }
@@ -197,8 +456,9 @@ fn minimal(
     measure: &impl Fn(&str) -> usize,
 ) -> String {
     let mut s = format!("{}\n", marker(&view.suite));
-    let headline: String = escape(&view.headline).chars().take(500).collect();
-    let _ = writeln!(s, "### perfguard · {headline}\n");
+    let headline: String = escape(&title(view, deco)).chars().take(500).collect();
+    let suite: String = escape(&view.suite).chars().take(200).collect();
+    let _ = writeln!(s, "### perfguard · {suite} · {headline}\n");
     let _ = writeln!(
         s,
         "The report is too large for a comment; it is in the job summary{}.",
@@ -214,16 +474,10 @@ fn minimal(
     }
 }
 
-fn compact(view: &View, deco: &Decorations, regressions: &[&Row]) -> String {
+fn compact_summary(view: &View, deco: &Decorations, regressions: &[&Row]) -> String {
     let mut s = String::new();
-    header(&mut s, view, deco);
-    if !view.errors.is_empty() {
-        let _ = writeln!(s, "\n**Phase errors**\n");
-        for (phase, message, _) in &view.errors {
-            let short: String = message.chars().take(300).collect();
-            let _ = writeln!(s, "- **{}**: {}", escape(phase), escape(&short));
-        }
-    }
+    header(&mut s, view, deco, true);
+    errors(&mut s, view, false);
     criteria(&mut s, view, true);
     let all_regressions = view
         .changed
@@ -261,12 +515,12 @@ fn compact(view: &View, deco: &Decorations, regressions: &[&Row]) -> String {
         ));
     }
     let where_ = match &deco.run_url {
-        Some(u) => format!("the [job summary]({u})"),
-        None => "the job summary".into(),
+        Some(u) => format!("the [workflow run]({})", url_escape(u)),
+        None => "the workflow run".into(),
     };
     let _ = writeln!(
         s,
-        "\nThe full report is over GitHub's comment limit; this shows regressions and failed criteria only. Not shown: {}. The whole table is in {where_}.",
+        "\nThe full report is over the job summary's limit; this shows regressions and failed criteria only. Not shown: {}. The results are in {where_}'s artifacts and log.",
         if omitted.is_empty() {
             "nothing".to_owned()
         } else {
@@ -280,56 +534,55 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-fn header(s: &mut String, view: &View, deco: &Decorations) {
-    let (icon, headline) = match (&deco.accepted, view.verdict) {
-        (Some(_), Verdict::Fail) => (
-            "☑️",
-            format!(
-                "accepted: {}",
-                view.headline
-                    .strip_prefix("fail: ")
-                    .unwrap_or(&view.headline)
-            ),
+/// The headline as the reader sees it: named for the accept label when it
+/// let a failure pass.
+fn title(view: &View, deco: &Decorations) -> String {
+    match (&deco.accepted, view.verdict) {
+        (Some(a), Verdict::Fail) => format!(
+            "accepted by the label {}: {}",
+            a.label.replace(['\n', '\r'], " "),
+            view.headline
         ),
-        (_, Verdict::Pass) => ("✅", view.headline.clone()),
-        (None, Verdict::Fail) => ("❌", view.headline.clone()),
+        _ => view.headline.clone(),
+    }
+}
+
+/// The headline and the provenance line; in the job summary (`full`) also
+/// the two runs and how the verdict was measured, in full.
+fn header(s: &mut String, view: &View, deco: &Decorations, full: bool) {
+    let icon = match (&deco.accepted, view.verdict) {
+        (Some(_), Verdict::Fail) => "☑️",
+        (_, Verdict::Pass) => "✅",
+        (None, Verdict::Fail) => "❌",
     };
     let _ = writeln!(s, "{}", marker(&view.suite));
     let _ = writeln!(
         s,
         "### {icon} perfguard · {} · {}",
         escape(&view.suite),
-        escape(&headline)
+        escape(&title(view, deco))
     );
     let _ = writeln!(s);
-    let linked = |text: &str, url: &Option<String>| match url {
-        Some(u) => format!("[{}]({})", escape(text), url_escape(u)),
-        None => escape(text),
-    };
-    let run = deco
-        .run_url
-        .as_ref()
-        .map(|u| format!(" · [workflow run]({})", url_escape(u)))
-        .unwrap_or_default();
-    match &view.baseline {
-        Some(b) => {
-            let _ = writeln!(
-                s,
-                "Baseline {} · current {}{run}",
-                linked(b, &deco.baseline_url),
-                escape(&view.current)
-            );
-        }
-        None => {
-            let _ = writeln!(
-                s,
-                "No baseline yet · current {}{run}",
-                escape(&view.current)
-            );
-        }
+    let mut line = escape(&view.basis);
+    if let Some(u) = &deco.baseline_url {
+        let _ = write!(line, " · [baseline commit]({})", url_escape(u));
     }
-    if let Some(p) = &view.provenance {
-        let _ = writeln!(s, "Measured {}", escape(p));
+    if let Some(u) = &deco.run_url {
+        let _ = write!(line, " · [workflow run]({})", url_escape(u));
+    }
+    let _ = writeln!(s, "{line}");
+    if full {
+        let _ = writeln!(
+            s,
+            "\nBaseline {} · current {}",
+            view.baseline
+                .as_deref()
+                .map_or("none yet".to_owned(), escape),
+            escape(&view.current)
+        );
+        if let Some(p) = &view.provenance {
+            let _ = writeln!(s, "Measured {}", escape(p));
+        }
     }
     if let Some(a) = &deco.accepted {
         let _ = writeln!(
@@ -341,6 +594,78 @@ fn header(s: &mut String, view: &View, deco: &Decorations) {
     }
     for note in &view.notes {
         let _ = writeln!(s, "\n> [!WARNING]\n> {}", escape(note));
+    }
+}
+
+/// Phase errors, with their stderr tails when `tails`.
+fn errors(s: &mut String, view: &View, tails: bool) {
+    if view.errors.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "\n**Phase errors**\n");
+    for (phase, message, tail) in &view.errors {
+        if !tails {
+            let short: String = message.chars().take(300).collect();
+            let _ = writeln!(s, "- **{}**: {}", escape(phase), escape(&short));
+            continue;
+        }
+        let _ = writeln!(s, "- **{}**: {}", escape(phase), escape(message));
+        if let Some(tail) = tail {
+            // Four-space indentation would be fragile inside a list;
+            // a fenced block whose fence is longer than any run of
+            // backticks in the text cannot be broken out of.
+            let fence = "`".repeat(longest_backtick_run(tail).max(2) + 1);
+            let _ = writeln!(
+                s,
+                "\n  {fence}text\n{}\n  {fence}",
+                indent(&tail.replace('\r', ""), "  ")
+            );
+        }
+    }
+}
+
+fn budgets_and_steps(s: &mut String, view: &View) {
+    if !view.slos.is_empty() {
+        let _ = writeln!(
+            s,
+            "**Error budgets**\n\n| | Metric | Objective | Budget left | Burn rate |\n|:-:|---|---|--:|--:|"
+        );
+        for r in &view.slos {
+            let icon = match r.status {
+                BudgetStatus::Ok => "🟢",
+                BudgetStatus::Warning => "🟡",
+                BudgetStatus::Critical => "🔴",
+                BudgetStatus::NoData => "⚪",
+            };
+            let _ = writeln!(
+                s,
+                "| {icon} {} | {} | {} | {} | {} |",
+                r.status.as_str(),
+                escape(&r.metric),
+                escape(&r.objective),
+                r.budget_left,
+                r.burn_rate
+            );
+        }
+        let _ = writeln!(s);
+    }
+    if !view.steps.is_empty() {
+        let _ = writeln!(
+            s,
+            "**Steps in history**\n\n| Phase | Metric | Change | Level | First run |\n|---|---|--:|---|---|"
+        );
+        for r in &view.steps {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} |",
+                escape(&r.phase),
+                escape(&r.metric),
+                r.change,
+                escape(&r.levels),
+                escape(&r.at)
+            );
+        }
+        let _ = writeln!(s);
     }
 }
 
@@ -411,6 +736,42 @@ pub fn sparkline(values: &[f64]) -> String {
         .collect()
 }
 
+fn row_name(r: &Row) -> String {
+    escape(&format!("{}/{}", r.phase, r.metric))
+}
+
+/// Regressions and improvements: the grade, the metric, the change with its
+/// interval, the two values.
+fn decisive_table(s: &mut String, rows: &[&Row]) {
+    let trend = rows.iter().any(|r| r.trend.len() >= 2);
+    let _ = writeln!(
+        s,
+        "| | Metric | Change (interval) | Baseline → current |{}",
+        if trend { " Trend |" } else { "" }
+    );
+    let _ = writeln!(s, "|:--|:--|--:|--:|{}", if trend { ":--|" } else { "" });
+    for r in rows {
+        let grade = match r.counts_as {
+            Some(c) if !r.severity.is_regression() => {
+                format!("{} (not enough data)", severity_label(c))
+            }
+            _ => severity_label(r.severity),
+        };
+        let _ = write!(
+            s,
+            "| {grade} | {} | {} | {} → {} |",
+            row_name(r),
+            r.change_phrase,
+            escape(&r.baseline),
+            escape(&r.current)
+        );
+        if trend {
+            let _ = write!(s, " {} |", sparkline(&r.trend));
+        }
+        let _ = writeln!(s);
+    }
+}
+
 fn table(s: &mut String, rows: &[Row]) {
     let trend = rows.iter().any(|r| r.trend.len() >= 2);
     let _ = writeln!(
@@ -429,8 +790,8 @@ fn table(s: &mut String, rows: &[Row]) {
             "| {} | {} | {} | {} | {} | {} | {} |",
             escape(&r.phase),
             escape(&r.metric),
-            r.baseline,
-            r.current,
+            escape(&r.baseline),
+            escape(&r.current),
             r.change,
             severity_label(r.severity),
             escape(&r.note)
@@ -547,7 +908,9 @@ mod github_tests {
         };
         let md = render_decorated(&View::of(&c), &deco);
         assert!(
-            md.contains("### ☑️ perfguard · api · accepted: 1 regression"),
+            md.contains(
+                "### ☑️ perfguard · api · accepted by the label ok\\`&lt;b&gt;: 1 regression"
+            ),
             "{md}"
         );
         assert!(md.contains("label `ok'<b>`"), "{md}");
@@ -576,7 +939,10 @@ mod github_tests {
         let d = Decorations::default();
         let text = render_within(&v, &d, 2_000);
         assert!(text.chars().count() <= 2_000, "{}", text.chars().count());
-        let rows = text.lines().filter(|l| l.starts_with("| p |")).count();
+        let rows = text
+            .lines()
+            .filter(|l| l.starts_with("| 🔴 critical | p/m"))
+            .count();
         assert!(rows > 0 && rows < 50);
         assert!(
             text.contains(&format!("{} more regressions", 50 - rows)),
@@ -593,7 +959,7 @@ mod github_tests {
         let text = render_within(&View::of(&c), &Decorations::default(), 300);
         assert!(text.chars().count() <= 300, "{text}");
         assert!(
-            text.starts_with("<!-- perfguard:api -->\n### perfguard · fail: 50 regressions"),
+            text.starts_with("<!-- perfguard:api -->\n### perfguard · api · 50 regressions"),
             "{text}"
         );
         assert!(!text.contains('|'), "{text}");

@@ -16,11 +16,20 @@ pub struct Row {
     pub metric: String,
     pub baseline: String,
     pub current: String,
-    /// `+12.3 % ▲` (worse) or `−4.0 % ▼` (better), or `–`.
+    /// `+12.3 % ▲` (worse) or `−4.0 % ▼` (better), or `–`; an arrow only
+    /// where the severity stands behind it (a regression or improvement).
     pub change: String,
+    /// The change with its interval as one phrase, `+34 % (+28 … +41 %)`:
+    /// how the value moved, `+` when it grew.
+    pub change_phrase: String,
     pub severity: Severity,
+    /// For an `insufficient` change past critical: the severity it counts
+    /// as in the verdict.
+    pub counts_as: Option<Severity>,
     /// Extra evidence: p-value, sample counts, outliers.
     pub note: String,
+    /// What the severity was judged by (`hodges-lehmann`, `history band`).
+    pub method: Option<String>,
     /// Recent history of the value, oldest first, the current value last;
     /// empty without history.
     pub trend: Vec<f64>,
@@ -31,8 +40,11 @@ pub struct Row {
 pub struct View {
     pub suite: String,
     pub verdict: Verdict,
-    /// The one-line verdict.
+    /// The one sentence that answers "did performance change?":
+    /// `1 regression: api/latency.p95 +34 % (critical)`, `No performance change`.
     pub headline: String,
+    /// The metrics by severity, for the line that counts what is folded.
+    pub counts: Counts,
     /// Regressions, then criteria failures' metrics, then the rest that moved.
     pub changed: Vec<Row>,
     /// Unchanged metrics (folded in Markdown).
@@ -52,6 +64,43 @@ pub struct View {
     /// How the verdict was measured (`paired: base abc1234 vs head
     /// def5678, 24 interleaved rounds on this runner`), when known.
     pub provenance: Option<String>,
+    /// Provenance in one line for a reader: how the baseline was chosen, the
+    /// commit range, and the smallest change the verdict could see.
+    pub basis: String,
+    /// Advice that decides something: metrics the data could not judge
+    /// (`insufficient data to judge p/m: …`).
+    pub undecided: Vec<String>,
+}
+
+/// How many metrics landed in each severity.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub regressions: usize,
+    pub improved: usize,
+    pub noise: usize,
+    pub unchanged: usize,
+    pub insufficient: usize,
+    pub new: usize,
+    pub missing: usize,
+}
+
+impl Counts {
+    /// `6 within noise · 8 unchanged · 1 new`: the metrics not shown above
+    /// the fold, those with none left out.
+    pub fn folded(&self) -> String {
+        let parts: Vec<String> = [
+            (self.noise, "within noise"),
+            (self.unchanged, "unchanged"),
+            (self.insufficient, "not judged"),
+            (self.new, "new"),
+            (self.missing, "missing"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        parts.join(" · ")
+    }
 }
 
 /// One error budget, in display text.
@@ -87,6 +136,15 @@ pub struct CriterionRow {
     pub criterion: String,
     pub actual: String,
     pub passed: bool,
+    /// Passed, but within 10 % of its limit.
+    pub near: bool,
+}
+
+impl CriterionRow {
+    /// Whether a reader must see it: failed, or close to failing.
+    pub fn worth_showing(&self) -> bool {
+        !self.passed || self.near
+    }
 }
 
 impl View {
@@ -131,12 +189,14 @@ impl View {
                     (None, None) => "–".into(),
                 },
                 passed: o.passed,
+                near: o.passed && near_limit(o),
             })
             .collect();
         View {
             suite: c.suite.clone(),
             verdict: c.verdict,
             headline: headline(c),
+            counts: counts(c),
             changed: changed.into_iter().map(|(_, r)| r).collect(),
             unchanged: unchanged.into_iter().map(|(_, r)| r).collect(),
             criteria,
@@ -198,7 +258,230 @@ impl View {
                 .provenance
                 .as_ref()
                 .map(crate::compare::Provenance::describe),
+            basis: basis(c),
+            undecided: c.undecided.clone(),
         }
+    }
+
+    /// The rows a reader must see: regressions (and changes counted as
+    /// one), then improvements.
+    pub fn decisive(&self) -> impl Iterator<Item = &Row> {
+        self.changed.iter().filter(|r| r.is_decisive())
+    }
+
+    /// Changed rows below the fold: noise, new, missing, not judged.
+    pub fn undecisive(&self) -> impl Iterator<Item = &Row> {
+        self.changed.iter().filter(|r| !r.is_decisive())
+    }
+}
+
+impl Row {
+    /// A regression, an improvement, or a change that counts as a regression.
+    pub fn is_decisive(&self) -> bool {
+        self.severity.is_regression()
+            || self.severity == Severity::Improved
+            || self.counts_as.is_some()
+    }
+}
+
+/// Whether a passed criterion's value is within 10 % of its limit.
+fn near_limit(o: &crate::compare::CriterionOutcome) -> bool {
+    let (Some(actual), Ok(c)) = (o.actual, crate::config::Criterion::parse(&o.criterion)) else {
+        return false;
+    };
+    let limit = c.limit.value;
+    limit != 0.0 && ((actual - limit) / limit).abs() <= 0.10
+}
+
+fn counts(c: &Comparison) -> Counts {
+    let mut n = Counts::default();
+    for m in &c.comparisons {
+        match m.severity {
+            _ if m.counts_as.is_some() => n.regressions += 1,
+            s if s.is_regression() => n.regressions += 1,
+            Severity::Improved => n.improved += 1,
+            Severity::Noise => n.noise += 1,
+            Severity::Unchanged => n.unchanged += 1,
+            Severity::Insufficient => n.insufficient += 1,
+            Severity::New => n.new += 1,
+            Severity::Missing => n.missing += 1,
+            _ => {}
+        }
+    }
+    n
+}
+
+/// `Paired on this runner (24 rounds) · base 1a2b3c4 → head 36afaef ·
+/// changes under ±3.1 % are invisible here`.
+fn basis(c: &Comparison) -> String {
+    use crate::compare::Mode;
+    let short = |s: Option<&str>| {
+        s.map_or("uncommitted", |s| crate::results::short_sha(s, 7))
+            .to_owned()
+    };
+    let p = c.provenance.as_ref();
+    let how = match p {
+        Some(p) if p.mode == Mode::Paired => match p.rounds {
+            Some(r) => format!("Paired on this runner ({r} interleaved rounds)"),
+            None => "Paired on this runner".to_owned(),
+        },
+        _ if c.baseline.is_none() => "No baseline yet".to_owned(),
+        _ => {
+            let runs = p.and_then(|p| p.history_runs).unwrap_or_else(|| {
+                c.comparisons
+                    .iter()
+                    .map(|m| m.history_runs)
+                    .max()
+                    .unwrap_or(0)
+            });
+            let thin = if p.is_some_and(|p| p.thin_history) {
+                ", thin"
+            } else {
+                ""
+            };
+            match runs {
+                0 | 1 => "Baseline: a single run".to_owned(),
+                n => format!("Baseline: history of {n} runs{thin}"),
+            }
+        }
+    };
+    let base = p
+        .and_then(|p| p.base_sha.as_deref())
+        .or_else(|| c.baseline.as_ref().and_then(|b| b.sha.as_deref()));
+    let head = p
+        .and_then(|p| p.head_sha.as_deref())
+        .or(c.current.sha.as_deref());
+    let mut parts = vec![how];
+    if c.baseline.is_some() || base.is_some() {
+        let base_ref = c
+            .baseline
+            .as_ref()
+            .and_then(|b| b.ref_name.as_deref())
+            .map(|r| format!(" ({})", r.strip_prefix("refs/heads/").unwrap_or(r)))
+            .unwrap_or_default();
+        parts.push(format!("{}{base_ref} → {}", short(base), short(head)));
+    } else {
+        parts.push(format!("at {}", short(head)));
+    }
+    if let Some(floor) = noise_floor(c) {
+        parts.push(floor);
+    }
+    if let Some(f) = p.and_then(|p| p.fallback.as_deref()) {
+        parts.push(f.to_owned());
+    }
+    parts.join(" · ")
+}
+
+/// `changes under ±4.2 % are invisible here (±74 % on sort/sys)`: the
+/// typical (median) relative half-width of the intervals and bands the
+/// metrics were graded by, and the widest when it is much wider.
+fn noise_floor(c: &Comparison) -> Option<String> {
+    let mut widths: Vec<(f64, &MetricComparison)> = c
+        .comparisons
+        .iter()
+        .filter_map(|m| {
+            let w = crate::compare::Provenance::noise_floor_of(std::slice::from_ref(m))?;
+            Some((w, m))
+        })
+        .collect();
+    if widths.is_empty() {
+        return None;
+    }
+    widths.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let median = widths[(widths.len() - 1) / 2].0;
+    let (widest, m) = widths[widths.len() - 1];
+    let mut text = if percent(median) == "0 %" {
+        "changes down to ±0.1 % are visible here".to_owned()
+    } else {
+        format!("changes under ±{} are invisible here", percent(median))
+    };
+    if widest > median * 2.0 && percent(widest) != percent(median) {
+        text.push_str(&format!(
+            " (±{} on {}/{})",
+            percent(widest),
+            m.phase,
+            m.metric
+        ));
+    }
+    Some(text)
+}
+
+/// A fraction as a signed percentage, whole above 10 %: `+34 %`, `−4.2 %`.
+pub fn signed_percent(x: f64) -> String {
+    signed_percent_to(x, None)
+}
+
+/// As `signed_percent`, with `decimals` fixed when given.
+fn signed_percent_to(x: f64, decimals: Option<usize>) -> String {
+    if !x.is_finite() {
+        return if x > 0.0 {
+            "+∞ %".into()
+        } else {
+            "−∞ %".into()
+        };
+    }
+    let magnitude = match decimals {
+        Some(d) => format!("{:.d$} %", (x * 100.0).abs()),
+        None => percent(x),
+    };
+    let sign = if x > 0.0 && magnitude != "0 %" {
+        "+"
+    } else if x < 0.0 && magnitude != "0 %" {
+        "−"
+    } else {
+        ""
+    };
+    format!("{sign}{magnitude}")
+}
+
+/// A fraction's magnitude as a percentage: `34 %`, `4.2 %`.
+fn percent(x: f64) -> String {
+    let p = (x * 100.0).abs();
+    if p >= 9.95 {
+        format!("{p:.0} %")
+    } else if p >= 0.05 {
+        format!("{p:.1} %")
+    } else {
+        "0 %".into()
+    }
+}
+
+/// How the value itself moved, as a signed percentage.
+fn percent_moved(m: &MetricComparison) -> Option<String> {
+    let (b, c) = (m.baseline?, m.current?);
+    (b != 0.0).then(|| signed_percent((c - b) / b.abs()))
+}
+
+/// The change with its confidence interval, both as the value moved:
+/// `+34 % (+28 … +41 %)`.
+pub fn change_phrase(m: &MetricComparison) -> String {
+    let (Some(text), Some(b), Some(c)) = (percent_moved(m), m.baseline, m.current) else {
+        return match (m.baseline, m.current) {
+            (None, Some(_)) => "new".into(),
+            (Some(_), None) => "missing".into(),
+            (Some(b), Some(c)) if b == c => "0 %".into(),
+            _ => "–".into(),
+        };
+    };
+    match m.interval.filter(|i| i.confidence.is_some()) {
+        Some(i) => {
+            // The interval is of the change in the worse direction; turn it
+            // into the value's own movement.
+            let (lo, hi) = match m.direction {
+                crate::results::Direction::Lower => (i.lower, i.upper),
+                crate::results::Direction::Higher => (-i.upper, -i.lower),
+            };
+            let moved = (c - b) / b.abs();
+            // A narrow interval would round to `+60 … +60 %`: one decimal then.
+            let decimals = (signed_percent(lo) == signed_percent(hi)).then_some(1);
+            let (lo, hi, moved) = (
+                signed_percent_to(lo, decimals),
+                signed_percent_to(hi, decimals),
+                signed_percent_to(moved, decimals),
+            );
+            format!("{moved} ({} … {hi})", lo.trim_end_matches(" %"))
+        }
+        None => text,
     }
 }
 
@@ -306,12 +589,22 @@ fn row(m: &MetricComparison) -> Row {
         note.push(format!("{o} outlier{}", if o == 1 { "" } else { "s" }));
     }
     Row {
+        method: m.method.clone(),
         phase: m.phase.clone(),
         metric: m.metric.clone(),
         baseline: fmt(m.baseline),
         current: fmt(m.current),
-        change: change_text(m),
+        change: if m.severity.is_regression()
+            || m.severity == Severity::Improved
+            || m.counts_as.is_some()
+        {
+            change_text(m)
+        } else {
+            change_text(m).trim_end_matches([' ', '▲', '▼']).to_owned()
+        },
+        change_phrase: change_phrase(m),
         severity: m.severity,
+        counts_as: m.counts_as,
         note: note.join(", "),
         trend: Vec::new(),
     }
@@ -350,68 +643,131 @@ pub fn change_text(m: &MetricComparison) -> String {
     format!("{sign}{:.1} %{arrow}", moved.abs())
 }
 
+/// Named items in the headline before the rest are counted.
+const HEADLINE_NAMES: usize = 2;
+
 fn headline(c: &Comparison) -> String {
-    let regressions: Vec<&MetricComparison> = c.regressions().collect();
-    let failed = c.failed_criteria().count();
-    let unchanged = c
+    let mut regressions: Vec<&MetricComparison> = c
         .comparisons
         .iter()
-        .filter(|m| m.severity == Severity::Unchanged)
-        .count();
-    let mut parts = Vec::new();
-    if regressions.is_empty() {
-        parts.push("no regressions".to_owned());
-    } else {
-        let count = |s: Severity| regressions.iter().filter(|m| m.severity == s).count();
-        let mut r = Vec::new();
-        for s in [Severity::Critical, Severity::Major, Severity::Minor] {
-            let n = count(s);
-            if n > 0 {
-                r.push(format!("{n} {s}"));
-            }
-        }
-        parts.push(format!(
-            "{} regression{} ({})",
-            regressions.len(),
-            if regressions.len() == 1 { "" } else { "s" },
-            r.join(", ")
-        ));
-    }
-    let counted = c
+        .filter(|m| m.severity.is_regression() || m.counts_as.is_some())
+        .collect();
+    regressions.sort_by_key(|m| std::cmp::Reverse(m.effective_severity()));
+    let improvements: Vec<&MetricComparison> = c
         .comparisons
         .iter()
-        .filter(|m| m.counts_as.is_some())
-        .count();
-    if counted > 0 {
-        parts.push(format!(
-            "{counted} change{} too large to pass without evidence",
-            if counted == 1 { "" } else { "s" }
-        ));
-    }
-    if !c.criteria.is_empty() {
-        parts.push(format!(
-            "{}/{} criteria met",
-            c.criteria.len() - failed,
-            c.criteria.len()
-        ));
-    }
-    if !c.errors.is_empty() {
-        parts.push(format!(
-            "{} phase error{}",
-            c.errors.len(),
-            if c.errors.len() == 1 { "" } else { "s" }
-        ));
-    }
-    if c.baseline.is_none() {
-        parts.push("no baseline yet".into());
-    } else {
-        parts.push(format!("{unchanged} unchanged"));
-    }
-    let verdict = match c.verdict {
-        Verdict::Pass => "pass",
-        Verdict::Fail => "fail",
+        .filter(|m| m.severity == Severity::Improved)
+        .collect();
+    let failed: Vec<_> = c.failed_criteria().collect();
+    let change = |m: &MetricComparison| {
+        format!(
+            "{}/{} {}",
+            m.phase,
+            m.metric,
+            percent_moved(m).unwrap_or_else(|| "–".into())
+        )
     };
-    format!("{verdict}: {}", parts.join(" · "))
+    let mut parts = Vec::new();
+    if !c.errors.is_empty() {
+        let names: Vec<String> = c.errors.iter().map(|e| e.phase.clone()).collect();
+        parts.push(format!(
+            "{} phase{} failed: {}",
+            names.len(),
+            plural(names.len()),
+            named(&names)
+        ));
+    }
+    if !regressions.is_empty() {
+        let names: Vec<String> = regressions
+            .iter()
+            .map(|m| match m.counts_as {
+                Some(s) if !m.severity.is_regression() => {
+                    format!("{} (counts as {s}, too little data)", change(m))
+                }
+                _ => format!("{} ({})", change(m), m.severity),
+            })
+            .collect();
+        parts.push(format!(
+            "{} regression{}: {}",
+            names.len(),
+            plural(names.len()),
+            named(&names)
+        ));
+    }
+    if !failed.is_empty() {
+        let names: Vec<String> = failed
+            .iter()
+            .map(|o| {
+                let actual = match (&o.reason, o.actual) {
+                    (Some(_), _) | (None, None) => "not measured".to_owned(),
+                    (None, Some(v)) => human(v, &o.unit),
+                };
+                format!("{} {} {} ({actual})", o.phase, o.metric, o.criterion)
+            })
+            .collect();
+        parts.push(format!(
+            "{} failed criteri{}: {}",
+            names.len(),
+            if names.len() == 1 { "on" } else { "a" },
+            named(&names)
+        ));
+    }
+    if !improvements.is_empty() {
+        if parts.is_empty() {
+            let names: Vec<String> = improvements.iter().map(|m| change(m)).collect();
+            parts.push(format!(
+                "{} improvement{}: {}",
+                names.len(),
+                plural(names.len()),
+                named(&names)
+            ));
+        } else {
+            parts.push(format!(
+                "{} improvement{}",
+                improvements.len(),
+                plural(improvements.len())
+            ));
+        }
+    }
+    if parts.is_empty() {
+        // Every insufficient metric is undecided, and so is noise that
+        // would fail the check were it real.
+        let undecided = c.undecided.len().max(
+            c.comparisons
+                .iter()
+                .filter(|m| m.severity == Severity::Insufficient)
+                .count(),
+        );
+        parts.push(if c.baseline.is_none() {
+            format!(
+                "No baseline yet: {} metric{} recorded",
+                c.comparisons.len(),
+                plural(c.comparisons.len())
+            )
+        } else if undecided > 0 {
+            let n = undecided;
+            format!(
+                "No performance change seen; {n} metric{} could not be judged",
+                plural(n)
+            )
+        } else {
+            "No performance change".to_owned()
+        });
+    }
+    parts.join("; ")
+}
+
+/// The first few names, the rest counted: `a, b and 3 more`.
+fn named(names: &[String]) -> String {
+    let shown = names[..names.len().min(HEADLINE_NAMES)].join(", ");
+    match names.len().saturating_sub(HEADLINE_NAMES) {
+        0 => shown,
+        more => format!("{shown} and {more} more"),
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// The comparison as pretty JSON (the `compare --format json` contract).
@@ -419,6 +775,8 @@ pub fn json(c: &Comparison) -> String {
     serde_json::to_string_pretty(c).expect("comparison serializes") + "\n"
 }
 
+#[cfg(test)]
+mod comment_tests;
 #[cfg(test)]
 mod decision_tests;
 #[cfg(test)]

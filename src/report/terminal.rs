@@ -8,20 +8,6 @@ use crate::metrics::units::human;
 use crate::results::Run;
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
-/// User text made safe for a terminal: no escape sequences or other control
-/// characters from names or command output.
-pub fn sanitize(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' {
-                '\u{fffd}'
-            } else {
-                c
-            }
-        })
-        .collect()
-}
-
 fn new_table(color: bool) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
@@ -48,7 +34,22 @@ fn severity_cell(s: Severity, color: bool) -> Cell {
     }
 }
 
-/// Renders a comparison: verdict line, criteria, then every metric.
+/// User text made safe for one line of a terminal (or of a CI log, where a
+/// line starting `::` is a workflow command): no control characters at all,
+/// line breaks included.
+pub fn sanitize_line(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        })
+        .collect()
+}
+
+/// Renders a comparison in the comment's order: verdict, provenance,
+/// regressions and improvements, criteria worth a look, what could not be
+/// judged, the count of the rest; then the rest and the advice.
 pub fn render(view: &View, color: bool) -> String {
     let mut out = String::new();
     let verdict = match (view.verdict, color) {
@@ -59,79 +60,102 @@ pub fn render(view: &View, color: bool) -> String {
     };
     out.push_str(&format!(
         "{verdict} perfguard · {} · {}\n",
-        sanitize(&view.suite),
-        view.headline
+        sanitize_line(&view.suite),
+        sanitize_line(&view.headline)
     ));
+    out.push_str(&format!("  {}\n", sanitize_line(&view.basis)));
     match &view.baseline {
         Some(b) => out.push_str(&format!(
             "  baseline {}\n  current  {}\n",
-            sanitize(b),
-            sanitize(&view.current)
+            sanitize_line(b),
+            sanitize_line(&view.current)
         )),
         None => out.push_str(&format!(
             "  no baseline yet; current {}\n",
-            sanitize(&view.current)
+            sanitize_line(&view.current)
         )),
     }
     if let Some(p) = &view.provenance {
-        out.push_str(&format!("  measured {}\n", sanitize(p)));
+        out.push_str(&format!("  measured {}\n", sanitize_line(p)));
     }
     for note in &view.notes {
-        out.push_str(&format!("  note: {}\n", sanitize(note)));
+        out.push_str(&format!("  note: {}\n", sanitize_line(note)));
     }
     for (phase, message, tail) in &view.errors {
         out.push_str(&format!(
             "  error in phase {}: {}\n",
-            sanitize(phase),
-            sanitize(message)
+            sanitize_line(phase),
+            sanitize_line(message)
         ));
         if let Some(tail) = tail {
             for line in tail.lines() {
-                out.push_str(&format!("    | {}\n", sanitize(line)));
+                out.push_str(&format!("    | {}\n", sanitize_line(line)));
             }
         }
     }
-    if !view.criteria.is_empty() {
+    let decisive: Vec<_> = view.decisive().collect();
+    if !decisive.is_empty() {
         let mut t = new_table(color);
-        t.set_header(vec!["", "Phase", "Criterion", "Actual"]);
-        for c in &view.criteria {
-            let mark = if c.passed {
-                Cell::new("pass")
-            } else {
-                Cell::new("FAIL")
-            };
-            let mark = if color {
-                mark.fg(if c.passed { Color::Green } else { Color::Red })
-            } else {
-                mark
-            };
+        t.set_header(vec![
+            "",
+            "Metric",
+            "Change (interval)",
+            "Baseline → current",
+            "Evidence",
+        ]);
+        for r in &decisive {
             t.add_row(vec![
-                mark,
-                Cell::new(sanitize(&c.phase)),
-                Cell::new(sanitize(&format!("{} {}", c.metric, c.criterion))),
-                Cell::new(&c.actual),
+                severity_cell(r.counts_as.unwrap_or(r.severity), color),
+                Cell::new(sanitize_line(&format!("{}/{}", r.phase, r.metric))),
+                Cell::new(&r.change_phrase),
+                Cell::new(sanitize_line(&format!("{} → {}", r.baseline, r.current))),
+                Cell::new(sanitize_line(&match &r.method {
+                    Some(m) => format!("{}, {m}", r.note),
+                    None => r.note.clone(),
+                })),
             ]);
         }
         out.push_str(&t.to_string());
         out.push('\n');
     }
-    let mut t = new_table(color);
-    t.set_header(vec![
-        "Phase", "Metric", "Baseline", "Current", "Change", "Severity", "Evidence",
-    ]);
-    for r in view.changed.iter().chain(&view.unchanged) {
-        t.add_row(vec![
-            Cell::new(sanitize(&r.phase)),
-            Cell::new(sanitize(&r.metric)),
-            Cell::new(&r.baseline),
-            Cell::new(&r.current),
-            Cell::new(&r.change),
-            severity_cell(r.severity, color),
-            Cell::new(&r.note),
-        ]);
+    criteria(&mut out, view, color, true);
+    for u in &view.undecided {
+        out.push_str(&format!("  {}\n", sanitize_line(u)));
     }
-    out.push_str(&t.to_string());
-    out.push('\n');
+    let folded = view.counts.folded();
+    let met = view.criteria.iter().filter(|c| !c.worth_showing()).count();
+    if !folded.is_empty() || met > 0 {
+        let mut parts = vec![folded];
+        if met > 0 {
+            parts.push(format!(
+                "{met} criteri{} met",
+                if met == 1 { "on" } else { "a" }
+            ));
+        }
+        parts.retain(|p| !p.is_empty());
+        out.push_str(&format!("  {}\n", parts.join(" · ")));
+    }
+    let others: Vec<_> = view.undecisive().chain(&view.unchanged).collect();
+    if !others.is_empty() {
+        let mut t = new_table(color);
+        t.set_header(vec![
+            "Phase", "Metric", "Baseline", "Current", "Change", "Severity", "Evidence",
+        ]);
+        for r in others {
+            t.add_row(vec![
+                Cell::new(sanitize_line(&r.phase)),
+                Cell::new(sanitize_line(&r.metric)),
+                Cell::new(sanitize_line(&r.baseline)),
+                Cell::new(sanitize_line(&r.current)),
+                Cell::new(&r.change),
+                severity_cell(r.severity, color),
+                Cell::new(sanitize_line(&r.note)),
+            ]);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+    criteria(&mut out, view, color, false);
     if !view.slos.is_empty() {
         let mut t = new_table(color);
         t.set_header(vec!["Budget", "Metric", "Objective", "Left", "Burn"]);
@@ -145,8 +169,8 @@ pub fn render(view: &View, color: bool) -> String {
             };
             t.add_row(vec![
                 status,
-                Cell::new(sanitize(&r.metric)),
-                Cell::new(sanitize(&r.objective)),
+                Cell::new(sanitize_line(&r.metric)),
+                Cell::new(sanitize_line(&r.objective)),
                 Cell::new(&r.budget_left),
                 Cell::new(&r.burn_rate),
             ]);
@@ -155,15 +179,55 @@ pub fn render(view: &View, color: bool) -> String {
         out.push('\n');
     }
     for r in &view.steps {
-        out.push_str(&sanitize(&format!(
-            "  step: {} {} {} ({}) at {}\n",
+        let step = format!(
+            "step: {} {} {} ({}) at {}",
             r.phase, r.metric, r.change, r.levels, r.at
-        )));
+        );
+        out.push_str(&format!("  {}\n", sanitize_line(&step)));
     }
     for r in &view.recommendations {
-        out.push_str(&format!("  hint: {}\n", sanitize(r)));
+        out.push_str(&format!("  hint: {}\n", sanitize_line(r)));
     }
     out
+}
+
+/// The criteria worth a look (failed or near their limit) when `worth`,
+/// else the rest.
+fn criteria(out: &mut String, view: &View, color: bool, worth: bool) {
+    let rows: Vec<_> = view
+        .criteria
+        .iter()
+        .filter(|c| c.worth_showing() == worth)
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let mut t = new_table(color);
+    t.set_header(vec!["", "Phase", "Criterion", "Actual"]);
+    for c in rows {
+        let mark = match (c.passed, c.near) {
+            (false, _) => Cell::new("FAIL"),
+            (true, true) => Cell::new("near"),
+            (true, false) => Cell::new("pass"),
+        };
+        let mark = if color {
+            mark.fg(match (c.passed, c.near) {
+                (false, _) => Color::Red,
+                (true, true) => Color::Yellow,
+                (true, false) => Color::Green,
+            })
+        } else {
+            mark
+        };
+        t.add_row(vec![
+            mark,
+            Cell::new(sanitize_line(&c.phase)),
+            Cell::new(sanitize_line(&format!("{} {}", c.metric, c.criterion))),
+            Cell::new(sanitize_line(&c.actual)),
+        ]);
+    }
+    out.push_str(&t.to_string());
+    out.push('\n');
 }
 
 /// Renders a run's own results (no baseline): one row per metric.
@@ -173,8 +237,8 @@ pub fn results(run: &Run, color: bool) -> String {
     for p in &run.phases {
         for m in &p.metrics {
             t.add_row(vec![
-                Cell::new(sanitize(&p.name)),
-                Cell::new(sanitize(&m.name)),
+                Cell::new(sanitize_line(&p.name)),
+                Cell::new(sanitize_line(&m.name)),
                 Cell::new(human(m.value, &m.unit)),
                 Cell::new(if m.samples.is_empty() {
                     String::new()
@@ -196,12 +260,12 @@ pub fn results(run: &Run, color: bool) -> String {
         for e in &p.errors {
             out.push_str(&format!(
                 "error in phase {}: {}\n",
-                sanitize(&p.name),
-                sanitize(&e.message)
+                sanitize_line(&p.name),
+                sanitize_line(&e.message)
             ));
             if let Some(tail) = &e.stderr_tail {
                 for line in tail.lines() {
-                    out.push_str(&format!("  | {}\n", sanitize(line)));
+                    out.push_str(&format!("  | {}\n", sanitize_line(line)));
                 }
             }
         }

@@ -37,7 +37,10 @@ fn identical_results_pass() {
         .assert()
         .success();
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
-    assert!(stdout.contains("pass: no regressions"), "{stdout}");
+    assert!(
+        stdout.starts_with("✔ perfguard · demo · No performance change\n"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -145,14 +148,25 @@ fn markdown_and_json_formats() {
         .code(1);
     let md = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     assert!(md.starts_with("<!-- perfguard:demo -->\n### ❌"), "{md}");
-    assert!(md.contains("1 regression (1 critical)"), "{md}");
     assert!(
-        md.contains("| startup | throughput | 100/s | 62.5/s | −37.5 % ▲ | ⚪ insufficient | 0 earlier runs |"),
+        md.contains("### ❌ perfguard · demo · 1 regression: startup/wall +60 % (critical)\n"),
+        "{md}"
+    );
+    // Above the fold: the regression with its interval, and what the data
+    // could not judge; the evidence and the other metrics are folded.
+    assert!(
+        md.contains("| 🔴 critical | startup/wall | +60 % (+59 … +61 %) | 10.1 ms → 16.2 ms |"),
         "{md}"
     );
     assert!(
-        md.contains(
-            "| startup | wall | 10.1 ms | 16.2 ms | +60.0 % ▲ | 🔴 critical | p=&lt;0.001, 95 % CI"
+        md.contains("- insufficient data to judge startup/throughput (+38 % worse): no samples"),
+        "{md}"
+    );
+    let (above, folded) = md.split_once("<details>").unwrap();
+    assert!(!above.contains("p=&lt;0.001"), "{md}");
+    assert!(
+        folded.contains(
+            "| startup | throughput | 100/s | 62.5/s | −37.5 % | ⚪ insufficient | 0 earlier runs |"
         ),
         "{md}"
     );
@@ -362,4 +376,34 @@ fn results_arrive_through_a_pipe_and_the_input_limit_is_a_setting() {
         stderr.contains("PERFGUARD_MAX_INPUT_MIB=\"lots\""),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_newline_in_names_never_starts_a_workflow_command_on_stdout_or_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = |ms: f64| {
+        let mut v: Value = serde_json::from_str(&results(ms, json!({"wall": "< 1ns"}))).unwrap();
+        v["suite"] = json!("api\n::warning::x");
+        v["environment"]["key"] = json!("env\n::error::y");
+        v["phases"][0]["name"] = json!("startup\r\n::error file=a::z");
+        v["phases"][0]["metrics"][0]["name"] = json!("wall\n::notice::w");
+        v["git"] = json!({"sha": "1a2b3c4", "ref": "refs/heads/main\n::warning::r"});
+        v.to_string()
+    };
+    write(dir.path(), "old.json", &hostile(10.0));
+    write(dir.path(), "new.json", &hostile(16.0));
+    for format in ["terminal", "md"] {
+        let out = perfguard(dir.path())
+            .args(["compare", "--baseline", "old.json", "--current", "new.json"])
+            .args(["--format", format])
+            .assert()
+            .code(1);
+        let out = out.get_output();
+        for stream in [&out.stdout, &out.stderr] {
+            let text = String::from_utf8_lossy(stream);
+            for line in text.lines() {
+                assert!(!line.starts_with("::"), "{format}: {line:?} in\n{text}");
+            }
+        }
+    }
 }
