@@ -165,8 +165,8 @@ pub enum BaselineCommand {
         /// Only this suite.
         #[arg(long)]
         suite: Option<String>,
-        /// At most this many runs (the newest).
-        #[arg(long, default_value_t = 20)]
+        /// At most this many runs (the newest); at least 1.
+        #[arg(long, default_value_t = 20, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
         limit: usize,
         #[command(flatten)]
         store: StoreArgs,

@@ -55,8 +55,9 @@ pub fn undecided(c: &Comparison, policy: &Policy) -> Vec<String> {
         let levels = policy.thresholds.levels(&m.phase, &m.metric);
         match m.severity {
             Severity::Insufficient => out.push(format!(
-                "insufficient data to judge {name}{}: no samples and {} earlier run{} (a history band needs {}); record more runs on the baseline branch, or measure samples{}",
+                "insufficient data to judge {name}{}: {} and {} earlier run{} (a history band needs {}); record more runs on the baseline branch, or measure samples{}",
                 m.change.map(|x| format!(" ({} worse)", pct(x))).unwrap_or_default(),
+                samples_text(m, policy),
                 m.history_runs,
                 if m.history_runs == 1 { "" } else { "s" },
                 policy.compare.min_history,
@@ -93,6 +94,19 @@ pub fn undecided(c: &Comparison, policy: &Policy) -> Vec<String> {
     out
 }
 
+/// What the samples of an `insufficient` metric were: none, or too few for
+/// a test to reach the significance level.
+fn samples_text(m: &super::MetricComparison, policy: &Policy) -> String {
+    if m.baseline_samples == 0 && m.current_samples == 0 {
+        "no samples".into()
+    } else {
+        format!(
+            "too few samples for a test at α = {} ({} baseline, {} current)",
+            policy.thresholds.alpha, m.baseline_samples, m.current_samples
+        )
+    }
+}
+
 /// Recommendations, at most one per metric and reason.
 pub fn recommend(c: &Comparison, policy: &Policy) -> Vec<String> {
     let mut out = Vec::new();
@@ -119,7 +133,8 @@ pub fn recommend(c: &Comparison, policy: &Policy) -> Vec<String> {
         }
         if m.severity == Severity::Insufficient {
             out.push(format!(
-                "{name}: no samples and {} earlier run{} (a history band needs {}): record more runs on the baseline branch, or measure samples",
+                "{name}: {} and {} earlier run{} (a history band needs {}): record more runs on the baseline branch, or measure samples",
+                samples_text(m, policy),
                 m.history_runs,
                 if m.history_runs == 1 { "" } else { "s" },
                 policy.compare.min_history

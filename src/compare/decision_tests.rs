@@ -459,3 +459,26 @@ fn across_runners_thin_history_allows_for_runner_spread_and_a_doubling_still_fai
     let m = only(&compare(Some(&b), &c, &across)).clone();
     assert_eq!((m.severity, m.runner_noise), (Severity::Minor, None));
 }
+
+#[test]
+fn insufficient_with_a_few_samples_says_they_were_too_few_not_none() {
+    let b = run_at(0, "a", vec![sampled(vec![100.0, 101.0, 99.0])]);
+    let c = run_at(1, "b", vec![sampled(vec![130.0, 131.0, 129.0])]);
+    let cmp = compare(Some(&b), &c, &policy());
+    assert_eq!(only(&cmp).severity, Severity::Insufficient, "{cmp:?}");
+    let advice: Vec<&String> = cmp
+        .recommendations
+        .iter()
+        .filter(|r| r.contains("/wall"))
+        .collect();
+    assert!(
+        advice
+            .iter()
+            .any(|r| r.contains("too few samples for a test at α = 0.05 (3 baseline, 3 current)")),
+        "{advice:?}"
+    );
+    assert!(
+        advice.iter().all(|r| !r.contains("no samples")),
+        "{advice:?}"
+    );
+}

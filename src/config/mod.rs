@@ -96,6 +96,42 @@ impl Default for SuiteConfig {
     }
 }
 
+/// The longest suite name or environment key: they name directories of the
+/// baseline store and appear in every comment.
+pub const MAX_NAME_CHARS: usize = 100;
+
+impl SuiteConfig {
+    fn validate(&self) -> Result<(), (String, String)> {
+        for (key, value) in [
+            ("suite.name", &self.name),
+            ("suite.environment", &self.environment),
+        ] {
+            check_name(value).map_err(|why| (key.to_owned(), why))?;
+        }
+        Ok(())
+    }
+}
+
+/// Why `name` cannot be a suite name or environment key, if it cannot.
+pub fn check_name(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("must not be empty".into());
+    }
+    if let Some(c) = name.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "must not hold control characters (found {:?}); it names baseline directories and appears in comments",
+            c
+        ));
+    }
+    let n = name.chars().count();
+    if n > MAX_NAME_CHARS {
+        return Err(format!(
+            "is {n} characters long; at most {MAX_NAME_CHARS} are allowed"
+        ));
+    }
+    Ok(())
+}
+
 fn default_suite_name() -> String {
     "default".into()
 }
@@ -319,6 +355,7 @@ impl Config {
             let at = spans.nearest(&key).map(|w| w.key_or_header());
             err(at, Some(key), msg)
         };
+        file.suite.validate().map_err(located)?;
         validate_thresholds(&file.thresholds).map_err(located)?;
         file.compare.validate().map_err(located)?;
         let slos = file

@@ -365,3 +365,23 @@ fn broken_toml_is_a_located_error() {
         assert!(!e.message.is_empty(), "{text:?}");
     }
 }
+
+#[test]
+fn a_suite_name_that_cannot_name_a_directory_is_refused_before_anything_runs() {
+    let e = err(&format!("[suite]\nname = \"api\\u0000x\"\n{PHASE}"));
+    assert_eq!(e.key.as_deref(), Some("suite.name"), "{e}");
+    assert_eq!(e.location, Some((2, 1)), "{e}");
+    assert!(e.to_string().contains("control characters"), "{e}");
+    let e = err(&format!("[suite]\nname = \"api\\n::warning::x\"\n{PHASE}"));
+    assert!(e.to_string().contains("control characters"), "{e}");
+    let long = "a".repeat(5000);
+    let e = err(&format!("[suite]\nname = \"{long}\"\n{PHASE}"));
+    assert!(
+        e.to_string()
+            .contains("is 5000 characters long; at most 100"),
+        "{e}"
+    );
+    let e = err(&format!("[suite]\nenvironment = \" \"\n{PHASE}"));
+    assert_eq!(e.key.as_deref(), Some("suite.environment"), "{e}");
+    assert!(parse(&format!("[suite]\nname = \"api · v2\"\n{PHASE}")).is_ok());
+}

@@ -33,6 +33,33 @@ pub fn run(
     progress: &mut dyn Progress,
 ) -> PhaseResult {
     let mut errors = Vec::new();
+    // A missing directory would otherwise read as "cannot start" the program.
+    if let Some(cwd) = &phase.cwd {
+        let dir = base_dir.join(cwd);
+        if !dir.is_dir() {
+            errors.push(PhaseError {
+                message: format!(
+                    "the phase's `cwd` {} is not a directory{}",
+                    dir.display(),
+                    if dir.exists() {
+                        ""
+                    } else {
+                        " (it does not exist)"
+                    }
+                ),
+                exit_code: None,
+                stderr_tail: None,
+            });
+            return PhaseResult {
+                errors,
+                ..PhaseResult::new(
+                    &phase.name,
+                    PhaseKind::Command,
+                    criteria_text(&phase.criteria),
+                )
+            };
+        }
+    }
     let samples = measure(phase, base_dir, executor, interrupt, progress, &mut errors);
     if let Some(cleanup) = &phase.cleanup {
         // Cleanup runs even after an interrupt or a timeout, so it has a

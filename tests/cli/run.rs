@@ -457,3 +457,60 @@ cleanup = ["sleep", "600"]
     let r = results(&dir.path().join("r.json"));
     assert!(metric(&r, "stuck", "wall")["value"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn a_suite_that_cannot_be_saved_is_refused_before_any_phase_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["api\\u0000x".to_owned(), "a".repeat(5000)] {
+        write(
+            dir.path(),
+            "perfguard.toml",
+            &format!(
+                "[suite]\nname = \"{name}\"\n[[phase]]\nname = \"p\"\nkind = \"command\"\ncommand = \"touch ran\"\nshell = true\n"
+            ),
+        );
+        let out = perfguard(dir.path())
+            .args(["check", "--no-save"])
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(stderr.contains("`suite.name`"), "{stderr}");
+        assert!(!dir.path().join("ran").exists(), "a phase ran");
+    }
+}
+
+#[test]
+fn a_missing_cwd_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "perfguard.toml",
+        "[[phase]]\nname = \"p\"\nkind = \"command\"\ncommand = [\"true\"]\ncwd = \"nowhere\"\n",
+    );
+    let out = perfguard(dir.path())
+        .args(["run", "-o", "r.json"])
+        .assert()
+        .code(3);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("the phase's `cwd`")
+            && stderr.contains("nowhere")
+            && stderr.contains("does not exist"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("cannot start"), "{stderr}");
+}
+
+#[test]
+fn baseline_list_limit_zero_is_a_usage_error_not_no_baselines() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = perfguard(dir.path())
+        .args(["baseline", "list", "--limit", "0"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("--limit") && !stderr.contains("no baselines"),
+        "{stderr}"
+    );
+}
