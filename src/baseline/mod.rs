@@ -316,10 +316,13 @@ pub trait Store {
     fn read(&self, entry: &Entry) -> Result<Vec<u8>, BaselineError>;
     /// Saves `run` as a file of its own under its suite and
     /// `environment.key`, updates `latest.json` and keeps the newest `keep`
-    /// runs of that suite and environment, all at once.
+    /// readable runs of that suite and environment, all at once (see
+    /// [`retention`]); returns only once the run is in the store, and
+    /// refuses a directory shared with another suite name ([`check_owner`]).
     fn save(&mut self, run: &Run, keep: usize) -> Result<SavedRun, BaselineError>;
-    /// Keeps the newest `keep` runs of every suite and environment; returns
-    /// how many were removed.
+    /// Keeps the newest `keep` readable runs of every suite and
+    /// environment, and points each `latest.json` at a run that stays;
+    /// returns how many were removed.
     fn prune(&mut self, keep: usize) -> Result<usize, BaselineError>;
     /// What HEAD descends from, for [`select`]; empty outside git.
     fn lineage(&self, _current: &Run) -> Lineage {
