@@ -1081,21 +1081,52 @@ fn assert_fsck_clean(repo: &Path) {
 }
 
 /// Eight `baseline save`s at once through `url`, from eight clones or one
-/// shared clone: every save that says it saved is on the branch, and no
-/// other run is.
+/// shared clone, twice over (a lost run is a race: two rounds lose one far
+/// more surely than one): every save that says it saved is on the branch,
+/// and no other run is.
 fn concurrent_saves_through(url: Url, shared: bool) {
     let tmp = tempfile::tempdir().unwrap();
     let (bare, _clone) = remote_and_clone(tmp.path());
     let remote = url.of(&bare);
+    let mut said_saved = Vec::new();
+    for round in 0..2 {
+        said_saved.extend(save_round(tmp.path(), &remote, shared, round, url));
+    }
+    let mut runs = runs_on(&bare, BRANCH);
+    runs.sort();
+    let mut claimed: Vec<String> = said_saved.iter().map(|(p, _)| p.clone()).collect();
+    claimed.sort();
+    assert_eq!(runs, claimed, "{url:?}, shared clone: {shared}");
+    for (_, short) in &said_saved {
+        git(&bare, &["merge-base", "--is-ancestor", short, BRANCH]);
+    }
+    // Twelve attempts are enough for eight jobs: every one lands.
+    assert_eq!(said_saved.len(), 16, "{url:?}, shared clone: {shared}");
+    assert_eq!(git(&bare, &["rev-list", "--count", BRANCH]), "16");
+    assert_fsck_clean(&bare);
+    if shared {
+        assert_fsck_clean(&tmp.path().join("shared"));
+    }
+}
+
+/// One round of eight saves at once; the `(path, short commit)` of each
+/// that said it saved.
+fn save_round(
+    root: &Path,
+    remote: &str,
+    shared: bool,
+    round: u32,
+    url: Url,
+) -> Vec<(String, String)> {
     let mut jobs = Vec::new();
     for i in 0..8 {
-        let dir = tmp.path().join(if shared {
+        let dir = root.join(if shared {
             "shared".to_owned()
         } else {
             format!("job{i}")
         });
         if !dir.exists() {
-            git(tmp.path(), &["clone", "-q", &remote, dir.to_str().unwrap()]);
+            git(root, &["clone", "-q", remote, dir.to_str().unwrap()]);
             write(
                 &dir,
                 "perfguard.toml",
@@ -1110,7 +1141,7 @@ fn concurrent_saves_through(url: Url, shared: bool) {
                 &head,
                 "refs/heads/main",
                 "ci",
-                &format!("2026-01-02T03:04:{i:02}Z"),
+                &format!("2026-01-02T03:{round:02}:{i:02}Z"),
                 10.0 + f64::from(i),
             ),
         );
@@ -1144,21 +1175,7 @@ fn concurrent_saves_through(url: Url, shared: bool) {
             assert!(!err.to_lowercase().contains("token"), "{url:?}: {err}");
         }
     }
-    let mut runs = runs_on(&bare, BRANCH);
-    runs.sort();
-    let mut claimed: Vec<String> = said_saved.iter().map(|(p, _)| p.clone()).collect();
-    claimed.sort();
-    assert_eq!(runs, claimed, "{url:?}, shared clone: {shared}");
-    for (_, short) in &said_saved {
-        git(&bare, &["merge-base", "--is-ancestor", short, BRANCH]);
-    }
-    // Twelve attempts are enough for eight jobs: every one lands.
-    assert_eq!(said_saved.len(), 8, "{url:?}, shared clone: {shared}");
-    assert_eq!(git(&bare, &["rev-list", "--count", BRANCH]), "8");
-    assert_fsck_clean(&bare);
-    if shared {
-        assert_fsck_clean(&tmp.path().join("shared"));
-    }
+    said_saved
 }
 
 #[test]
@@ -1345,6 +1362,13 @@ fn eight_parallel_directory_saves_keep_exactly_keep_runs() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     write(dir, "perfguard.toml", CONFIG);
+    // A lost file is a race: four rounds lose one far more surely than one.
+    for round in 0..4 {
+        directory_save_round(dir, round);
+    }
+}
+
+fn directory_save_round(dir: &Path, round: u32) {
     let bin = assert_cmd::cargo::cargo_bin("perfguard");
     let files: Vec<PathBuf> = (0..8)
         .map(|i| {
@@ -1355,7 +1379,7 @@ fn eight_parallel_directory_saves_keep_exactly_keep_runs() {
                     "abcdef0123",
                     "refs/heads/main",
                     "ci",
-                    &format!("2026-01-02T03:04:{i:02}Z"),
+                    &format!("2026-01-02T03:{round:02}:{i:02}Z"),
                     10.0,
                 ),
             )
@@ -1384,7 +1408,7 @@ fn eight_parallel_directory_saves_keep_exactly_keep_runs() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     runs.sort();
-    assert_eq!(runs.len(), 3, "keep = 3: {runs:?}");
+    assert_eq!(runs.len(), 3, "keep = 3, round {round}: {runs:?}");
     let newest = std::fs::read(runs_dir.join(runs.last().unwrap())).unwrap();
     let latest = std::fs::read(dir.join(".perfguard/baselines/api/ci/latest.json")).unwrap();
     assert_eq!(latest, newest);
