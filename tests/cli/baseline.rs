@@ -1043,6 +1043,8 @@ enum Url {
     Path,
     /// `file://`: the local transport too.
     File,
+    /// `git://` from a `git daemon` on this port serving the remote's parent.
+    Daemon(u16),
 }
 
 impl Url {
@@ -1050,6 +1052,10 @@ impl Url {
         match self {
             Url::Path => bare.display().to_string(),
             Url::File => format!("file://{}", bare.display()),
+            Url::Daemon(port) => format!(
+                "git://127.0.0.1:{port}/{}",
+                bare.file_name().unwrap().to_str().unwrap()
+            ),
         }
     }
 }
@@ -1194,6 +1200,24 @@ fn concurrent_saves_from_one_shared_clone_all_land() {
     concurrent_saves_through(Url::File, true);
 }
 
+#[test]
+fn concurrent_saves_from_one_shared_clone_through_git_daemon_all_land() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (bare, _clone) = remote_and_clone(tmp.path());
+    let daemon = Daemon::start(tmp.path());
+    let url = Url::Daemon(daemon.port);
+    let mut said_saved = Vec::new();
+    for round in 0..2 {
+        said_saved.extend(save_round(tmp.path(), &url.of(&bare), true, round, url));
+    }
+    assert_eq!(said_saved.len(), 16);
+    assert_eq!(runs_on(&bare, BRANCH).len(), 16);
+    assert_eq!(git(&bare, &["rev-list", "--count", BRANCH]), "16");
+    assert_fsck_clean(&bare);
+    assert_fsck_clean(&tmp.path().join("shared"));
+    drop(daemon);
+}
+
 /// A `--depth 1` clone of a remote reached through `url`, with one run saved.
 fn shallow_clone_of(root: &Path, url: Url) -> (PathBuf, PathBuf) {
     let (bare, clone) = remote_and_clone(root);
@@ -1281,6 +1305,41 @@ fn a_checked_out_baseline_branch_is_never_moved() {
     assert_eq!(git(dir, &["rev-parse", "HEAD"]), head);
     assert_eq!(git(dir, &["status", "--porcelain"]), status);
     assert_eq!(runs_on(dir, BRANCH).len(), 1);
+}
+
+#[test]
+fn a_baseline_branch_checked_out_in_a_local_remote_is_never_moved() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let (_bare, clone) = remote_and_clone(root);
+    let head = git(&clone, &["rev-parse", "HEAD"]);
+    // A non-bare repository as the remote, with the baseline branch checked out.
+    git(root, &["clone", "-q", "remote.git", "upstream"]);
+    let upstream = root.join("upstream");
+    git(&upstream, &["checkout", "-q", "-b", BRANCH]);
+    git(
+        &clone,
+        &["remote", "set-url", "origin", upstream.to_str().unwrap()],
+    );
+    let tip = git(&upstream, &["rev-parse", "HEAD"]);
+    let file = write(
+        &clone,
+        "r.json",
+        &results(&head, "refs/heads/main", "ci", "2026-01-02T03:04:05Z", 10.0),
+    );
+    let out = perfguard(&clone)
+        .args(["baseline", "save"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains(&format!("branch `{BRANCH}` is checked out")),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(git(&upstream, &["rev-parse", "HEAD"]), tip);
+    assert_eq!(git(&upstream, &["status", "--porcelain"]), "");
 }
 
 /// The blob id of `path` on the baseline branch of `repo`.
