@@ -71,6 +71,8 @@ pub struct GitStore {
     /// without compare-and-swap and cannot fetch into a shallow clone, so
     /// such a remote is read and written directly instead.
     local: Option<(Repository, PathBuf)>,
+    /// Why a remote on this machine could not be opened in place.
+    local_error: Option<String>,
     branch: String,
     /// The remote's name, when the repository has that remote.
     remote: Option<String>,
@@ -105,18 +107,26 @@ impl GitStore {
             )));
         }
         let found = repo.find_remote(&config.remote).ok();
-        let local = found
+        let opened = found
             .as_ref()
             .and_then(|r| r.url().ok().and_then(|u| local_path(&repo, u)))
-            .and_then(|path| {
+            .map(|path| {
                 let flags = git2::RepositoryOpenFlags::NO_SEARCH;
-                let opened = Repository::open_ext(&path, flags, std::iter::empty::<&str>());
-                opened.ok().map(|r| (r, path))
+                match Repository::open_ext(&path, flags, std::iter::empty::<&str>()) {
+                    Ok(r) => Ok((r, path)),
+                    Err(e) => Err(format!("{}: {}", path.display(), e.message())),
+                }
             });
+        let (local, local_error) = match opened {
+            Some(Ok(local)) => (Some(local), None),
+            Some(Err(e)) => (None, Some(e)),
+            None => (None, None),
+        };
         let remote = found.map(|_| config.remote.clone());
         Ok(Some(GitStore {
             repo,
             local,
+            local_error,
             branch: config.branch.clone(),
             remote,
             token: token.filter(|t| !t.is_empty()),
@@ -171,6 +181,18 @@ impl GitStore {
         let Some(name) = self.remote.clone() else {
             return Ok(self.repo.refname_to_id(&tracking).ok());
         };
+        if let Some(why) = &self.local_error
+            && self.repo.is_shallow()
+        {
+            // libgit2's local transport would rewrite .git/shallow.
+            return Err(BaselineError::Git {
+                context: format!(
+                    "cannot read branch `{}` of remote `{name}` in place, and a shallow clone cannot fetch it over libgit2's local transport without losing its .git/shallow",
+                    self.branch
+                ),
+                message: why.clone(),
+            });
+        }
         let mut attempt = 1;
         loop {
             match self.fetch_once(&name, &tracking) {
