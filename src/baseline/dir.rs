@@ -221,9 +221,9 @@ impl Store for DirStore {
 
     fn prune(&mut self, keep: usize) -> Result<usize, BaselineError> {
         let mut pruned = 0;
-        for (suite, env) in self.keys()? {
-            let (suite, env) = (component(&suite), component(&env));
-            let _lock = Lock::take(&self.root.join(&suite).join(&env))?;
+        for (dir_suite, dir_env) in self.keys()? {
+            let _lock = Lock::take(&self.root.join(&dir_suite).join(&dir_env))?;
+            let (suite, env) = (component(&dir_suite), component(&dir_env));
             let entries = self.entries(&suite, &env)?;
             let plan = retention(&self.classify(&entries), keep, None);
             let latest = self.root.join(latest_path(&suite, &env));

@@ -1564,3 +1564,62 @@ fn a_branch_written_by_the_previous_release_still_reads() {
         .success();
     assert_eq!(runs_on(&tmp.path().join("remote.git"), BRANCH).len(), 2);
 }
+
+#[test]
+fn a_directory_store_prunes_only_readable_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(
+        dir,
+        "perfguard.toml",
+        &CONFIG.replace("keep = 3", "keep = 2"),
+    );
+    let runs = dir.join(".perfguard/baselines/api/ci/runs");
+    let corrupt = write(
+        &runs,
+        "20260102T000000Z-abcdef0.json",
+        "{\"schema_version\": 1, ",
+    );
+    let future = write(&runs, "20990101T000000Z-abcdef0.json", "not json");
+    for day in 1..=4 {
+        save(
+            dir,
+            "r.json",
+            &results(
+                "abcdef0123",
+                "refs/heads/main",
+                "ci",
+                &format!("2026-01-0{day}T12:00:00Z"),
+                10.0,
+            ),
+        );
+    }
+    let mut names: Vec<String> = std::fs::read_dir(&runs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "20260102T000000Z-abcdef0.json",
+            "20260103T120000Z-abcdef0.json",
+            "20260104T120000Z-abcdef0.json",
+            "20990101T000000Z-abcdef0.json",
+        ]
+    );
+    let latest = std::fs::read(dir.join(".perfguard/baselines/api/ci/latest.json")).unwrap();
+    assert_eq!(latest, std::fs::read(runs.join(&names[2])).unwrap());
+    perfguard(dir)
+        .args(["baseline", "prune", "--keep", "1"])
+        .assert()
+        .success();
+    assert!(corrupt.is_file() && future.is_file());
+    assert!(!runs.join(&names[1]).exists() && runs.join(&names[2]).is_file());
+    assert!(
+        !runs.join(".perfguard.lock").exists()
+            && !dir
+                .join(".perfguard/baselines/api/ci/.perfguard.lock")
+                .exists()
+    );
+}
