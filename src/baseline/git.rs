@@ -197,8 +197,7 @@ impl GitStore {
         loop {
             match self.fetch_once(&name, &tracking) {
                 // Another process of a shared clone holds the private ref's lock.
-                Err((e, true)) if attempt < MAX_ATTEMPTS => {
-                    drop(e);
+                Err((_, true)) if attempt < MAX_ATTEMPTS => {
                     std::thread::sleep(jitter(attempt));
                     attempt += 1;
                 }
