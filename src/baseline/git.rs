@@ -223,8 +223,13 @@ impl GitStore {
             .remote_callbacks(self.callbacks())
             .download_tags(AutotagOption::None)
             .update_fetchhead(false);
-        let refspec = format!("+refs/heads/{}:{tracking}", self.branch);
-        remote
+        // A ref of this process's own first: saves from one shared clone
+        // fetch at once, and libgit2 moves a fetched ref only from the
+        // value it read before.
+        // Flat, so that deleting it leaves no empty directory behind.
+        let scratch = format!("refs/perfguard/fetch-{}-{}", std::process::id(), unique());
+        let refspec = format!("+refs/heads/{}:{scratch}", self.branch);
+        let fetched = remote
             .fetch(&[&refspec], Some(&mut options), None)
             .map_err(|e| {
                 let error = self.err(
@@ -235,8 +240,13 @@ impl GitStore {
                     ),
                     &e,
                 );
-                (error, e.code() == ErrorCode::Locked)
-            })?;
+                (error, is_race(&e))
+            });
+        let tip = self.repo.refname_to_id(&scratch).ok();
+        if let Ok(mut r) = self.repo.find_reference(&scratch) {
+            let _ = r.delete();
+        }
+        fetched?;
         let wanted = format!("refs/heads/{}", self.branch);
         let advertised = remote
             .list()
@@ -249,7 +259,14 @@ impl GitStore {
             }
             return Ok(None);
         }
-        Ok(self.repo.refname_to_id(&tracking).ok())
+        if let Some(tip) = tip {
+            // The private ref, for whoever looks: best effort, as another
+            // process of a shared clone may be moving it too.
+            let _ = self
+                .repo
+                .reference(&tracking, tip, true, "perfguard: fetched baselines");
+        }
+        Ok(tip)
     }
 
     fn tip_tree(&self) -> Result<Option<(Tree<'_>, String)>, BaselineError> {
@@ -390,17 +407,13 @@ impl GitStore {
         };
         // A name of its own: saves from one shared clone must not push
         // each other's commits.
-        let outgoing = format!(
-            "refs/perfguard/push/{}-{}/{}",
-            std::process::id(),
-            unique(),
-            self.branch
-        );
+        let outgoing = format!("refs/perfguard/push-{}-{}", std::process::id(), unique());
         self.repo
             .reference(&outgoing, commit, true, "perfguard: outgoing baseline")
             .map_err(|e| self.err(format!("cannot write {outgoing}"), &e))?;
         let stale = Rc::new(Cell::new(false));
         let rejected: Rc<RefCell<Option<String>>> = Rc::new(RefCell::new(None));
+        let accepted = Rc::new(Cell::new(false));
         let mut callbacks = self.callbacks();
         {
             let stale = Rc::clone(&stale);
@@ -421,9 +434,11 @@ impl GitStore {
         }
         {
             let rejected = Rc::clone(&rejected);
+            let accepted = Rc::clone(&accepted);
             callbacks.push_update_reference(move |_, status| {
-                if let Some(s) = status {
-                    *rejected.borrow_mut() = Some(s.to_owned());
+                match status {
+                    Some(s) => *rejected.borrow_mut() = Some(s.to_owned()),
+                    None => accepted.set(true),
                 }
                 Ok(())
             });
@@ -438,6 +453,16 @@ impl GitStore {
         }
         if stale.get() {
             return Ok(false);
+        }
+        // The server took it. After that libgit2 moves the clone's
+        // remote-tracking ref, which another save from a shared clone may
+        // hold: an error there does not undo the push.
+        if accepted.get() && rejected.borrow().is_none() {
+            let tracking = self.tracking_ref();
+            let _ = self
+                .repo
+                .reference(&tracking, commit, true, "perfguard: saved baseline");
+            return Ok(true);
         }
         // Only an http(s) remote authenticates with the token.
         let http = self

@@ -1179,6 +1179,8 @@ fn save_round(
             said_saved.push(saved_line(&err).unwrap_or_else(|| panic!("no saved line: {err}")));
         } else {
             assert!(!err.to_lowercase().contains("token"), "{url:?}: {err}");
+            // Shown when a later count fails.
+            eprintln!("{url:?}: a save failed: {err}");
         }
     }
     said_saved
@@ -1214,7 +1216,14 @@ fn concurrent_saves_from_one_shared_clone_through_git_daemon_all_land() {
     assert_eq!(runs_on(&bare, BRANCH).len(), 16);
     assert_eq!(git(&bare, &["rev-list", "--count", BRANCH]), "16");
     assert_fsck_clean(&bare);
-    assert_fsck_clean(&tmp.path().join("shared"));
+    let shared = tmp.path().join("shared");
+    assert_fsck_clean(&shared);
+    // Each save's own fetch and push refs are gone, directories and all.
+    let left: Vec<_> = std::fs::read_dir(shared.join(".git/refs/perfguard"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["origin"]);
     drop(daemon);
 }
 
