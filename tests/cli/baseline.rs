@@ -1632,3 +1632,26 @@ fn a_directory_store_prunes_only_readable_runs() {
                 .exists()
     );
 }
+
+#[test]
+fn a_shallow_clone_refuses_a_local_remote_it_cannot_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_bare, shallow) = shallow_clone_of(tmp.path(), Url::File);
+    let marker = shallow.join(".git/shallow");
+    let before = std::fs::read(&marker).unwrap();
+    let gone = format!("file://{}", tmp.path().join("gone.git").display());
+    git(&shallow, &["remote", "set-url", "origin", &gone]);
+    let out = perfguard(&shallow)
+        .args(["baseline", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("cannot read branch `perfguard-baselines` of remote `origin` in place")
+            && err.contains("gone.git"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&marker).unwrap(), before);
+    assert_fsck_clean(&shallow);
+}
