@@ -1655,3 +1655,34 @@ fn a_shallow_clone_refuses_a_local_remote_it_cannot_open() {
     assert_eq!(std::fs::read(&marker).unwrap(), before);
     assert_fsck_clean(&shallow);
 }
+
+#[test]
+fn a_directory_lock_left_by_a_dead_process_is_broken() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "perfguard.toml", CONFIG);
+    let lock = write(dir, ".perfguard/baselines/api/ci/.perfguard.lock", "");
+    let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&lock)
+        .unwrap()
+        .set_modified(an_hour_ago)
+        .unwrap();
+    save(
+        dir,
+        "r.json",
+        &results(
+            "abcdef0123",
+            "refs/heads/main",
+            "ci",
+            "2026-01-01T00:00:00Z",
+            10.0,
+        ),
+    );
+    assert!(!lock.exists());
+    assert!(
+        dir.join(".perfguard/baselines/api/ci/latest.json")
+            .is_file()
+    );
+}
