@@ -1,13 +1,73 @@
 //! Local directory store: turns a plain directory (for projects outside
-//! any git repository) into a [`Store`] with the branch's layout.
+//! any git repository) into a [`Store`] with the branch's layout. Saves and
+//! prunes of one suite and environment hold a lock file, so concurrent
+//! processes take turns.
 
 use super::{
-    BaselineError, Entry, SavedRun, Store, component, excess, file_name, latest_path, runs_dir,
-    sort_entries,
+    BaselineError, Entry, Kind, SavedRun, Store, check_owner, component, file_name, latest_path,
+    retention, runs_dir, sort_entries,
 };
 use crate::results::{Run, write_atomic};
-use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+/// The lock file in a `<suite>/<environment>` directory.
+const LOCK: &str = ".perfguard.lock";
+/// A lock older than this was left by a process that died: it is broken.
+const STALE: Duration = Duration::from_secs(120);
+/// How long a save waits for the lock before giving up.
+const WAIT: Duration = Duration::from_secs(300);
+
+/// A lock file created with `create_new`, removed when dropped.
+struct Lock {
+    path: PathBuf,
+}
+
+impl Lock {
+    fn take(dir: &Path) -> Result<Lock, BaselineError> {
+        let path = dir.join(LOCK);
+        let start = Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(_) => return Ok(Lock { path }),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => {
+                    return Err(BaselineError::Io {
+                        context: format!("cannot create the lock file {}", path.display()),
+                        source: e,
+                    });
+                }
+            }
+            let age = std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| SystemTime::now().duration_since(t).ok());
+            if age.is_some_and(|a| a > STALE) {
+                let _ = std::fs::remove_file(&path);
+                continue;
+            }
+            if start.elapsed() > WAIT {
+                return Err(BaselineError::Contended {
+                    target: format!("directory {} (lock file {LOCK})", dir.display()),
+                    attempts: attempt,
+                });
+            }
+            attempt += 1;
+            std::thread::sleep(Duration::from_millis(5 + u64::from(attempt.min(20)) * 2));
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
 
 /// Baselines under a directory (`.perfguard/baselines` beside the config).
 pub struct DirStore {
@@ -21,6 +81,51 @@ impl DirStore {
 
     fn io(context: String) -> impl FnOnce(std::io::Error) -> BaselineError {
         move |source| BaselineError::Io { context, source }
+    }
+
+    /// Each run file of a suite and environment with what it holds.
+    fn classify(&self, entries: &[Entry]) -> Vec<(Entry, Kind)> {
+        entries
+            .iter()
+            .map(|e| {
+                let kind = std::fs::read(self.root.join(&e.path))
+                    .map_or(Kind::Unreadable, |b| Kind::of(&b, &e.path));
+                (e.clone(), kind)
+            })
+            .collect()
+    }
+
+    /// Deletes what `plan` removes (a file already gone is fine) and points
+    /// `latest.json` at the newest run that stays; returns how many went.
+    fn apply(
+        &self,
+        plan: &super::Retention,
+        latest: &Path,
+        saved: Option<(&Entry, &[u8])>,
+    ) -> Result<usize, BaselineError> {
+        if let Some(newest) = &plan.latest {
+            let bytes = match saved {
+                Some((entry, bytes)) if entry == newest => bytes.to_vec(),
+                _ => {
+                    let p = self.root.join(&newest.path);
+                    std::fs::read(&p).map_err(Self::io(format!("cannot read {}", p.display())))?
+                }
+            };
+            if std::fs::read(latest).ok().as_deref() != Some(bytes.as_slice()) {
+                write_atomic(latest, &bytes)
+                    .map_err(Self::io(format!("cannot write {}", latest.display())))?;
+            }
+        }
+        let mut removed = 0;
+        for old in &plan.remove {
+            let p = self.root.join(&old.path);
+            match std::fs::remove_file(&p) {
+                Ok(()) => removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Self::io(format!("cannot remove {}", p.display()))(e)),
+            }
+        }
+        Ok(removed)
     }
 
     fn subdirs(path: &Path) -> Vec<String> {
@@ -81,41 +186,34 @@ impl Store for DirStore {
         std::fs::create_dir_all(&abs)
             .map_err(Self::io(format!("cannot create {}", abs.display())))?;
         let json = serde_json::to_string_pretty(run).expect("results serialize") + "\n";
-        // create_new claims the name atomically, so two saves never share a file.
-        let (name, mut file) = loop {
-            let name = file_name(run, &self.entries(&run.suite, &run.environment.key)?);
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(abs.join(&name))
-            {
-                Ok(f) => break (name, f),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(Self::io(format!("cannot write in {}", abs.display()))(e)),
-            }
-        };
-        file.write_all(json.as_bytes())
-            .and_then(|_| file.sync_all())
-            .map_err(Self::io(format!(
-                "cannot write {}",
-                abs.join(&name).display()
-            )))?;
-        let entries = self.entries(&run.suite, &run.environment.key)?;
-        let path = format!("{dir}/{name}");
-        if entries.last().is_some_and(|e| e.path == path) {
-            let latest = self
-                .root
-                .join(latest_path(&run.suite, &run.environment.key));
-            write_atomic(&latest, json.as_bytes())
-                .map_err(Self::io(format!("cannot write {}", latest.display())))?;
-        }
-        let others: Vec<Entry> = entries.into_iter().filter(|e| e.path != path).collect();
-        for old in excess(&others, keep.max(1) - 1) {
-            let p = self.root.join(&old.path);
-            std::fs::remove_file(&p).map_err(Self::io(format!("cannot remove {}", p.display())))?;
-        }
+        let key_dir = abs.parent().expect("runs sits in its environment");
+        let _lock = Lock::take(key_dir)?;
+        let mut entries = self.entries(&run.suite, &run.environment.key)?;
+        let mut files = self.classify(&entries);
+        check_owner(&files, &run.suite, &run.environment.key)?;
+        let name = file_name(run, &entries);
+        let new = Entry::parse(&dir, &name, None).expect("a .json name");
+        // Written whole, then renamed: a reader never sees half a run.
+        let file = abs.join(&name);
+        write_atomic(&file, json.as_bytes())
+            .map_err(Self::io(format!("cannot write {}", file.display())))?;
+        entries.push(new.clone());
+        sort_entries(&mut entries);
+        files.push((
+            new.clone(),
+            Kind::Run {
+                suite: run.suite.clone(),
+                environment: run.environment.key.clone(),
+            },
+        ));
+        files.sort_by_key(|(e, _)| entries.iter().position(|o| o == e));
+        let plan = retention(&files, keep, Some(&new));
+        let latest = self
+            .root
+            .join(latest_path(&run.suite, &run.environment.key));
+        self.apply(&plan, &latest, Some((&new, json.as_bytes())))?;
         Ok(SavedRun {
-            path,
+            path: new.path,
             commit: None,
             run: run.clone(),
         })
@@ -123,14 +221,13 @@ impl Store for DirStore {
 
     fn prune(&mut self, keep: usize) -> Result<usize, BaselineError> {
         let mut pruned = 0;
-        for (suite, env) in self.keys()? {
-            let entries = self.entries(&component(&suite), &component(&env))?;
-            for old in excess(&entries, keep.max(1)) {
-                let p = self.root.join(&old.path);
-                std::fs::remove_file(&p)
-                    .map_err(Self::io(format!("cannot remove {}", p.display())))?;
-                pruned += 1;
-            }
+        for (dir_suite, dir_env) in self.keys()? {
+            let _lock = Lock::take(&self.root.join(&dir_suite).join(&dir_env))?;
+            let (suite, env) = (component(&dir_suite), component(&dir_env));
+            let entries = self.entries(&suite, &env)?;
+            let plan = retention(&self.classify(&entries), keep, None);
+            let latest = self.root.join(latest_path(&suite, &env));
+            pruned += self.apply(&plan, &latest, None)?;
         }
         Ok(pruned)
     }

@@ -1,10 +1,12 @@
 //! Git branch store: turns a branch of the user's repository, fetched and
-//! pushed with git2 through a private ref, into a [`Store`], without ever
-//! touching the working tree, the index or HEAD.
+//! pushed with git2 through a private ref (or, for a remote on this
+//! machine, read and updated in place), into a [`Store`], without ever
+//! touching the working tree, the index, HEAD or a shallow clone's
+//! `.git/shallow`.
 
 use super::{
-    BaselineError, Entry, Lineage, SavedRun, Store, excess, file_name, latest_path, runs_dir,
-    sort_entries,
+    BaselineError, Entry, Kind, Lineage, SavedRun, Store, check_owner, file_name, latest_path,
+    retention, runs_dir, sort_entries,
 };
 use crate::config::BaselineConfig;
 use crate::results::Run;
@@ -15,14 +17,14 @@ use git2::{
 };
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::Duration;
 
 /// A change to the branch's tree: the new tree, the commit message and a
 /// value for the caller, or `None` when there is nothing to change.
 type TreeChange<'a, T> =
-    dyn Fn(&Repository, &Tree<'_>) -> Result<Option<(Oid, String, T)>, git2::Error> + 'a;
+    dyn Fn(&Repository, &Tree<'_>) -> Result<Option<(Oid, String, T)>, BaselineError> + 'a;
 
 /// How many times a rejected save is fetched, re-applied and pushed again.
 pub const MAX_ATTEMPTS: u32 = 12;
@@ -64,6 +66,13 @@ fn in_container() -> bool {
 /// [`crate::baseline`] for the layout.
 pub struct GitStore {
     repo: Repository,
+    /// The remote's own repository, opened in place, when the remote is a
+    /// path or a `file://` URL: libgit2's local transport updates refs
+    /// without compare-and-swap and cannot fetch into a shallow clone, so
+    /// such a remote is read and written directly instead.
+    local: Option<(Repository, PathBuf)>,
+    /// Why a remote on this machine could not be opened in place.
+    local_error: Option<String>,
     branch: String,
     /// The remote's name, when the repository has that remote.
     remote: Option<String>,
@@ -97,12 +106,27 @@ impl GitStore {
                 config.branch
             )));
         }
-        let remote = repo
-            .find_remote(&config.remote)
-            .ok()
-            .map(|_| config.remote.clone());
+        let found = repo.find_remote(&config.remote).ok();
+        let opened = found
+            .as_ref()
+            .and_then(|r| r.url().ok().and_then(|u| local_path(&repo, u)))
+            .map(|path| {
+                let flags = git2::RepositoryOpenFlags::NO_SEARCH;
+                match Repository::open_ext(&path, flags, std::iter::empty::<&str>()) {
+                    Ok(r) => Ok((r, path)),
+                    Err(e) => Err(format!("{}: {}", path.display(), e.message())),
+                }
+            });
+        let (local, local_error) = match opened {
+            Some(Ok(local)) => (Some(local), None),
+            Some(Err(e)) => (None, Some(e)),
+            None => (None, None),
+        };
+        let remote = found.map(|_| config.remote.clone());
         Ok(Some(GitStore {
             repo,
+            local,
+            local_error,
             branch: config.branch.clone(),
             remote,
             token: token.filter(|t| !t.is_empty()),
@@ -112,6 +136,12 @@ impl GitStore {
 
     pub fn repo(&self) -> &Repository {
         &self.repo
+    }
+
+    /// The repository that holds the baseline branch's objects: the
+    /// remote's own for a remote on this machine, else the user's.
+    fn objects(&self) -> &Repository {
+        self.local.as_ref().map_or(&self.repo, |(r, _)| r)
     }
 
     /// The remote's name, or `None` when the branch is local only.
@@ -139,34 +169,84 @@ impl GitStore {
         credentials(self.token.clone())
     }
 
-    /// Fetches only the baseline branch into the private ref; returns its tip.
+    /// Fetches only the baseline branch into the private ref; returns its
+    /// tip. A remote on this machine is read in place, nothing fetched.
     fn fetch(&mut self) -> Result<Option<Oid>, BaselineError> {
         let tracking = self.tracking_ref();
+        if let Some((local, _)) = &self.local {
+            return Ok(local
+                .refname_to_id(&format!("refs/heads/{}", self.branch))
+                .ok());
+        }
         let Some(name) = self.remote.clone() else {
             return Ok(self.repo.refname_to_id(&tracking).ok());
         };
+        if let Some(why) = &self.local_error
+            && self.repo.is_shallow()
+        {
+            // libgit2's local transport would rewrite .git/shallow.
+            return Err(BaselineError::Git {
+                context: format!(
+                    "cannot read branch `{}` of remote `{name}` in place, and a shallow clone cannot fetch it over libgit2's local transport without losing its .git/shallow",
+                    self.branch
+                ),
+                message: why.clone(),
+            });
+        }
+        let mut attempt = 1;
+        loop {
+            match self.fetch_once(&name, &tracking) {
+                // Another process of a shared clone holds the private ref's lock.
+                Err((_, true)) if attempt < MAX_ATTEMPTS => {
+                    std::thread::sleep(jitter(attempt));
+                    attempt += 1;
+                }
+                Err((e, _)) => return Err(e),
+                Ok(tip) => return Ok(tip),
+            }
+        }
+    }
+
+    /// One fetch; an error says whether it was a lost race for a lock.
+    fn fetch_once(
+        &mut self,
+        name: &str,
+        tracking: &str,
+    ) -> Result<Option<Oid>, (BaselineError, bool)> {
+        let tracking = tracking.to_owned();
         let mut remote = self
             .repo
-            .find_remote(&name)
-            .map_err(|e| self.err(format!("cannot use remote `{name}`"), &e))?;
+            .find_remote(name)
+            .map_err(|e| (self.err(format!("cannot use remote `{name}`"), &e), false))?;
         let mut options = FetchOptions::new();
         options
             .remote_callbacks(self.callbacks())
             .download_tags(AutotagOption::None)
             .update_fetchhead(false);
-        let refspec = format!("+refs/heads/{}:{tracking}", self.branch);
-        remote
+        // A ref of this process's own first: saves from one shared clone
+        // fetch at once, and libgit2 moves a fetched ref only from the
+        // value it read before.
+        // Flat, so that deleting it leaves no empty directory behind.
+        let scratch = format!("refs/perfguard/fetch-{}-{}", std::process::id(), unique());
+        let refspec = format!("+refs/heads/{}:{scratch}", self.branch);
+        let fetched = remote
             .fetch(&[&refspec], Some(&mut options), None)
             .map_err(|e| {
-                self.err(
+                let error = self.err(
                     format!(
                         "cannot fetch branch `{}` from remote `{name}` ({})",
                         self.branch,
                         redact(remote.url().unwrap_or("?"), self.token.as_deref())
                     ),
                     &e,
-                )
-            })?;
+                );
+                (error, is_race(&e))
+            });
+        let tip = self.repo.refname_to_id(&scratch).ok();
+        if let Ok(mut r) = self.repo.find_reference(&scratch) {
+            let _ = r.delete();
+        }
+        fetched?;
         let wanted = format!("refs/heads/{}", self.branch);
         let advertised = remote
             .list()
@@ -179,13 +259,20 @@ impl GitStore {
             }
             return Ok(None);
         }
-        Ok(self.repo.refname_to_id(&tracking).ok())
+        if let Some(tip) = tip {
+            // The private ref, for whoever looks: best effort, as another
+            // process of a shared clone may be moving it too.
+            let _ = self
+                .repo
+                .reference(&tracking, tip, true, "perfguard: fetched baselines");
+        }
+        Ok(tip)
     }
 
     fn tip_tree(&self) -> Result<Option<(Tree<'_>, String)>, BaselineError> {
         let Some(tip) = self.tip else { return Ok(None) };
         let commit = self
-            .repo
+            .objects()
             .find_commit(tip)
             .map_err(|e| self.err(format!("cannot read baseline commit {tip}"), &e))?;
         let tree = commit
@@ -203,11 +290,13 @@ impl GitStore {
     ) -> Result<Option<(T, Oid)>, BaselineError> {
         for attempt in 1..=MAX_ATTEMPTS {
             let parent = self.fetch()?;
+            self.refuse_checked_out()?;
             let Some((commit, value)) = self.apply(parent, change)? else {
                 self.tip = parent;
                 return Ok(None);
             };
-            if self.publish(parent, commit)? {
+            // Saved only once the branch, read back, holds the commit.
+            if self.publish(parent, commit)? && self.landed(commit)? {
                 self.tip = Some(commit);
                 return Ok(Some((value, commit)));
             }
@@ -221,24 +310,53 @@ impl GitStore {
         })
     }
 
+    /// Whether the branch, read back from where it lives, holds `commit`.
+    fn landed(&mut self, commit: Oid) -> Result<bool, BaselineError> {
+        let Some(tip) = self.fetch()? else {
+            return Ok(false);
+        };
+        Ok(tip == commit
+            || self
+                .objects()
+                .graph_descendant_of(tip, commit)
+                .unwrap_or(false))
+    }
+
+    /// Refuses to move a branch that a working tree has checked out: the
+    /// user's, or the remote's when it is a non-bare repository here.
+    fn refuse_checked_out(&self) -> Result<(), BaselineError> {
+        let branch_ref = format!("refs/heads/{}", self.branch);
+        let repo = match (&self.remote, &self.local) {
+            (None, _) => &self.repo,
+            (Some(_), Some((local, _))) => local,
+            // A server refuses by itself (receive.denyCurrentBranch).
+            (Some(_), None) => return Ok(()),
+        };
+        match checked_out(repo, &branch_ref) {
+            Some(worktree) => Err(BaselineError::CheckedOut {
+                branch: self.branch.clone(),
+                worktree,
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Builds the commit of `change` on `parent` (or on nothing: an orphan).
     fn apply<T>(
         &self,
         parent: Option<Oid>,
         change: &TreeChange<'_, T>,
     ) -> Result<Option<(Oid, T)>, BaselineError> {
+        let repo = self.objects();
         let base = match parent {
-            Some(p) => self.repo.find_commit(p).and_then(|c| c.tree()),
-            None => self
-                .repo
+            Some(p) => repo.find_commit(p).and_then(|c| c.tree()),
+            None => repo
                 .treebuilder(None)
                 .and_then(|b| b.write())
-                .and_then(|id| self.repo.find_tree(id)),
+                .and_then(|id| repo.find_tree(id)),
         }
         .map_err(|e| self.err("cannot read the baseline branch", &e))?;
-        let Some((tree, message, value)) = change(&self.repo, &base)
-            .map_err(|e| self.err("cannot build the baseline commit", &e))?
-        else {
+        let Some((tree, message, value)) = change(repo, &base)? else {
             return Ok(None);
         };
         let commit = self
@@ -253,41 +371,49 @@ impl GitStore {
         tree: Oid,
         message: &str,
     ) -> Result<Oid, git2::Error> {
+        let repo = self.objects();
         let sig = Signature::now("perfguard", "perfguard@users.noreply.github.com")?;
-        let tree = self.repo.find_tree(tree)?;
+        let tree = repo.find_tree(tree)?;
         let parents = match parent {
-            Some(p) => vec![self.repo.find_commit(p)?],
+            Some(p) => vec![repo.find_commit(p)?],
             None => vec![],
         };
         let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
-        self.repo.commit(None, &sig, &sig, message, &tree, &parents)
+        repo.commit(None, &sig, &sig, message, &tree, &parents)
     }
 
     /// Moves the branch from `parent` to `commit`: a compare-and-swap of
-    /// the local ref, or a push that only lands when the remote still has
+    /// the ref where it lives (the user's repository, or a remote on this
+    /// machine), or a push that only lands when the remote still has
     /// `parent`. `Ok(false)` means someone else moved it first.
     fn publish(&mut self, parent: Option<Oid>, commit: Oid) -> Result<bool, BaselineError> {
         let branch_ref = format!("refs/heads/{}", self.branch);
+        if let Some((local, path)) = &self.local {
+            return match swap(local, &branch_ref, parent, commit) {
+                Ok(moved) => Ok(moved),
+                Err(e) => Err(self.err(
+                    format!(
+                        "cannot update {branch_ref} in the repository of remote `{}` ({})",
+                        self.remote.as_deref().unwrap_or("?"),
+                        path.display()
+                    ),
+                    &e,
+                )),
+            };
+        }
         let Some(name) = self.remote.clone() else {
-            let msg = "perfguard: save baseline";
-            let result = match parent {
-                Some(p) => self
-                    .repo
-                    .reference_matching(&branch_ref, commit, true, p, msg),
-                None => self.repo.reference(&branch_ref, commit, false, msg),
-            };
-            return match result {
-                Ok(_) => Ok(true),
-                Err(e) if is_race(&e) => Ok(false),
-                Err(e) => Err(self.err(format!("cannot update {branch_ref}"), &e)),
-            };
+            return swap(&self.repo, &branch_ref, parent, commit)
+                .map_err(|e| self.err(format!("cannot update {branch_ref}"), &e));
         };
-        let outgoing = format!("refs/perfguard/outgoing/{}", self.branch);
+        // A name of its own: saves from one shared clone must not push
+        // each other's commits.
+        let outgoing = format!("refs/perfguard/push-{}-{}", std::process::id(), unique());
         self.repo
             .reference(&outgoing, commit, true, "perfguard: outgoing baseline")
             .map_err(|e| self.err(format!("cannot write {outgoing}"), &e))?;
         let stale = Rc::new(Cell::new(false));
         let rejected: Rc<RefCell<Option<String>>> = Rc::new(RefCell::new(None));
+        let accepted = Rc::new(Cell::new(false));
         let mut callbacks = self.callbacks();
         {
             let stale = Rc::clone(&stale);
@@ -308,9 +434,11 @@ impl GitStore {
         }
         {
             let rejected = Rc::clone(&rejected);
+            let accepted = Rc::clone(&accepted);
             callbacks.push_update_reference(move |_, status| {
-                if let Some(s) = status {
-                    *rejected.borrow_mut() = Some(s.to_owned());
+                match status {
+                    Some(s) => *rejected.borrow_mut() = Some(s.to_owned()),
+                    None => accepted.set(true),
                 }
                 Ok(())
             });
@@ -326,13 +454,39 @@ impl GitStore {
         if stale.get() {
             return Ok(false);
         }
+        // The server took it. After that libgit2 moves the clone's
+        // remote-tracking ref, which another save from a shared clone may
+        // hold: an error there does not undo the push.
+        if accepted.get() && rejected.borrow().is_none() {
+            let tracking = self.tracking_ref();
+            let _ = self
+                .repo
+                .reference(&tracking, commit, true, "perfguard: saved baseline");
+            return Ok(true);
+        }
+        // Only an http(s) remote authenticates with the token.
+        let http = self
+            .repo
+            .find_remote(&name)
+            .ok()
+            .and_then(|r| {
+                r.url()
+                    .ok()
+                    .map(|u| u.starts_with("http://") || u.starts_with("https://"))
+            })
+            .unwrap_or(false);
         if let Err(e) = result {
             if is_race(&e) || looks_like_race(e.message()) {
                 return Ok(false);
             }
+            let hint = if http {
+                " (the token needs `contents: write`)"
+            } else {
+                ""
+            };
             return Err(self.err(
                 format!(
-                    "cannot push branch `{}` to remote `{name}` (the token needs `contents: write`)",
+                    "cannot push branch `{}` to remote `{name}`{hint}",
                     self.branch
                 ),
                 &e,
@@ -342,9 +496,14 @@ impl GitStore {
             if looks_like_race(&status) {
                 return Ok(false);
             }
+            let hint = if http {
+                " (is the branch protected? the token needs `contents: write`)"
+            } else {
+                " (is the branch protected?)"
+            };
             return Err(BaselineError::Git {
                 context: format!(
-                    "remote `{name}` rejected the push to branch `{}` (is the branch protected? the token needs `contents: write`)",
+                    "remote `{name}` rejected the push to branch `{}`{hint}",
                     self.branch
                 ),
                 message: redact(&status, self.token.as_deref()),
@@ -462,7 +621,7 @@ impl Store for GitStore {
         };
         let mut keys = Vec::new();
         for suite in root.iter().filter(|e| e.kind() == Some(ObjectType::Tree)) {
-            let Ok(suite_tree) = self.repo.find_tree(suite.id()) else {
+            let Ok(suite_tree) = self.objects().find_tree(suite.id()) else {
                 continue;
             };
             for env in suite_tree
@@ -483,7 +642,7 @@ impl Store for GitStore {
             return Ok(Vec::new());
         };
         Ok(tree_entries(
-            &self.repo,
+            self.objects(),
             &root,
             &runs_dir(suite, environment),
             Some(commit),
@@ -499,7 +658,7 @@ impl Store for GitStore {
         };
         let blob = root
             .get_path(Path::new(&entry.path))
-            .and_then(|e| self.repo.find_blob(e.id()))
+            .and_then(|e| self.objects().find_blob(e.id()))
             .map_err(|e| self.err(format!("cannot read {} in commit {commit}", entry.path), &e))?;
         Ok(blob.content().to_vec())
     }
@@ -510,35 +669,48 @@ impl Store for GitStore {
         let json = serde_json::to_string_pretty(run).expect("results serialize") + "\n";
         let keep = keep.max(1);
         let change = |repo: &Repository, base: &Tree<'_>| {
+            let built = |e: git2::Error| build_error(&e);
             let mut entries = tree_entries(repo, base, &dir, None);
             let name = file_name(run, &entries);
             let path = format!("{dir}/{name}");
-            let blob = repo.blob(json.as_bytes())?;
-            let mut update = TreeUpdateBuilder::new();
-            update.upsert(path.as_str(), blob, FileMode::Blob);
             let new = Entry::parse(&dir, &name, None).expect("a .json name");
+            let mut files = classify(repo, base, &entries);
+            check_owner(&files, &run.suite, &run.environment.key)?;
             entries.push(new.clone());
             sort_entries(&mut entries);
-            // latest.json is the newest run, which is this one unless an
-            // older run was saved late.
-            if entries.last() == Some(&new) {
-                update.upsert(latest.as_str(), blob, FileMode::Blob);
-            }
-            let mut pruned = 0;
-            // The run just saved is never the one pruned, even when older.
-            let others: Vec<Entry> = entries.into_iter().filter(|e| *e != new).collect();
-            for old in excess(&others, keep - 1) {
+            let ours = Kind::Run {
+                suite: run.suite.clone(),
+                environment: run.environment.key.clone(),
+            };
+            files.push((new.clone(), ours));
+            files.sort_by_key(|(e, _)| entries.iter().position(|o| o == e));
+            let blob = repo.blob(json.as_bytes()).map_err(built)?;
+            let mut update = TreeUpdateBuilder::new();
+            update.upsert(path.as_str(), blob, FileMode::Blob);
+            let plan = retention(&files, keep, Some(&new));
+            for old in &plan.remove {
                 update.remove(old.path.as_str());
-                pruned += 1;
             }
-            let tree = update.create_updated(repo, base)?;
+            // latest.json copies the newest run that stays: this one,
+            // unless an older run was saved late.
+            if let Some(latest_run) = &plan.latest {
+                let id = if *latest_run == new {
+                    Some(blob)
+                } else {
+                    blob_id(base, &latest_run.path)
+                };
+                if let Some(id) = id {
+                    update.upsert(latest.as_str(), id, FileMode::Blob);
+                }
+            }
+            let tree = update.create_updated(repo, base).map_err(built)?;
             let short: String = name.chars().take(24).collect();
             let mut message = format!(
                 "perfguard: save {}/{} {short}",
                 run.suite, run.environment.key
             );
-            if pruned > 0 {
-                message.push_str(&format!(", prune {pruned}"));
+            if !plan.remove.is_empty() {
+                message.push_str(&format!(", prune {}", plan.remove.len()));
             }
             Ok(Some((tree, message, path)))
         };
@@ -553,8 +725,10 @@ impl Store for GitStore {
     fn prune(&mut self, keep: usize) -> Result<usize, BaselineError> {
         let keep = keep.max(1);
         let change = |repo: &Repository, base: &Tree<'_>| {
+            let built = |e: git2::Error| build_error(&e);
             let mut update = TreeUpdateBuilder::new();
             let mut pruned = 0usize;
+            let mut changed = false;
             for suite in base.iter().filter(|e| e.kind() == Some(ObjectType::Tree)) {
                 let Ok(suite_tree) = repo.find_tree(suite.id()) else {
                     continue;
@@ -567,16 +741,27 @@ impl Store for GitStore {
                         continue;
                     };
                     let entries = tree_entries(repo, base, &format!("{s}/{e}/runs"), None);
-                    for old in excess(&entries, keep) {
+                    let plan = retention(&classify(repo, base, &entries), keep, None);
+                    for old in &plan.remove {
                         update.remove(old.path.as_str());
                         pruned += 1;
+                        changed = true;
+                    }
+                    // latest.json must copy a run that is still there.
+                    let latest = format!("{s}/{e}/latest.json");
+                    let newest = plan.latest.as_ref().and_then(|l| blob_id(base, &l.path));
+                    if let Some(id) = newest
+                        && blob_id(base, &latest) != Some(id)
+                    {
+                        update.upsert(latest.as_str(), id, FileMode::Blob);
+                        changed = true;
                     }
                 }
             }
-            if pruned == 0 {
+            if !changed {
                 return Ok(None);
             }
-            let tree = update.create_updated(repo, base)?;
+            let tree = update.create_updated(repo, base).map_err(built)?;
             Ok(Some((
                 tree,
                 format!("perfguard: prune to {keep} runs each ({pruned} removed)"),
@@ -607,6 +792,110 @@ fn tree_entries(
         .collect();
     sort_entries(&mut entries);
     entries
+}
+
+/// The blob id of `path` in `tree`.
+fn blob_id(tree: &Tree<'_>, path: &str) -> Option<Oid> {
+    tree.get_path(Path::new(path)).ok().map(|e| e.id())
+}
+
+/// Each run file in `entries` with what it holds.
+fn classify(repo: &Repository, tree: &Tree<'_>, entries: &[Entry]) -> Vec<(Entry, Kind)> {
+    entries
+        .iter()
+        .map(|e| {
+            let kind = blob_id(tree, &e.path)
+                .and_then(|id| repo.find_blob(id).ok())
+                .map_or(Kind::Unreadable, |b| Kind::of(b.content(), &e.path));
+            (e.clone(), kind)
+        })
+        .collect()
+}
+
+fn build_error(e: &git2::Error) -> BaselineError {
+    BaselineError::Git {
+        context: "cannot build the baseline commit".into(),
+        message: e.message().to_owned(),
+    }
+}
+
+/// Compare-and-swap of `branch_ref` in `repo` from `parent` (or from
+/// nothing) to `commit`; `Ok(false)` when another writer moved it first.
+fn swap(
+    repo: &Repository,
+    branch_ref: &str,
+    parent: Option<Oid>,
+    commit: Oid,
+) -> Result<bool, git2::Error> {
+    let msg = "perfguard: save baseline";
+    let result = match parent {
+        Some(p) => repo.reference_matching(branch_ref, commit, true, p, msg),
+        None => repo.reference(branch_ref, commit, false, msg),
+    };
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if is_race(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// The repository on this machine that a remote URL names: a `file://`
+/// URL, or a path (relative ones from the working tree) to a directory.
+fn local_path(repo: &Repository, url: &str) -> Option<PathBuf> {
+    if let Some(rest) = url.strip_prefix("file://") {
+        return Some(PathBuf::from(rest));
+    }
+    if url.contains("://") {
+        return None;
+    }
+    let path = Path::new(url);
+    if path.is_absolute() {
+        return path.is_dir().then(|| path.to_owned());
+    }
+    // `host:path` is ssh unless a directory of that name is here (git's rule).
+    let base = repo.workdir().unwrap_or_else(|| repo.path());
+    let joined = base.join(path);
+    joined.is_dir().then_some(joined)
+}
+
+/// The working tree that has `branch_ref` checked out in `repo` (its own,
+/// or a linked worktree's), if any.
+fn checked_out(repo: &Repository, branch_ref: &str) -> Option<String> {
+    let on_branch = |r: &Repository| {
+        !r.is_bare()
+            && r.find_reference("HEAD")
+                .ok()
+                .and_then(|h| h.symbolic_target().ok().flatten().map(str::to_owned))
+                .as_deref()
+                == Some(branch_ref)
+    };
+    let place = |r: &Repository| {
+        r.workdir()
+            .unwrap_or_else(|| r.path())
+            .display()
+            .to_string()
+    };
+    if on_branch(repo) {
+        return Some(place(repo));
+    }
+    let names = repo.worktrees().ok()?;
+    names
+        .iter()
+        .filter_map(|n| n.ok().flatten())
+        .filter_map(|n| repo.find_worktree(n).ok())
+        .filter_map(|w| Repository::open_from_worktree(&w).ok())
+        .find(|r| on_branch(r))
+        .map(|r| place(&r))
+}
+
+/// A number no other call in this process returns, and unlikely in another.
+fn unique() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{nanos:x}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 /// Credentials for a remote: the token as `x-access-token` on http(s), the

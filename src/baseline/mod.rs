@@ -54,6 +54,21 @@ pub enum BaselineError {
         "could not save to {target} after {attempts} attempts: other jobs kept saving first; run again"
     )]
     Contended { target: String, attempts: u32 },
+    /// Saving would move a branch that a working tree has checked out.
+    #[error(
+        "branch `{branch}` is checked out in {worktree}: saving would move it under that working tree; check out another branch there, or set [baseline] branch to a branch nobody checks out"
+    )]
+    CheckedOut { branch: String, worktree: String },
+    /// Two suite names (or environment keys) that map to one directory.
+    #[error(
+        "{kind} `{ours}` and {kind} `{theirs}` share the baseline directory {dir}/ and would use and prune each other's runs: rename one of them"
+    )]
+    Collision {
+        kind: &'static str,
+        ours: String,
+        theirs: String,
+        dir: String,
+    },
 }
 
 impl BaselineError {
@@ -61,7 +76,10 @@ impl BaselineError {
     /// repository, remote or disk failed.
     pub fn exit_code(&self) -> u8 {
         match self {
-            BaselineError::NewerSchema { .. } | BaselineError::NotFound(_) => 2,
+            BaselineError::NewerSchema { .. }
+            | BaselineError::NotFound(_)
+            | BaselineError::CheckedOut { .. }
+            | BaselineError::Collision { .. } => 2,
             _ => 3,
         }
     }
@@ -99,8 +117,11 @@ impl Entry {
         })
     }
 
-    fn order_key(&self) -> (&str, u32, &str) {
-        (&self.stamp, self.seq, &self.path)
+    fn order_key<'a>(&'a self, horizon: &str) -> (bool, &'a str, u32, &'a str) {
+        // A name dated past the horizon (a skewed clock, a hand edit) does
+        // not outrank real runs: it sorts as the oldest.
+        let plausible = self.stamp.as_str() <= horizon;
+        (plausible, &self.stamp, self.seq, &self.path)
     }
 
     /// The commit as printed in messages.
@@ -109,9 +130,148 @@ impl Entry {
     }
 }
 
-/// Sorts entries oldest first: by timestamp, then save order within a second.
+/// How far past now a run's timestamp may lie and still count as recent.
+const FUTURE_SLACK: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
+/// Sorts entries oldest first: by timestamp, then save order within a
+/// second; names dated more than a day ahead of now sort first.
 pub fn sort_entries(entries: &mut [Entry]) {
-    entries.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+    sort_entries_at(entries, chrono::Utc::now());
+}
+
+fn sort_entries_at(entries: &mut [Entry], now: chrono::DateTime<chrono::Utc>) {
+    let horizon = (now + FUTURE_SLACK).format("%Y%m%dT%H%M%SZ").to_string();
+    entries.sort_by(|a, b| a.order_key(&horizon).cmp(&b.order_key(&horizon)));
+}
+
+/// A run file as saving and pruning see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// A readable run of this suite and environment key (exact names).
+    Run { suite: String, environment: String },
+    /// Not readable by this build (corrupt, or a newer schema): never
+    /// deleted, never counted toward `keep`, never `latest.json`.
+    Unreadable,
+}
+
+impl Kind {
+    /// Reads the bytes of the run file at `path`.
+    pub fn of(bytes: &[u8], path: &str) -> Kind {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return Kind::Unreadable;
+        };
+        match Run::from_json(text, Path::new(path)) {
+            Ok(run) => Kind::Run {
+                suite: run.suite,
+                environment: run.environment.key,
+            },
+            Err(_) => Kind::Unreadable,
+        }
+    }
+}
+
+/// What a save or a prune does to one `<suite>/<environment>` directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Retention {
+    /// Runs to delete, oldest first.
+    pub remove: Vec<Entry>,
+    /// The newest run that stays: what `latest.json` copies.
+    pub latest: Option<Entry>,
+}
+
+/// Which runs of one directory go, and which is latest, when `keep` stay
+/// per exact suite and environment: `files` is every run file there,
+/// oldest first, with its [`Kind`]; `saved`, the run being saved, is
+/// always kept. Unreadable files are left alone and do not count.
+pub fn retention(files: &[(Entry, Kind)], keep: usize, saved: Option<&Entry>) -> Retention {
+    let keep = keep.max(1);
+    let mut groups: Vec<(&Kind, Vec<&Entry>)> = Vec::new();
+    for (entry, kind) in files {
+        if *kind == Kind::Unreadable {
+            continue;
+        }
+        match groups.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, runs)) => runs.push(entry),
+            None => groups.push((kind, vec![entry])),
+        }
+    }
+    let mut out = Retention::default();
+    let mut kept: Vec<&Entry> = Vec::new();
+    for (_, runs) in groups {
+        let is_saved = |e: &&Entry| Some(*e) == saved;
+        let holds_saved = runs.iter().any(is_saved);
+        let others: Vec<&Entry> = runs.iter().copied().filter(|e| !is_saved(e)).collect();
+        let drop = others.len().saturating_sub(keep - usize::from(holds_saved));
+        out.remove
+            .extend(others[..drop].iter().map(|e| (*e).clone()));
+        kept.extend(runs.iter().copied().filter(|e| !out.remove.contains(e)));
+    }
+    let order: Vec<&Entry> = files.iter().map(|(e, _)| e).collect();
+    out.latest = order
+        .iter()
+        .rev()
+        .find(|e| kept.contains(e))
+        .map(|e| (*e).clone());
+    let position = |e: &Entry| order.iter().position(|o| *o == e);
+    out.remove.sort_by_key(|e| position(e));
+    out
+}
+
+/// Refuses a directory that holds runs of another suite or environment
+/// whose name maps to the same path component as `suite` / `environment`.
+pub fn check_owner(
+    files: &[(Entry, Kind)],
+    suite: &str,
+    environment: &str,
+) -> Result<(), BaselineError> {
+    for (_, kind) in files {
+        if let Kind::Run {
+            suite: s,
+            environment: e,
+        } = kind
+        {
+            check_names(s, e, suite, environment)?;
+        }
+    }
+    Ok(())
+}
+
+/// A run of suite `s` in environment `e` found where `suite` /
+/// `environment` keep their runs.
+fn check_names(s: &str, e: &str, suite: &str, environment: &str) -> Result<(), BaselineError> {
+    let dir = || format!("{}/{}", component(suite), component(environment));
+    if s != suite && component(s) == component(suite) {
+        return Err(BaselineError::Collision {
+            kind: "suite",
+            ours: suite.to_owned(),
+            theirs: s.to_owned(),
+            dir: dir(),
+        });
+    }
+    if e != environment && component(e) == component(environment) {
+        return Err(BaselineError::Collision {
+            kind: "environment",
+            ours: environment.to_owned(),
+            theirs: e.to_owned(),
+            dir: dir(),
+        });
+    }
+    Ok(())
+}
+
+/// Refuses a run read for `suite` / `environment` that belongs to another
+/// suite or environment sharing their directory.
+pub fn check_run_owner(
+    saved: &SavedRun,
+    suite: &str,
+    environment: &str,
+) -> Result<(), BaselineError> {
+    check_names(
+        &saved.run.suite,
+        &saved.run.environment.key,
+        suite,
+        environment,
+    )
 }
 
 /// A run read back from a store.
@@ -157,10 +317,13 @@ pub trait Store {
     fn read(&self, entry: &Entry) -> Result<Vec<u8>, BaselineError>;
     /// Saves `run` as a file of its own under its suite and
     /// `environment.key`, updates `latest.json` and keeps the newest `keep`
-    /// runs of that suite and environment, all at once.
+    /// readable runs of that suite and environment, all at once (see
+    /// [`retention`]); returns only once the run is in the store, and
+    /// refuses a directory shared with another suite name ([`check_owner`]).
     fn save(&mut self, run: &Run, keep: usize) -> Result<SavedRun, BaselineError>;
-    /// Keeps the newest `keep` runs of every suite and environment; returns
-    /// how many were removed.
+    /// Keeps the newest `keep` readable runs of every suite and
+    /// environment, and points each `latest.json` at a run that stays;
+    /// returns how many were removed.
     fn prune(&mut self, keep: usize) -> Result<usize, BaselineError>;
     /// What HEAD descends from, for [`select`]; empty outside git.
     fn lineage(&self, _current: &Run) -> Lineage {
@@ -348,6 +511,7 @@ pub fn select(
             &pred,
             Reason::MergeBase { base: base.clone() },
             &mut choice,
+            (suite, environment),
         )? {
             return Ok(choice);
         }
@@ -360,26 +524,46 @@ pub fn select(
                 .as_ref()
                 .is_some_and(|g| lineage.ancestors.contains(&g.sha)),
         };
-        if first(store, &entries, &pred, Reason::Ancestor, &mut choice)? {
+        if first(
+            store,
+            &entries,
+            &pred,
+            Reason::Ancestor,
+            &mut choice,
+            (suite, environment),
+        )? {
             return Ok(choice);
         }
     }
     let any = |_: &Entry, _: Option<&Run>| true;
-    first(store, &entries, &any, Reason::Newest, &mut choice)?;
+    first(
+        store,
+        &entries,
+        &any,
+        Reason::Newest,
+        &mut choice,
+        (suite, environment),
+    )?;
     Ok(choice)
 }
 
 /// Chooses the newest entry that `pred` accepts by name and, once read, by
-/// content; corrupt files on the way are added to `choice.skipped`.
+/// content; corrupt files on the way are added to `choice.skipped`. A run
+/// of another suite or environment sharing the directory is an error.
 fn first(
     store: &dyn Store,
     entries: &[Entry],
     pred: &dyn Fn(&Entry, Option<&Run>) -> bool,
     reason: Reason,
     choice: &mut Choice,
+    (suite, environment): (&str, &str),
 ) -> Result<bool, BaselineError> {
     for e in entries.iter().rev().filter(|e| pred(e, None)) {
-        match load(store, e)? {
+        let loaded = load(store, e)?;
+        if let Ok(saved) = &loaded {
+            check_run_owner(saved, suite, environment)?;
+        }
+        match loaded {
             Ok(saved) if pred(e, Some(&saved.run)) => {
                 choice.selection = Some(Selection { saved, reason });
                 return Ok(true);

@@ -115,3 +115,77 @@ fn the_listing_shows_time_commit_ref_and_metric_count() {
     └─────────────────────┴───────┴─────────────┴─────────┴─────────────────┴─────────┴───────────────────────────────┘
     ");
 }
+
+fn run_kind(suite: &str) -> Kind {
+    Kind::Run {
+        suite: suite.into(),
+        environment: "e".into(),
+    }
+}
+
+#[test]
+fn names_dated_past_tomorrow_sort_as_the_oldest() {
+    let now = chrono::DateTime::parse_from_rfc3339("2026-12-03T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    let mut v = vec![
+        entry("20990101T000000Z-abcdef0.json"),
+        entry("20261203T120000Z-abcdef0.json"),
+        entry("20261201T000000Z-abcdef0.json"),
+    ];
+    sort_entries_at(&mut v, now);
+    let names: Vec<&str> = v.iter().map(|e| &e.stamp[..8]).collect();
+    // Within a day ahead still counts: clocks of runners drift.
+    assert_eq!(names, ["20990101", "20261201", "20261203"]);
+}
+
+#[test]
+fn unreadable_files_are_kept_and_do_not_count_toward_keep() {
+    let files = vec![
+        (entry("1-a.json"), run_kind("s")),
+        (entry("2-a.json"), Kind::Unreadable),
+        (entry("3-a.json"), run_kind("s")),
+        (entry("4-a.json"), Kind::Unreadable),
+    ];
+    let plan = retention(&files, 2, None);
+    assert!(plan.remove.is_empty(), "{plan:?}");
+    assert_eq!(plan.latest, Some(entry("3-a.json")));
+    let plan = retention(&files, 1, None);
+    assert_eq!(plan.remove, [entry("1-a.json")]);
+    assert_eq!(plan.latest, Some(entry("3-a.json")));
+}
+
+#[test]
+fn the_run_being_saved_stays_and_latest_is_the_newest_that_stays() {
+    let files = vec![
+        (entry("1-a.json"), run_kind("s")),
+        (entry("2-a.json"), run_kind("s")),
+        (entry("3-a.json"), run_kind("s")),
+    ];
+    // Saved late: older than the others, kept all the same.
+    let plan = retention(&files, 2, Some(&entry("1-a.json")));
+    assert_eq!(plan.remove, [entry("2-a.json")]);
+    assert_eq!(plan.latest, Some(entry("3-a.json")));
+    let plan = retention(&files, 1, Some(&entry("3-a.json")));
+    assert_eq!(plan.remove, [entry("1-a.json"), entry("2-a.json")]);
+    assert_eq!(plan.latest, Some(entry("3-a.json")));
+    assert_eq!(retention(&[], 3, None), Retention::default());
+}
+
+#[test]
+fn runs_of_two_names_in_one_directory_are_kept_apart_and_refused() {
+    let files = vec![
+        (entry("1-a.json"), run_kind("A B")),
+        (entry("2-a.json"), run_kind("a-b")),
+        (entry("3-a.json"), run_kind("A B")),
+    ];
+    let plan = retention(&files, 1, None);
+    assert_eq!(plan.remove, [entry("1-a.json")]);
+    assert!(check_owner(&files[..1], "A B", "e").is_ok());
+    let err = check_owner(&files, "A B", "e").unwrap_err().to_string();
+    assert!(
+        err.contains("suite `A B`") && err.contains("suite `a-b`") && err.contains("a-b/e/"),
+        "{err}"
+    );
+    assert_eq!(check_owner(&files, "a-b", "e").unwrap_err().exit_code(), 2);
+}

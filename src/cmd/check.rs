@@ -218,6 +218,9 @@ fn saved_history(store: &dyn Store, current: &Run) -> Result<Vec<Run>, Error> {
     const HISTORY: usize = 60;
     let history = store::history(store, &current.suite, &current.environment.key, HISTORY)?;
     super::warn_skipped(&history.skipped);
+    for saved in &history.runs {
+        store::check_run_owner(saved, &current.suite, &current.environment.key)?;
+    }
     Ok(history.runs.into_iter().map(|s| s.run).collect())
 }
 

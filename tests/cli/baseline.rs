@@ -1035,3 +1035,654 @@ fn a_local_check_never_pushes_but_ci_does() {
     assert_eq!(forced.status.code(), Some(0), "{}", stderr_of(&forced));
     assert_eq!(runs_on(&remote, BRANCH).len(), 2);
 }
+
+/// How a clone reaches its remote.
+#[derive(Clone, Copy, Debug)]
+enum Url {
+    /// A plain path: libgit2's local transport.
+    Path,
+    /// `file://`: the local transport too.
+    File,
+    /// `git://` from a `git daemon` on this port serving the remote's parent.
+    Daemon(u16),
+}
+
+impl Url {
+    fn of(self, bare: &Path) -> String {
+        match self {
+            Url::Path => bare.display().to_string(),
+            Url::File => format!("file://{}", bare.display()),
+            Url::Daemon(port) => format!(
+                "git://127.0.0.1:{port}/{}",
+                bare.file_name().unwrap().to_str().unwrap()
+            ),
+        }
+    }
+}
+
+/// `saved baseline <path> to … (commit <short>)` → `(path, short)`.
+fn saved_line(stderr: &str) -> Option<(String, String)> {
+    let line = stderr.lines().find(|l| l.contains("saved baseline "))?;
+    let path = line.split("saved baseline ").nth(1)?.split(' ').next()?;
+    let short = line.rsplit("(commit ").next()?.trim_end_matches(')');
+    Some((path.to_owned(), short.to_owned()))
+}
+
+/// `git fsck` of `repo` reports nothing wrong.
+fn assert_fsck_clean(repo: &Path) {
+    let out = Command::new("git")
+        .args(["-c", "safe.directory=*", "fsck", "--no-dangling"])
+        .current_dir(repo)
+        .env("GIT_CONFIG_GLOBAL", crate::common::empty_git_config())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stdout.is_empty(),
+        "git fsck in {}: {}{}",
+        repo.display(),
+        stdout_of(&out),
+        stderr_of(&out)
+    );
+}
+
+/// Eight `baseline save`s at once through `url`, from eight clones or one
+/// shared clone, twice over (a lost run is a race: two rounds lose one far
+/// more surely than one): every save that says it saved is on the branch,
+/// and no other run is.
+fn concurrent_saves_through(url: Url, shared: bool) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (bare, _clone) = remote_and_clone(tmp.path());
+    let remote = url.of(&bare);
+    let mut said_saved = Vec::new();
+    for round in 0..2 {
+        said_saved.extend(save_round(tmp.path(), &remote, shared, round, url));
+    }
+    let mut runs = runs_on(&bare, BRANCH);
+    runs.sort();
+    let mut claimed: Vec<String> = said_saved.iter().map(|(p, _)| p.clone()).collect();
+    claimed.sort();
+    assert_eq!(runs, claimed, "{url:?}, shared clone: {shared}");
+    for (_, short) in &said_saved {
+        git(&bare, &["merge-base", "--is-ancestor", short, BRANCH]);
+    }
+    // Twelve attempts are enough for eight jobs: every one lands.
+    assert_eq!(said_saved.len(), 16, "{url:?}, shared clone: {shared}");
+    assert_eq!(git(&bare, &["rev-list", "--count", BRANCH]), "16");
+    assert_fsck_clean(&bare);
+    if shared {
+        assert_fsck_clean(&tmp.path().join("shared"));
+    }
+}
+
+/// One round of eight saves at once; the `(path, short commit)` of each
+/// that said it saved.
+fn save_round(
+    root: &Path,
+    remote: &str,
+    shared: bool,
+    round: u32,
+    url: Url,
+) -> Vec<(String, String)> {
+    let mut jobs = Vec::new();
+    for i in 0..8 {
+        let dir = root.join(if shared {
+            "shared".to_owned()
+        } else {
+            format!("job{i}")
+        });
+        if !dir.exists() {
+            git(root, &["clone", "-q", remote, dir.to_str().unwrap()]);
+            write(
+                &dir,
+                "perfguard.toml",
+                &CONFIG.replace("keep = 3", "keep = 50"),
+            );
+        }
+        let head = git(&dir, &["rev-parse", "HEAD"]);
+        let file = write(
+            &dir,
+            &format!("r{i}.json"),
+            &results(
+                &head,
+                "refs/heads/main",
+                "ci",
+                &format!("2026-01-02T03:{round:02}:{i:02}Z"),
+                10.0 + f64::from(i),
+            ),
+        );
+        jobs.push((dir, file));
+    }
+    let bin = assert_cmd::cargo::cargo_bin("perfguard");
+    let children: Vec<Child> = jobs
+        .iter()
+        .map(|(dir, file)| {
+            Command::new(&bin)
+                .args(["baseline", "save"])
+                .arg(file)
+                .current_dir(dir)
+                .env("GIT_CONFIG_GLOBAL", crate::common::empty_git_config())
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env_remove("GITHUB_TOKEN")
+                .env_remove("PERFGUARD_TOKEN")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut said_saved = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let err = stderr_of(&out);
+        if out.status.success() {
+            said_saved.push(saved_line(&err).unwrap_or_else(|| panic!("no saved line: {err}")));
+        } else {
+            assert!(!err.to_lowercase().contains("token"), "{url:?}: {err}");
+            // Shown when a later count fails.
+            eprintln!("{url:?}: a save failed: {err}");
+        }
+    }
+    said_saved
+}
+
+#[test]
+fn concurrent_saves_through_a_path_remote_all_land() {
+    concurrent_saves_through(Url::Path, false);
+}
+
+#[test]
+fn concurrent_saves_through_a_file_url_all_land() {
+    concurrent_saves_through(Url::File, false);
+}
+
+#[test]
+fn concurrent_saves_from_one_shared_clone_all_land() {
+    concurrent_saves_through(Url::Path, true);
+    concurrent_saves_through(Url::File, true);
+}
+
+#[test]
+fn concurrent_saves_from_one_shared_clone_through_git_daemon_all_land() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (bare, _clone) = remote_and_clone(tmp.path());
+    let daemon = Daemon::start(tmp.path());
+    let url = Url::Daemon(daemon.port);
+    let mut said_saved = Vec::new();
+    for round in 0..2 {
+        said_saved.extend(save_round(tmp.path(), &url.of(&bare), true, round, url));
+    }
+    assert_eq!(said_saved.len(), 16);
+    assert_eq!(runs_on(&bare, BRANCH).len(), 16);
+    assert_eq!(git(&bare, &["rev-list", "--count", BRANCH]), "16");
+    assert_fsck_clean(&bare);
+    let shared = tmp.path().join("shared");
+    assert_fsck_clean(&shared);
+    // Each save's own fetch and push refs are gone, directories and all.
+    let left: Vec<_> = std::fs::read_dir(shared.join(".git/refs/perfguard"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["origin"]);
+    drop(daemon);
+}
+
+/// A `--depth 1` clone of a remote reached through `url`, with one run saved.
+fn shallow_clone_of(root: &Path, url: Url) -> (PathBuf, PathBuf) {
+    let (bare, clone) = remote_and_clone(root);
+    let head = git(&clone, &["rev-parse", "HEAD"]);
+    commit(&clone, "second");
+    git(&clone, &["push", "-q", "origin", "main"]);
+    save(
+        &clone,
+        "r.json",
+        &results(&head, "refs/heads/main", "ci", "2026-01-02T03:04:05Z", 10.0),
+    );
+    let file = Url::File.of(&bare);
+    git(root, &["clone", "-q", "--depth", "1", &file, "shallow"]);
+    let shallow = root.join("shallow");
+    git(&shallow, &["remote", "set-url", "origin", &url.of(&bare)]);
+    (bare, shallow)
+}
+
+fn shallow_clone_stays_intact(url: Url) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (bare, shallow) = shallow_clone_of(tmp.path(), url);
+    let marker = shallow.join(".git/shallow");
+    let before = std::fs::read(&marker).expect("a shallow clone has .git/shallow");
+    assert_fsck_clean(&shallow);
+
+    let listed = perfguard(&shallow)
+        .args(["baseline", "list"])
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{}", stderr_of(&listed));
+    assert!(stdout_of(&listed).contains("20260102T030405Z"));
+    assert_eq!(std::fs::read(&marker).ok(), Some(before.clone()), "{url:?}");
+    assert_fsck_clean(&shallow);
+    git(&shallow, &["log", "--oneline"]);
+
+    let checked = perfguard(&shallow)
+        .args(["check", "--save", "--remote"])
+        .output()
+        .unwrap();
+    assert_eq!(checked.status.code(), Some(0), "{}", stderr_of(&checked));
+    assert!(stderr_of(&checked).contains("saved baseline"));
+    assert_eq!(runs_on(&bare, BRANCH).len(), 2);
+    assert_eq!(std::fs::read(&marker).ok(), Some(before), "{url:?}");
+    assert_fsck_clean(&shallow);
+    assert_eq!(
+        git(&shallow, &["rev-parse", "--is-shallow-repository"]),
+        "true"
+    );
+    assert_eq!(git(&shallow, &["status", "--porcelain"]), "");
+}
+
+#[test]
+fn reading_and_saving_leave_a_shallow_clone_of_a_path_remote_intact() {
+    shallow_clone_stays_intact(Url::Path);
+}
+
+#[test]
+fn reading_and_saving_leave_a_shallow_clone_of_a_file_url_intact() {
+    shallow_clone_stays_intact(Url::File);
+}
+
+#[test]
+fn a_checked_out_baseline_branch_is_never_moved() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    git(dir, &["init", "-q", "-b", "main"]);
+    write(dir, "perfguard.toml", CONFIG);
+    git(dir, &["add", "perfguard.toml"]);
+    commit(dir, "first");
+    perfguard(dir).args(["check", "--save"]).assert().success();
+    git(dir, &["checkout", "-q", BRANCH]);
+    // The branch holds runs, not the config: it is untracked here.
+    write(dir, "perfguard.toml", CONFIG);
+    let head = git(dir, &["rev-parse", "HEAD"]);
+    let status = git(dir, &["status", "--porcelain"]);
+    assert_eq!(status, "?? perfguard.toml");
+
+    let out = perfguard(dir).args(["check", "--save"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains(&format!("branch `{BRANCH}` is checked out")),
+        "{err}"
+    );
+    assert_eq!(git(dir, &["rev-parse", "HEAD"]), head);
+    assert_eq!(git(dir, &["status", "--porcelain"]), status);
+    assert_eq!(runs_on(dir, BRANCH).len(), 1);
+}
+
+#[test]
+fn a_baseline_branch_checked_out_in_a_local_remote_is_never_moved() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let (_bare, clone) = remote_and_clone(root);
+    let head = git(&clone, &["rev-parse", "HEAD"]);
+    // A non-bare repository as the remote, with the baseline branch checked out.
+    git(root, &["clone", "-q", "remote.git", "upstream"]);
+    let upstream = root.join("upstream");
+    git(&upstream, &["checkout", "-q", "-b", BRANCH]);
+    git(
+        &clone,
+        &["remote", "set-url", "origin", upstream.to_str().unwrap()],
+    );
+    let tip = git(&upstream, &["rev-parse", "HEAD"]);
+    let file = write(
+        &clone,
+        "r.json",
+        &results(&head, "refs/heads/main", "ci", "2026-01-02T03:04:05Z", 10.0),
+    );
+    let out = perfguard(&clone)
+        .args(["baseline", "save"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains(&format!("branch `{BRANCH}` is checked out")),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(git(&upstream, &["rev-parse", "HEAD"]), tip);
+    assert_eq!(git(&upstream, &["status", "--porcelain"]), "");
+}
+
+/// The blob id of `path` on the baseline branch of `repo`.
+fn blob_on(repo: &Path, path: &str) -> String {
+    git(repo, &["rev-parse", &format!("{BRANCH}:{path}")])
+}
+
+#[test]
+fn pruning_keeps_corrupt_files_and_latest_names_a_kept_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (bare, clone) = remote_and_clone(tmp.path());
+    write(
+        &clone,
+        "perfguard.toml",
+        &CONFIG.replace("keep = 3", "keep = 2"),
+    );
+    let head = git(&clone, &["rev-parse", "HEAD"]);
+    let short = &head[..7];
+    let at = |day: &str| results(&head, "refs/heads/main", "ci", day, 10.0);
+    save(&clone, "a.json", &at("2026-01-01T00:00:00Z"));
+    let a = format!("api/ci/runs/20260101T000000Z-{short}.json");
+    let corrupt = format!("api/ci/runs/20260102T000000Z-{short}.json");
+    let future = format!("api/ci/runs/20990101T000000Z-{short}.json");
+    commit_to_branch(
+        tmp.path(),
+        &[
+            (&corrupt, "{\"schema_version\": 1, "),
+            (&future, "not json"),
+        ],
+    );
+    let kept = [blob_on(&bare, &corrupt), blob_on(&bare, &future)];
+
+    save(&clone, "b.json", &at("2026-01-03T00:00:00Z"));
+    let b = format!("api/ci/runs/20260103T000000Z-{short}.json");
+    let mut runs = runs_on(&bare, BRANCH);
+    runs.sort();
+    let mut want = vec![a.clone(), corrupt.clone(), b.clone(), future.clone()];
+    want.sort();
+    assert_eq!(runs, want, "the corrupt files do not count toward keep = 2");
+    assert_eq!(blob_on(&bare, "api/ci/latest.json"), blob_on(&bare, &b));
+
+    save(&clone, "c.json", &at("2026-01-04T00:00:00Z"));
+    let c = format!("api/ci/runs/20260104T000000Z-{short}.json");
+    let runs = runs_on(&bare, BRANCH);
+    assert!(!runs.contains(&a), "{runs:?}");
+    assert!(runs.contains(&b) && runs.contains(&c), "{runs:?}");
+    assert_eq!([blob_on(&bare, &corrupt), blob_on(&bare, &future)], kept);
+    assert_eq!(blob_on(&bare, "api/ci/latest.json"), blob_on(&bare, &c));
+
+    // A valid run dated far ahead does not outrank the real ones.
+    commit_to_branch(tmp.path(), &[(&future, &at("2099-01-01T00:00:00Z"))]);
+    save(&clone, "d.json", &at("2026-01-05T00:00:00Z"));
+    let d = format!("api/ci/runs/20260105T000000Z-{short}.json");
+    assert_eq!(blob_on(&bare, "api/ci/latest.json"), blob_on(&bare, &d));
+    let cur = write(&clone, "cur.json", &at("2026-01-06T00:00:00Z"));
+    let out = perfguard(&clone)
+        .args(["compare", "--baseline", "latest", "--current"])
+        .arg(&cur)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        stdout_of(&out).contains("20260105T000000Z"),
+        "{}",
+        stdout_of(&out)
+    );
+    perfguard(&clone)
+        .args(["baseline", "prune", "--keep", "1"])
+        .assert()
+        .success();
+    let runs = runs_on(&bare, BRANCH);
+    assert!(runs.contains(&d) && runs.contains(&corrupt), "{runs:?}");
+    assert!(!runs.contains(&c), "{runs:?}");
+    assert_eq!(blob_on(&bare, "api/ci/latest.json"), blob_on(&bare, &d));
+}
+
+#[test]
+fn eight_parallel_directory_saves_keep_exactly_keep_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "perfguard.toml", CONFIG);
+    // A lost file is a race: four rounds lose one far more surely than one.
+    for round in 0..4 {
+        directory_save_round(dir, round);
+    }
+}
+
+fn directory_save_round(dir: &Path, round: u32) {
+    let bin = assert_cmd::cargo::cargo_bin("perfguard");
+    let files: Vec<PathBuf> = (0..8)
+        .map(|i| {
+            write(
+                dir,
+                &format!("r{i}.json"),
+                &results(
+                    "abcdef0123",
+                    "refs/heads/main",
+                    "ci",
+                    &format!("2026-01-02T03:{round:02}:{i:02}Z"),
+                    10.0,
+                ),
+            )
+        })
+        .collect();
+    let children: Vec<Child> = files
+        .iter()
+        .map(|file| {
+            Command::new(&bin)
+                .args(["baseline", "save"])
+                .arg(file)
+                .current_dir(dir)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+    }
+    let runs_dir = dir.join(".perfguard/baselines/api/ci/runs");
+    let mut runs: Vec<String> = std::fs::read_dir(&runs_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    runs.sort();
+    assert_eq!(runs.len(), 3, "keep = 3, round {round}: {runs:?}");
+    let newest = std::fs::read(runs_dir.join(runs.last().unwrap())).unwrap();
+    let latest = std::fs::read(dir.join(".perfguard/baselines/api/ci/latest.json")).unwrap();
+    assert_eq!(latest, newest);
+}
+
+#[test]
+fn suites_that_share_a_directory_are_refused_naming_both() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (bare, clone) = remote_and_clone(tmp.path());
+    let head = git(&clone, &["rev-parse", "HEAD"]);
+    let named = |suite: &str, day: &str| {
+        let mut v: serde_json::Value =
+            serde_json::from_str(&results(&head, "refs/heads/main", "ci", day, 10.0)).unwrap();
+        v["suite"] = suite.into();
+        v.to_string()
+    };
+    save(&clone, "a.json", &named("A B", "2026-01-01T00:00:00Z"));
+    let file = write(&clone, "b.json", &named("a-b", "2026-01-02T00:00:00Z"));
+    let out = perfguard(&clone)
+        .args(["baseline", "save"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("suite `a-b`") && err.contains("suite `A B`"),
+        "{err}"
+    );
+    assert_eq!(runs_on(&bare, BRANCH).len(), 1);
+    let out = perfguard(&clone)
+        .args(["compare", "--baseline", "latest", "--current"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("suite `a-b`") && err.contains("suite `A B`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_branch_written_by_the_previous_release_still_reads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_bare, clone) = remote_and_clone(tmp.path());
+    let head = git(&clone, &["rev-parse", "HEAD"]);
+    let mut old: serde_json::Value = serde_json::from_str(&results(
+        &head,
+        "refs/heads/main",
+        "Linux CI",
+        "2026-01-01T00:00:00Z",
+        10.0,
+    ))
+    .unwrap();
+    old["suite"] = "My Suite".into();
+    let old = old.to_string();
+    // The previous release slugged names that were not path-safe; the
+    // branch is written here by git itself, as that release left it.
+    let path = format!(
+        "my-suite/linux-ci/runs/20260101T000000Z-{}.json",
+        &head[..7]
+    );
+    let edit = tmp.path().join("edit");
+    git(tmp.path(), &["clone", "-q", "remote.git", "edit"]);
+    git(&edit, &["checkout", "-q", "--orphan", BRANCH]);
+    git(&edit, &["rm", "-q", "-r", "-f", "."]);
+    write(&edit, &path, &old);
+    write(&edit, "my-suite/linux-ci/latest.json", &old);
+    git(&edit, &["add", "."]);
+    commit(&edit, "perfguard: save My Suite/Linux CI 20260101T000000Z-");
+    git(&edit, &["push", "-q", "origin", BRANCH]);
+    let listed = perfguard(&clone)
+        .args(["baseline", "list"])
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{}", stderr_of(&listed));
+    assert!(stdout_of(&listed).contains("My Suite"));
+    let mut cur: serde_json::Value = serde_json::from_str(&old).unwrap();
+    cur["started_at"] = "2026-01-02T00:00:00Z".into();
+    let cur = write(&clone, "cur.json", &cur.to_string());
+    let out = perfguard(&clone)
+        .args(["compare", "--baseline", "latest", "--current"])
+        .arg(&cur)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(stdout_of(&out).contains("20260101T000000Z"));
+    perfguard(&clone)
+        .args(["baseline", "save"])
+        .arg(&cur)
+        .assert()
+        .success();
+    assert_eq!(runs_on(&tmp.path().join("remote.git"), BRANCH).len(), 2);
+}
+
+#[test]
+fn a_directory_store_prunes_only_readable_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(
+        dir,
+        "perfguard.toml",
+        &CONFIG.replace("keep = 3", "keep = 2"),
+    );
+    let runs = dir.join(".perfguard/baselines/api/ci/runs");
+    let corrupt = write(
+        &runs,
+        "20260102T000000Z-abcdef0.json",
+        "{\"schema_version\": 1, ",
+    );
+    let future = write(&runs, "20990101T000000Z-abcdef0.json", "not json");
+    for day in 1..=4 {
+        save(
+            dir,
+            "r.json",
+            &results(
+                "abcdef0123",
+                "refs/heads/main",
+                "ci",
+                &format!("2026-01-0{day}T12:00:00Z"),
+                10.0,
+            ),
+        );
+    }
+    let mut names: Vec<String> = std::fs::read_dir(&runs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "20260102T000000Z-abcdef0.json",
+            "20260103T120000Z-abcdef0.json",
+            "20260104T120000Z-abcdef0.json",
+            "20990101T000000Z-abcdef0.json",
+        ]
+    );
+    let latest = std::fs::read(dir.join(".perfguard/baselines/api/ci/latest.json")).unwrap();
+    assert_eq!(latest, std::fs::read(runs.join(&names[2])).unwrap());
+    perfguard(dir)
+        .args(["baseline", "prune", "--keep", "1"])
+        .assert()
+        .success();
+    assert!(corrupt.is_file() && future.is_file());
+    assert!(!runs.join(&names[1]).exists() && runs.join(&names[2]).is_file());
+    assert!(
+        !runs.join(".perfguard.lock").exists()
+            && !dir
+                .join(".perfguard/baselines/api/ci/.perfguard.lock")
+                .exists()
+    );
+}
+
+#[test]
+fn a_shallow_clone_refuses_a_local_remote_it_cannot_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_bare, shallow) = shallow_clone_of(tmp.path(), Url::File);
+    let marker = shallow.join(".git/shallow");
+    let before = std::fs::read(&marker).unwrap();
+    let gone = format!("file://{}", tmp.path().join("gone.git").display());
+    git(&shallow, &["remote", "set-url", "origin", &gone]);
+    let out = perfguard(&shallow)
+        .args(["baseline", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("cannot read branch `perfguard-baselines` of remote `origin` in place")
+            && err.contains("gone.git"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&marker).unwrap(), before);
+    assert_fsck_clean(&shallow);
+}
+
+#[test]
+fn a_directory_lock_left_by_a_dead_process_is_broken() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "perfguard.toml", CONFIG);
+    let lock = write(dir, ".perfguard/baselines/api/ci/.perfguard.lock", "");
+    let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&lock)
+        .unwrap()
+        .set_modified(an_hour_ago)
+        .unwrap();
+    save(
+        dir,
+        "r.json",
+        &results(
+            "abcdef0123",
+            "refs/heads/main",
+            "ci",
+            "2026-01-01T00:00:00Z",
+            10.0,
+        ),
+    );
+    assert!(!lock.exists());
+    assert!(
+        dir.join(".perfguard/baselines/api/ci/latest.json")
+            .is_file()
+    );
+}
