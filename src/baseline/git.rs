@@ -828,10 +828,12 @@ fn swap(
     commit: Oid,
 ) -> Result<bool, git2::Error> {
     let msg = "perfguard: save baseline";
-    let result = match parent {
-        Some(p) => repo.reference_matching(branch_ref, commit, true, p, msg),
-        None => repo.reference(branch_ref, commit, false, msg),
-    };
+    // The expected old value is checked under the ref's lock. For a branch
+    // that does not exist yet it is the zero id ("must not exist"): a plain
+    // create checks for the branch before taking the lock, so two first
+    // saves could both pass and the second overwrite the first.
+    let expected = parent.unwrap_or(Oid::ZERO_SHA1);
+    let result = repo.reference_matching(branch_ref, commit, true, expected, msg);
     match result {
         Ok(_) => Ok(true),
         Err(e) if is_race(&e) => Ok(false),

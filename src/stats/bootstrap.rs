@@ -117,18 +117,58 @@ pub fn relative_change(
             f64::INFINITY
         });
     }
-    ratios.sort_by(f64::total_cmp);
+    // Two quantiles need four order statistics, not a sort of them all.
+    let lower = percentile_unsorted(&mut ratios, 100.0 * alpha / 2.0)?;
+    let upper = percentile_unsorted(&mut ratios, 100.0 * (1.0 - alpha / 2.0))?;
     Some(Interval {
         estimate,
-        lower: percentile_sorted(&ratios, 100.0 * alpha / 2.0)?,
-        upper: percentile_sorted(&ratios, 100.0 * (1.0 - alpha / 2.0))?,
+        lower,
+        upper,
     })
+}
+
+/// [`percentile_sorted`] of `values` as if sorted (by `total_cmp`), found
+/// by selection: the same value, in linear rather than n·log n time.
+/// Reorders `values`.
+fn percentile_unsorted(values: &mut [f64], p: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let rank = (p.clamp(0.0, 100.0) / 100.0) * (values.len() - 1) as f64;
+    let lo = rank.floor() as usize;
+    let hi = rank.ceil() as usize;
+    let frac = rank - lo as f64;
+    let (_, &mut at_lo, above) = values.select_nth_unstable_by(lo, f64::total_cmp);
+    let at_hi = if hi == lo {
+        at_lo
+    } else {
+        // The next order statistic is the least of what lies above.
+        above
+            .iter()
+            .copied()
+            .min_by(f64::total_cmp)
+            .unwrap_or(at_lo)
+    };
+    Some(at_lo + (at_hi - at_lo) * frac)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn selection_reads_the_same_percentile_as_a_sort(
+            mut v in proptest::collection::vec(-1e6f64..1e6, 1..300),
+            p in 0.0f64..=100.0,
+        ) {
+            let mut sorted = v.clone();
+            sorted.sort_by(f64::total_cmp);
+            let expected = percentile_sorted(&sorted, p).unwrap();
+            prop_assert_eq!(percentile_unsorted(&mut v, p).unwrap().to_bits(), expected.to_bits());
+        }
+    }
 
     #[test]
     fn metric_names_give_their_statistic() {
