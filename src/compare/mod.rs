@@ -477,7 +477,7 @@ pub fn compare_history(
     for phase in &current.phases {
         let cur_phase = MetricIndex::new(phase);
         let base_phase = base_index.as_ref().and_then(|b| b.phase(&phase.name));
-        for metric in &phase.metrics {
+        comparisons.extend(parallel_map(&phase.metrics, |metric| {
             let base = base_phase.and_then(|p| p.get(&metric.name).map(|m| (p, m)));
             let past = since_last_step(
                 history_values(&history_index, &phase.name, &metric.name),
@@ -485,14 +485,8 @@ pub fn compare_history(
                 &phase.name,
                 &metric.name,
             );
-            comparisons.push(compare_metric(
-                &phase.name,
-                base,
-                Some((&cur_phase, metric)),
-                &past,
-                policy,
-            ));
-        }
+            compare_metric(&phase.name, base, Some((&cur_phase, metric)), &past, policy)
+        }));
         if let Some(bp) = base_phase {
             for m in bp
                 .phase
@@ -628,6 +622,31 @@ fn since_last_step(values: Vec<f64>, policy: &Policy, phase: &str, metric: &str)
         }
         _ => values,
     }
+}
+
+/// `f` over `items`, in order. Each metric is judged on its own (its
+/// bootstrap has a fixed seed), so with many of them the work is split over
+/// the cores and the result is the same as one thread's.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    const MIN_PER_THREAD: usize = 1024;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len() / MIN_PER_THREAD)
+        .max(1);
+    if threads == 1 {
+        return items.iter().map(&f).collect();
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let parts: Vec<_> = items
+            .chunks(items.len().div_ceil(threads))
+            .map(|chunk| s.spawn(move || chunk.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| p.join().expect("a comparison thread panicked"))
+            .collect()
+    })
 }
 
 /// The values of `phase`/`metric` in `history`, oldest first.

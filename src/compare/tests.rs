@@ -364,3 +364,30 @@ fn a_unit_change_across_dimensions_or_to_an_unknown_unit_is_not_compared() {
     );
     assert_eq!(c.comparisons[0].severity, Severity::Unchanged);
 }
+
+#[test]
+fn many_metrics_are_judged_in_order_and_as_one_by_one() {
+    let metrics = |shift: f64| {
+        (0..3000)
+            .map(|i| {
+                let v = 100.0 + (i % 7) as f64;
+                let samples = (0..6)
+                    .map(|j| v * shift * (1.0 + j as f64 * 0.003))
+                    .collect();
+                metric(&format!("m{i}"), Direction::Lower, v * shift, samples)
+            })
+            .collect::<Vec<_>>()
+    };
+    let (b, c) = (run_with(metrics(1.0), &[]), run_with(metrics(1.3), &[]));
+    let all = compare(Some(&b), &c, &policy());
+    assert_eq!(all.comparisons.len(), 3000);
+    for (i, m) in all.comparisons.iter().enumerate().step_by(499) {
+        assert_eq!(m.metric, format!("m{i}"));
+        let one = |r: &Run| run_with(vec![r.phases[0].metrics[i].clone()], &[]);
+        let alone = compare(Some(&one(&b)), &one(&c), &policy());
+        assert_eq!(
+            serde_json::to_string(m).unwrap(),
+            serde_json::to_string(&alone.comparisons[0]).unwrap()
+        );
+    }
+}
