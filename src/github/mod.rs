@@ -433,6 +433,7 @@ fn post(
             repo,
             pr.number,
             &markdown::marker(&c.suite),
+            &mut comment::Author::new(opts.inputs.comment_author.as_deref()),
             body,
             create,
         )
@@ -587,9 +588,17 @@ pub fn post_saved_report(
                 )));
             }
         }
-        let written = comment::upsert(&api, repo, pr, first, &body, true)
-            .await?
-            .expect("create is true");
+        let written = comment::upsert(
+            &api,
+            repo,
+            pr,
+            first,
+            &mut comment::Author::new(inputs.comment_author.as_deref()),
+            &body,
+            true,
+        )
+        .await?
+        .expect("create is true");
         Ok(Posted { pr, written })
     })
 }

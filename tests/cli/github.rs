@@ -39,6 +39,11 @@ struct Scripted {
 struct State {
     /// The pull request's comments: (id, body).
     comments: Vec<(u64, String)>,
+    /// Who wrote each comment, by id; absent: the token's own identity.
+    authors: std::collections::HashMap<u64, String>,
+    /// What `GET /user` answers for the token: a PAT's login, or `None`
+    /// for the job token, which GitHub refuses there (403).
+    token_login: Option<String>,
     next_id: u64,
     page_size: usize,
     /// Refuse writes like a fork pull request's read-only token.
@@ -99,11 +104,23 @@ impl Github {
         self.state.lock().unwrap().comments.clone()
     }
 
+    /// A comment written by the token's own identity.
     fn seed(&self, body: &str) -> u64 {
         let mut s = self.state.lock().unwrap();
         s.next_id += 1;
         let id = s.next_id;
         s.comments.push((id, body.to_owned()));
+        id
+    }
+
+    /// A comment written by someone else (`login`).
+    fn seed_by(&self, login: &str, body: &str) -> u64 {
+        let id = self.seed(body);
+        self.state
+            .lock()
+            .unwrap()
+            .authors
+            .insert(id, login.to_owned());
         id
     }
 
@@ -174,10 +191,31 @@ fn serve(stream: TcpStream, state: &Mutex<State>, base: &str, prefix: &str) {
     let _ = out.write_all(text.as_bytes());
 }
 
-fn comment_json(id: u64, body: &str) -> Value {
+/// The login the job token writes comments as.
+const ACTIONS_BOT: &str = "github-actions[bot]";
+
+impl State {
+    /// Who comment `id` is by.
+    fn author(&self, id: u64) -> String {
+        self.authors.get(&id).cloned().unwrap_or_else(|| {
+            self.token_login
+                .clone()
+                .unwrap_or_else(|| ACTIONS_BOT.to_owned())
+        })
+    }
+}
+
+fn comment_json(id: u64, body: &str, login: &str) -> Value {
     let mut c = fixture("issue_comment.json");
     c["id"] = id.into();
     c["body"] = body.into();
+    c["user"]["login"] = login.into();
+    c["user"]["type"] = if login.ends_with("[bot]") {
+        "Bot"
+    } else {
+        "User"
+    }
+    .into();
     c["html_url"] = format!("https://github.com/octo/api/pull/2#issuecomment-{id}").into();
     c
 }
@@ -220,7 +258,7 @@ fn route(
                 .iter()
                 .skip((page - 1) * size)
                 .take(size)
-                .map(|(id, b)| comment_json(*id, b))
+                .map(|(id, b)| comment_json(*id, b, &s.author(*id)))
                 .collect();
             let mut headers = vec![];
             if page * size < s.comments.len() {
@@ -245,7 +283,7 @@ fn route(
             s.next_id += 1;
             let id = s.next_id;
             s.comments.push((id, text.clone()));
-            (201, vec![], comment_json(id, &text).to_string())
+            (201, vec![], comment_json(id, &text, &s.author(id)).to_string())
         }
         // GitHub documents PATCH; octocrab's update_comment sends POST, which GitHub also takes.
         ("PATCH" | "POST", ["repos", _, _, "issues", "comments", id]) => {
@@ -260,11 +298,24 @@ fn route(
             match s.comments.iter_mut().find(|(i, _)| *i == id) {
                 Some(c) => {
                     c.1 = text.clone();
-                    (200, vec![], comment_json(id, &text).to_string())
+                    (200, vec![], comment_json(id, &text, &s.author(id)).to_string())
                 }
                 None => not_found,
             }
         }
+        // GitHub refuses `/user` to an installation (job) token.
+        ("GET", ["user"]) => match &s.token_login {
+            Some(login) => (
+                200,
+                vec![],
+                json!({"login": login, "id": 583231, "type": "User", "site_admin": false}).to_string(),
+            ),
+            None => (
+                403,
+                vec![],
+                json!({"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user", "status": "403"}).to_string(),
+            ),
+        },
         ("GET", ["repos", _, _, "pulls", n]) => {
             let mut pr = fixture("pull_request_opened.json")["pull_request"].clone();
             pr["number"] = n.parse::<u64>().unwrap().into();
@@ -514,6 +565,128 @@ fn a_second_run_updates_the_comment_in_place() {
 }
 
 #[test]
+fn a_strangers_comment_with_the_marker_is_left_alone_and_a_new_one_is_created() {
+    // The job token: GitHub refuses `GET /user`, so perfguard is github-actions[bot].
+    let gh = Github::start();
+    let forged = "<!-- perfguard:api -->\n### ✅ perfguard: no regressions";
+    let stranger = gh.seed_by("mallory", forged);
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .assert()
+        .code(1);
+    let calls: Vec<String> = gh
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path.split('?').next().unwrap()))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "GET /repos/octo/api/issues/2/comments",
+            "GET /user",
+            "POST /repos/octo/api/issues/2/comments",
+        ]
+    );
+    let comments = gh.comments();
+    assert_eq!(comments.len(), 2);
+    assert_eq!(comments[0], (stranger, forged.to_owned()));
+    let (ours, body) = &comments[1];
+    assert!(body.starts_with("<!-- perfguard:api -->\n### ❌"), "{body}");
+    assert_eq!(
+        outputs(dir.path())["comment-url"],
+        format!("https://github.com/octo/api/pull/2#issuecomment-{ours}")
+    );
+}
+
+#[test]
+fn with_the_job_token_the_actions_bots_marker_comment_is_updated_and_a_strangers_is_not() {
+    let gh = Github::start();
+    let stranger = gh.seed_by("mallory", "<!-- perfguard:api -->\nforged");
+    let ours = gh.seed_by(ACTIONS_BOT, "<!-- perfguard:api -->\n### old report");
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .assert()
+        .code(1);
+    let writes: Vec<String> = gh
+        .requests()
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        writes,
+        [format!("PATCH /repos/octo/api/issues/comments/{ours}")]
+    );
+    assert_eq!(
+        gh.comments()[0],
+        (stranger, "<!-- perfguard:api -->\nforged".into())
+    );
+    assert_eq!(
+        outputs(dir.path())["comment-url"],
+        format!("https://github.com/octo/api/pull/2#issuecomment-{ours}")
+    );
+}
+
+#[test]
+fn with_a_personal_token_the_users_own_marker_comment_is_updated_and_the_bots_is_not() {
+    // A PAT: `GET /user` answers its login; github-actions[bot]'s comment is not this token's.
+    let gh = Github::start();
+    gh.set(|s| s.token_login = Some("perf-bot-user".into()));
+    let bots = gh.seed_by(ACTIONS_BOT, "<!-- perfguard:api -->\nby the job token");
+    let ours = gh.seed_by("Perf-Bot-User", "<!-- perfguard:api -->\n### old report");
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .assert()
+        .code(1);
+    let requests = gh.requests();
+    assert_eq!(
+        requests.iter().filter(|r| r.path == "/user").count(),
+        1,
+        "the identity is asked for once"
+    );
+    let writes: Vec<String> = requests
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        writes,
+        [format!("PATCH /repos/octo/api/issues/comments/{ours}")]
+    );
+    assert_eq!(
+        gh.comments()[0],
+        (bots, "<!-- perfguard:api -->\nby the job token".into())
+    );
+}
+
+#[test]
+fn the_comment_author_input_names_a_github_apps_bot_without_asking_github() {
+    let gh = Github::start();
+    gh.seed_by(ACTIONS_BOT, "<!-- perfguard:api -->\nnot the app's");
+    let ours = gh.seed_by("my-app[bot]", "<!-- perfguard:api -->\n### old report");
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .env("PERFGUARD_COMMENT_AUTHOR", "my-app[bot]")
+        .assert()
+        .code(1);
+    let requests = gh.requests();
+    assert!(requests.iter().all(|r| r.path != "/user"));
+    let writes: Vec<String> = requests
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        writes,
+        [format!("PATCH /repos/octo/api/issues/comments/{ours}")]
+    );
+}
+
+#[test]
 fn two_suites_give_two_comments() {
     let gh = Github::start();
     for suite in ["api", "worker"] {
@@ -566,6 +739,7 @@ fn the_marker_on_page_two_is_found_through_the_link_header() {
         vec![
             "GET /repos/octo/api/issues/2/comments?per_page=100".to_owned(),
             "GET /repos/octo/api/issues/2/comments?per_page=100&page=2".to_owned(),
+            "GET /user".to_owned(),
             format!("PATCH /repos/octo/api/issues/comments/{ours}"),
         ]
     );
@@ -775,10 +949,10 @@ fn github_enterprise_server_is_reached_through_its_api_url() {
         .assert()
         .code(1);
     let reqs = gh.requests();
-    assert_eq!(reqs.len(), 3);
+    assert_eq!(reqs.len(), 4);
     assert!(
         reqs.iter()
-            .all(|r| r.path.starts_with("/api/v3/repos/octo/api/")),
+            .all(|r| r.path.starts_with("/api/v3/repos/octo/api/") || r.path == "/api/v3/user"),
         "{reqs:?}"
     );
     let body = &gh.comments()[1].1;
@@ -1391,6 +1565,7 @@ fn comment_creates_with_a_post_then_updates_with_a_patch_of_the_body_alone() {
                 "/repos/octo/api/issues/2/comments?per_page=100".into(),
                 String::new()
             ),
+            ("GET".into(), "/user".into(), String::new()),
             (
                 "PATCH".into(),
                 format!("/repos/octo/api/issues/comments/{id}"),
