@@ -380,6 +380,30 @@ fn workspace(suite: &str) -> tempfile::TempDir {
     dir
 }
 
+/// A comparison of suite `api` as `compare --format json` writes it
+/// (startup wall 100 ms → 161 ms, critical), edited by `edit`, written into
+/// `dir` as `api.comparison.json`.
+fn saved_comparison(dir: &Path, edit: impl FnOnce(&mut Value)) -> PathBuf {
+    let mut v = json!({
+        "schema_version": 1,
+        "suite": "api",
+        "verdict": "fail",
+        "worst": "critical",
+        "fail_on": "major",
+        "baseline": {"suite": "api", "environment": "ci", "sha": BASE_SHA, "ref": "refs/heads/main", "started_at": "2026-11-20T12:00:00Z"},
+        "current": {"suite": "api", "environment": "ci", "sha": HEAD_SHA, "started_at": "2026-11-21T12:00:00Z"},
+        "comparisons": [{
+            "phase": "startup", "metric": "wall", "unit": "ns", "direction": "lower",
+            "baseline": 100e6, "current": 161e6, "change": 0.61, "severity": "critical",
+            "p_value": 0.0002, "method": "hodges-lehmann",
+            "baseline_samples": 10, "current_samples": 10
+        }],
+        "criteria": []
+    });
+    edit(&mut v);
+    write(dir, "api.comparison.json", &v.to_string())
+}
+
 /// The pull-request event, edited by `edit`, written into `dir`.
 fn pr_event(dir: &Path, edit: impl FnOnce(&mut Value)) -> PathBuf {
     let mut v = fixture("pull_request_opened.json");
@@ -747,7 +771,7 @@ fn the_marker_on_page_two_is_found_through_the_link_header() {
 }
 
 #[test]
-fn a_fork_pull_request_degrades_to_summary_and_saved_report_then_comment_posts_it() {
+fn a_fork_pull_request_degrades_to_summary_and_saved_comparison_then_comment_renders_it() {
     let gh = Github::start();
     gh.set(|s| s.read_only = true);
     let dir = workspace("api");
@@ -762,7 +786,10 @@ fn a_fork_pull_request_degrades_to_summary_and_saved_report_then_comment_posts_i
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("403"), "{stderr}");
     assert!(stderr.contains("pull-requests: write"), "{stderr}");
-    assert!(stderr.contains("perfguard comment --report"), "{stderr}");
+    assert!(
+        stderr.contains("perfguard comment --comparison"),
+        "{stderr}"
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("::warning title=perfguard::could not write"),
@@ -777,10 +804,16 @@ fn a_fork_pull_request_degrades_to_summary_and_saved_report_then_comment_posts_i
     let o = outputs(dir.path());
     assert_eq!(o["comment-url"], "");
     let report = PathBuf::from(&o["report-path"]);
+    let comparison = PathBuf::from(&o["comparison-path"]);
+    assert_eq!(comparison, report.with_file_name("api.comparison.json"));
     let meta: Value =
         serde_json::from_str(&std::fs::read_to_string(report.with_extension("json")).unwrap())
             .unwrap();
     assert_eq!(meta["pr"], 2);
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(&comparison).unwrap()).unwrap();
+    assert_eq!(saved["suite"], "api");
+    assert_eq!(saved["verdict"], "fail");
 
     // The trusted workflow_run half, with a write token. Fork runs have no
     // pull_requests in the payload: the number comes from the saved .json.
@@ -791,12 +824,16 @@ fn a_fork_pull_request_degrades_to_summary_and_saved_report_then_comment_posts_i
     wr["workflow_run"]["head_sha"] = HEAD_SHA.into();
     wr["workflow_run"]["pull_requests"] = json!([]);
     let wr_path = write(trusted.path(), "event.json", &wr.to_string());
-    let saved = trusted.path().join("report/api.md");
+    let saved = trusted.path().join("report/api.comparison.json");
     std::fs::create_dir_all(saved.parent().unwrap()).unwrap();
-    std::fs::copy(&report, &saved).unwrap();
-    std::fs::copy(report.with_extension("json"), saved.with_extension("json")).unwrap();
+    std::fs::copy(&comparison, &saved).unwrap();
+    std::fs::copy(
+        report.with_extension("json"),
+        trusted.path().join("report/api.json"),
+    )
+    .unwrap();
     let out = perfguard(trusted.path())
-        .args(["comment", "--report", "report/api.md"])
+        .args(["comment", "--comparison", "report/api.comparison.json"])
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_EVENT_NAME", "workflow_run")
         .env("GITHUB_EVENT_PATH", &wr_path)
@@ -810,7 +847,20 @@ fn a_fork_pull_request_degrades_to_summary_and_saved_report_then_comment_posts_i
     assert_token_hidden(&out);
     let comments = gh.comments();
     assert_eq!(comments.len(), 1);
-    assert_eq!(comments[0].1, std::fs::read_to_string(&report).unwrap());
+    // Rendered here from the data, linking the run that measured.
+    let body = &comments[0].1;
+    assert!(body.starts_with("<!-- perfguard:api -->\n### ❌"), "{body}");
+    assert!(
+        body.contains("· 1 regression: startup/wall +61 % (critical)"),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(
+            "(https://github.com/octo/api/actions/runs/{})",
+            wr["workflow_run"]["id"]
+        )),
+        "{body}"
+    );
     let posted: Vec<String> = gh
         .requests()
         .iter()
@@ -824,16 +874,22 @@ fn a_fork_pull_request_degrades_to_summary_and_saved_report_then_comment_posts_i
 }
 
 #[test]
-fn comment_refuses_a_report_aimed_at_a_pull_request_the_run_did_not_build() {
+fn comment_refuses_a_comparison_aimed_at_a_pull_request_the_run_did_not_build() {
     let gh = Github::start();
     gh.set(|s| s.pr_head_sha = "ffffffffffffffffffffffffffffffffffffffff".into());
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "api.md", "<!-- perfguard:api -->\nhello\n");
+    saved_comparison(dir.path(), |_| {});
     let mut wr = fixture("workflow_run.json");
     wr["workflow_run"]["head_sha"] = HEAD_SHA.into();
     let wr_path = write(dir.path(), "event.json", &wr.to_string());
     perfguard(dir.path())
-        .args(["comment", "--report", "api.md", "--pr", "7"])
+        .args([
+            "comment",
+            "--comparison",
+            "api.comparison.json",
+            "--pr",
+            "7",
+        ])
         .env("GITHUB_EVENT_NAME", "workflow_run")
         .env("GITHUB_EVENT_PATH", &wr_path)
         .env("GITHUB_REPOSITORY", "octo/api")
@@ -846,20 +902,158 @@ fn comment_refuses_a_report_aimed_at_a_pull_request_the_run_did_not_build() {
 }
 
 #[test]
-fn comment_refuses_a_file_that_is_not_a_perfguard_report() {
+fn comment_refuses_a_file_that_is_not_a_comparison() {
     let gh = Github::start();
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "evil.md", "@everyone click here\n");
+    write(dir.path(), "evil.txt", "@everyone click here\n");
     perfguard(dir.path())
-        .args(["comment", "--report", "evil.md", "--pr", "2"])
+        .args(["comment", "--comparison", "evil.txt", "--pr", "2"])
         .env("GITHUB_REPOSITORY", "octo/api")
         .env("GITHUB_API_URL", gh.api_url())
         .env("GITHUB_TOKEN", TOKEN)
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("evil.md"))
-        .stderr(predicates::str::contains("marker"));
+        .stderr(predicates::str::contains("evil.txt"))
+        .stderr(predicates::str::contains("not a comparison JSON"));
     assert!(gh.requests().is_empty());
+}
+
+#[test]
+fn a_markdown_report_given_as_the_comparison_is_refused_naming_what_to_pass() {
+    let gh = Github::start();
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "api.md",
+        "<!-- perfguard:api -->\n### ✅ perfguard: no regressions\n@everyone ![x](https://evil.example/x.png)\n",
+    );
+    perfguard(dir.path())
+        .args(["comment", "--comparison", "api.md", "--pr", "2"])
+        .env("GITHUB_REPOSITORY", "octo/api")
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("api.md"))
+        .stderr(predicates::str::contains("is Markdown"))
+        .stderr(predicates::str::contains("SUITE.comparison.json"));
+    assert!(gh.requests().is_empty());
+}
+
+#[test]
+fn comment_report_is_refused_pointing_to_comparison() {
+    let gh = Github::start();
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "api.md",
+        "<!-- perfguard:api -->\n### ✅ pass\n",
+    );
+    perfguard(dir.path())
+        .args(["comment", "--report", "api.md", "--pr", "2"])
+        .env("GITHUB_REPOSITORY", "octo/api")
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no longer supported"))
+        .stderr(predicates::str::contains(
+            "--comparison api.comparison.json",
+        ));
+    assert!(gh.requests().is_empty());
+    assert!(gh.comments().is_empty());
+}
+
+#[test]
+fn a_forged_pass_over_a_critical_metric_is_posted_as_a_failure() {
+    let gh = Github::start();
+    let dir = tempfile::tempdir().unwrap();
+    saved_comparison(dir.path(), |v| {
+        v["verdict"] = "pass".into();
+        v["worst"] = "unchanged".into();
+        v["fail_on"] = "critical".into();
+    });
+    let out = perfguard(dir.path())
+        .args([
+            "comment",
+            "--comparison",
+            "api.comparison.json",
+            "--pr",
+            "2",
+        ])
+        .env("GITHUB_REPOSITORY", "octo/api")
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("(fail)"), "{stderr}");
+    let comments = gh.comments();
+    assert_eq!(comments.len(), 1);
+    let body = &comments[0].1;
+    assert!(body.starts_with("<!-- perfguard:api -->\n### ❌"), "{body}");
+    assert!(!body.contains('✅'), "{body}");
+    assert!(body.contains("(critical)"), "{body}");
+}
+
+#[test]
+fn hostile_names_in_a_comparison_post_no_link_image_mention_or_html() {
+    let gh = Github::start();
+    let dir = tempfile::tempdir().unwrap();
+    let link = "[click](https://evil.example/login)";
+    let image = "![pwn](https://evil.example/x.png)";
+    saved_comparison(dir.path(), |v| {
+        v["comparisons"][0]["phase"] = format!("{image} @everyone").into();
+        v["comparisons"][0]["metric"] = format!("{link} <img src=x onerror=alert(1)>").into();
+        v["comparisons"][0]["method"] = "@octo-org/admins <details open>".into();
+        v["notes"] = json!([format!("see {link} and @maintainer\n\n### ✅ all good")]);
+        v["recommendations"] = json!([format!("{image} www.evil.example")]);
+        v["errors"] = json!([{"phase": "@everyone", "message": "<script>x</script>", "stderr_tail": "```\n@everyone"}]);
+        v["criteria"] = json!([{
+            "phase": "[x](https://evil.example)", "metric": "@everyone", "criterion": "< 50ms ![i](https://evil.example/c.png)",
+            "actual": null, "unit": "ns", "passed": false, "reason": "@everyone <b>bold</b>"
+        }]);
+    });
+    perfguard(dir.path())
+        .args([
+            "comment",
+            "--comparison",
+            "api.comparison.json",
+            "--pr",
+            "2",
+        ])
+        .env("GITHUB_REPOSITORY", "octo/api")
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .assert()
+        .success();
+    let comments = gh.comments();
+    assert_eq!(comments.len(), 1);
+    let body = &comments[0].1;
+    assert!(body.contains("evil"), "the names are shown: {body}");
+    // A stderr tail is shown verbatim, but inside a fence longer than any
+    // backtick run in it, where GitHub renders no mention, link or HTML.
+    let fenced = "  ````text\n  ```\n  @everyone\n  ````\n";
+    assert!(body.contains(fenced), "{body}");
+    let body = body.replace(fenced, "");
+    for raw in [
+        "](https://evil",
+        "![",
+        "https://evil",
+        "www.evil",
+        "@everyone",
+        "@maintainer",
+        "@octo-org",
+        "<img",
+        "<script",
+        "<b>",
+        "<details open",
+        "\n### ✅",
+    ] {
+        assert!(!body.contains(raw), "`{raw}` reached the comment: {body}");
+    }
 }
 
 #[test]
@@ -1292,10 +1486,10 @@ fn on_change_keeps_an_existing_comment_current_even_when_nothing_moved() {
 }
 
 #[test]
-fn comment_refuses_a_report_made_for_another_repository() {
+fn comment_refuses_a_comparison_made_for_another_repository() {
     let gh = Github::start();
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "api.md", "<!-- perfguard:api -->\nhello\n");
+    saved_comparison(dir.path(), |_| {});
     write(
         dir.path(),
         "api.json",
@@ -1303,7 +1497,7 @@ fn comment_refuses_a_report_made_for_another_repository() {
             .to_string(),
     );
     perfguard(dir.path())
-        .args(["comment", "--report", "api.md"])
+        .args(["comment", "--comparison", "api.comparison.json"])
         .env("GITHUB_REPOSITORY", "octo/api")
         .env("GITHUB_API_URL", gh.api_url())
         .env("GITHUB_TOKEN", TOKEN)
@@ -1317,16 +1511,28 @@ fn comment_refuses_a_report_made_for_another_repository() {
 fn comment_without_a_repository_or_token_is_a_usage_error() {
     let gh = Github::start();
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "api.md", "<!-- perfguard:api -->\nhello\n");
+    saved_comparison(dir.path(), |_| {});
     perfguard(dir.path())
-        .args(["comment", "--report", "api.md", "--pr", "2"])
+        .args([
+            "comment",
+            "--comparison",
+            "api.comparison.json",
+            "--pr",
+            "2",
+        ])
         .env("GITHUB_API_URL", gh.api_url())
         .env("GITHUB_TOKEN", TOKEN)
         .assert()
         .code(2)
         .stderr(predicates::str::contains("GITHUB_REPOSITORY is not set"));
     perfguard(dir.path())
-        .args(["comment", "--report", "api.md", "--pr", "2"])
+        .args([
+            "comment",
+            "--comparison",
+            "api.comparison.json",
+            "--pr",
+            "2",
+        ])
         .env("GITHUB_REPOSITORY", "octo/api")
         .env("GITHUB_API_URL", gh.api_url())
         .env_remove("GITHUB_TOKEN")
@@ -1340,10 +1546,10 @@ fn comment_without_a_repository_or_token_is_a_usage_error() {
 fn comment_with_a_broken_saved_json_names_it() {
     let gh = Github::start();
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "api.md", "<!-- perfguard:api -->\nhello\n");
+    saved_comparison(dir.path(), |_| {});
     write(dir.path(), "api.json", "{\"pr\": 2,");
     perfguard(dir.path())
-        .args(["comment", "--report", "api.md"])
+        .args(["comment", "--comparison", "api.comparison.json"])
         .env("GITHUB_REPOSITORY", "octo/api")
         .env("GITHUB_API_URL", gh.api_url())
         .env("GITHUB_TOKEN", TOKEN)
@@ -1527,20 +1733,35 @@ fn one_deadline_bounds_all_of_githubs_calls() {
 fn comment_creates_with_a_post_then_updates_with_a_patch_of_the_body_alone() {
     let gh = Github::start();
     let dir = tempfile::tempdir().unwrap();
-    let post = |report: &str| {
-        write(dir.path(), "api.md", report);
+    let post = |severity: &str| {
+        saved_comparison(dir.path(), |v| {
+            v["comparisons"][0]["severity"] = severity.into();
+        });
         perfguard(dir.path())
-            .args(["comment", "--report", "api.md", "--pr", "2"])
+            .args([
+                "comment",
+                "--comparison",
+                "api.comparison.json",
+                "--pr",
+                "2",
+            ])
             .env("GITHUB_REPOSITORY", "octo/api")
             .env("GITHUB_API_URL", gh.api_url())
             .env("GITHUB_TOKEN", TOKEN)
             .assert()
             .success();
+        gh.comments().last().unwrap().1.clone()
     };
-    let first = "<!-- perfguard:api -->\nfirst \"report\"\n";
-    let second = "<!-- perfguard:api -->\nsecond report ✅\n";
-    post(first);
-    post(second);
+    let first = post("critical");
+    let second = post("unchanged");
+    assert!(
+        first.starts_with("<!-- perfguard:api -->\n### ❌"),
+        "{first}"
+    );
+    assert!(
+        second.starts_with("<!-- perfguard:api -->\n### ✅"),
+        "{second}"
+    );
     let calls: Vec<(String, String, String)> = gh
         .requests()
         .into_iter()
@@ -1573,7 +1794,7 @@ fn comment_creates_with_a_post_then_updates_with_a_patch_of_the_body_alone() {
             ),
         ]
     );
-    assert_eq!(gh.comments(), vec![(id, second.to_owned())]);
+    assert_eq!(gh.comments(), vec![(id, second)]);
 }
 
 #[test]
