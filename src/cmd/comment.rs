@@ -47,9 +47,10 @@ pub(super) fn comment(args: &CommentArgs) -> Result<Outcome, Error> {
             "updated"
         },
         posted.pr,
-        match posted.verdict {
-            crate::compare::Verdict::Pass => "pass",
-            crate::compare::Verdict::Fail => "fail",
+        match (posted.verdict, posted.accepted) {
+            (_, true) => "accepted",
+            (crate::compare::Verdict::Pass, false) => "pass",
+            (crate::compare::Verdict::Fail, false) => "fail",
         },
         posted.written.url
     );

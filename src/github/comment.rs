@@ -128,9 +128,3 @@ pub async fn upsert(
         created,
     }))
 }
-
-/// The head SHA of pull request `pr` (to check that a saved report belongs
-/// to the run that made it).
-pub async fn pull_request_head(api: &Api, repo: &Repo, pr: u64) -> Result<String, GithubError> {
-    Ok(api.pull_request(repo, pr).await?.head.sha)
-}

@@ -181,8 +181,13 @@ impl PublishOutcome {
 /// The regressions and failed criteria that the pull request's accept label
 /// lets pass; `None` when the run passes anyway or the label is absent.
 pub fn acceptance(c: &Comparison, ctx: &Context, label: &str) -> Option<Acceptance> {
-    let pr = ctx.pull_request.as_ref()?;
-    if c.verdict != Verdict::Fail || !pr.labels.iter().any(|l| l == label) {
+    accepted_by(c, &ctx.pull_request.as_ref()?.labels, label)
+}
+
+/// The regressions and failed criteria that `label`, among the pull
+/// request's `labels`, lets pass.
+pub fn accepted_by(c: &Comparison, labels: &[String], label: &str) -> Option<Acceptance> {
+    if c.verdict != Verdict::Fail || !labels.iter().any(|l| l == label) {
         return None;
     }
     let mut items: Vec<String> = c
@@ -538,6 +543,8 @@ pub struct Posted {
     pub pr: u64,
     /// The verdict perfguard recomputed from the comparison.
     pub verdict: Verdict,
+    /// The pull request's accept label lets that failing verdict pass.
+    pub accepted: bool,
     pub written: comment::Written,
 }
 
@@ -549,7 +556,8 @@ pub struct Posted {
 /// posted. The PR number comes from `pr`, else the `workflow_run` payload,
 /// else the `SUITE.json` saved beside it; inside a `workflow_run`, the pull
 /// request's head must be the run's head commit, so a comparison cannot be
-/// aimed at another pull request.
+/// aimed at another pull request. The accept label is read from the pull
+/// request as GitHub has it.
 pub fn post_comparison(
     path: &Path,
     pr: Option<u64>,
@@ -629,35 +637,43 @@ pub fn post_comparison(
     let token = inputs.token.as_ref().ok_or_else(|| {
         GithubError::Missing("no token: set GITHUB_TOKEN or the `token` input".into())
     })?;
-    let view = View::of(&c);
-    let deco = Decorations {
-        baseline_url: c
-            .baseline
+    // The run that measured, not this one that only posts.
+    let run_url = match &ctx.workflow_run {
+        Some(run) => ctx
+            .repo
             .as_ref()
-            .and_then(|b| b.sha.as_deref())
-            .and_then(|sha| ctx.commit_url(sha)),
-        // The run that measured, not this one that only posts.
-        run_url: match &ctx.workflow_run {
-            Some(run) => ctx
-                .repo
-                .as_ref()
-                .map(|r| format!("{}/{}/actions/runs/{}", ctx.server_url, r.full(), run.id)),
-            None => ctx.run_url(),
-        },
-        accepted: None,
+            .map(|r| format!("{}/{}/actions/runs/{}", ctx.server_url, r.full(), run.id)),
+        None => ctx.run_url(),
     };
-    let body = markdown::render_within(&view, &deco, comment::MAX_BODY_CHARS);
     block_on(async {
         let api = api::Api::new(&ctx.api_url, token, retry)?;
-        if let Some(run) = &ctx.workflow_run {
-            let head = comment::pull_request_head(&api, repo, pr).await?;
-            if head != run.head_sha {
-                return Err(bad(format!(
-                    "pull request #{pr} is at {head}, but the workflow run that made this comparison built {}; refusing to post it there",
-                    run.head_sha
-                )));
-            }
+        // The pull request as GitHub has it now, not as the saved files say.
+        let current = api.pull_request(repo, pr).await?;
+        if let Some(run) = &ctx.workflow_run
+            && current.head.sha != run.head_sha
+        {
+            return Err(bad(format!(
+                "pull request #{pr} is at {}, but the workflow run that made this comparison built {}; refusing to post it there",
+                current.head.sha, run.head_sha
+            )));
         }
+        let labels: Vec<String> = current
+            .labels
+            .unwrap_or_default()
+            .into_iter()
+            .map(|l| l.name)
+            .collect();
+        let accepted = accepted_by(&c, &labels, &inputs.accept_label);
+        let deco = Decorations {
+            baseline_url: c
+                .baseline
+                .as_ref()
+                .and_then(|b| b.sha.as_deref())
+                .and_then(|sha| ctx.commit_url(sha)),
+            run_url,
+            accepted: accepted.clone(),
+        };
+        let body = markdown::render_within(&View::of(&c), &deco, comment::MAX_BODY_CHARS);
         let written = comment::upsert(
             &api,
             repo,
@@ -672,6 +688,7 @@ pub fn post_comparison(
         Ok(Posted {
             pr,
             verdict: c.verdict,
+            accepted: accepted.is_some(),
             written,
         })
     })

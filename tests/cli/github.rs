@@ -53,6 +53,8 @@ struct State {
     /// Answer every request with a 502 (an outage).
     down: bool,
     pr_head_sha: String,
+    /// The pull request's label names, as `GET /pulls/N` answers them.
+    pr_labels: Vec<String>,
     requests: Vec<Request>,
 }
 
@@ -320,6 +322,15 @@ fn route(
             let mut pr = fixture("pull_request_opened.json")["pull_request"].clone();
             pr["number"] = n.parse::<u64>().unwrap().into();
             pr["head"]["sha"] = s.pr_head_sha.clone().into();
+            pr["labels"] = s
+                .pr_labels
+                .iter()
+                .enumerate()
+                .map(|(i, name)| {
+                    json!({"id": 4_000 + i, "node_id": format!("LA_{i}"), "url": format!("https://api.github.com/repos/octo/api/labels/{name}"),
+                           "name": name, "description": null, "color": "ededed", "default": false})
+                })
+                .collect();
             (200, vec![], pr.to_string())
         }
         _ => not_found,
@@ -996,6 +1007,35 @@ fn a_forged_pass_over_a_critical_metric_is_posted_as_a_failure() {
     assert!(body.starts_with("<!-- perfguard:api -->\n### ❌"), "{body}");
     assert!(!body.contains('✅'), "{body}");
     assert!(body.contains("(critical)"), "{body}");
+}
+
+#[test]
+fn the_trusted_half_reads_the_accept_label_from_the_pull_request() {
+    let gh = Github::start();
+    gh.set(|s| s.pr_labels = vec!["perfguard:accept".into()]);
+    let dir = tempfile::tempdir().unwrap();
+    saved_comparison(dir.path(), |_| {});
+    let out = perfguard(dir.path())
+        .args([
+            "comment",
+            "--comparison",
+            "api.comparison.json",
+            "--pr",
+            "2",
+        ])
+        .env("GITHUB_REPOSITORY", "octo/api")
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("(accepted)"));
+    let body = &gh.comments()[0].1;
+    assert!(
+        body.starts_with("<!-- perfguard:api -->\n### ☑️ perfguard · api · accepted by the label"),
+        "{body}"
+    );
 }
 
 #[test]
@@ -1773,6 +1813,11 @@ fn comment_creates_with_a_post_then_updates_with_a_patch_of_the_body_alone() {
         vec![
             (
                 "GET".into(),
+                "/repos/octo/api/pulls/2".into(),
+                String::new()
+            ),
+            (
+                "GET".into(),
                 "/repos/octo/api/issues/2/comments?per_page=100".into(),
                 String::new()
             ),
@@ -1780,6 +1825,11 @@ fn comment_creates_with_a_post_then_updates_with_a_patch_of_the_body_alone() {
                 "POST".into(),
                 "/repos/octo/api/issues/2/comments".into(),
                 json!({ "body": first }).to_string()
+            ),
+            (
+                "GET".into(),
+                "/repos/octo/api/pulls/2".into(),
+                String::new()
             ),
             (
                 "GET".into(),
