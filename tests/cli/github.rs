@@ -1055,6 +1055,22 @@ fn hostile_names_in_a_comparison_post_no_link_image_mention_or_html() {
             "phase": "[x](https://evil.example)", "metric": "@everyone", "criterion": "< 50ms ![i](https://evil.example/c.png)",
             "actual": null, "unit": "ns", "passed": false, "reason": "@everyone <b>bold</b>"
         }]);
+        // A harness's own unit is kept as named: user text too.
+        let mut own_unit = v["comparisons"][0].clone();
+        own_unit["metric"] = "ops".into();
+        own_unit["unit"] = "@everyone [u](https://evil.example)".into();
+        v["comparisons"].as_array_mut().unwrap().push(own_unit);
+        v["baseline"]["environment"] = "@everyone ![e](https://evil.example/e.png)".into();
+        v["baseline"]["ref"] = "refs/heads/@everyone<img>".into();
+        v["provenance"] = json!({"mode": "baseline", "history_runs": 3, "fallback": "@everyone [f](https://evil.example)"});
+        v["change_points"] = json!([{
+            "phase": "@everyone", "metric": "[c](https://evil.example)", "started_at": "2026-11-20T12:00:00Z",
+            "index": 1, "before": 1.0, "after": 2.0, "p_value": 0.01
+        }]);
+        v["slos"] = json!([{
+            "metric": "@everyone", "objective": "![o](https://evil.example/o.png)", "window": "<img>",
+            "runs": 3, "bad_share": 0.5, "budget_used": 2.0, "budget_left": -1.0, "burn_rate": 3.0, "status": "critical"
+        }]);
     });
     perfguard(dir.path())
         .args([
