@@ -25,7 +25,7 @@ pub enum Command {
     /// REF in a worktree, run base and head interleaved on this machine,
     /// compare the pairs.
     Paired(PairedArgs),
-    /// Post a saved report as the pull request's sticky comment (the
+    /// Render a saved comparison as the pull request's sticky comment (the
     /// trusted half of the fork-safe workflow pair).
     Comment(CommentArgs),
     /// Print the JSON Schema of perfguard.toml.
@@ -304,11 +304,16 @@ pub struct PairedArgs {
 
 #[derive(Debug, Args)]
 pub struct CommentArgs {
-    /// The report perfguard saved (`report-path` output).
-    #[arg(long)]
-    pub report: PathBuf,
+    /// The comparison JSON the pull request's run saved (`comparison-path`
+    /// output, perfguard-report/SUITE.comparison.json); perfguard renders
+    /// the comment from it.
+    #[arg(long, value_name = "FILE", required_unless_present = "report")]
+    pub comparison: Option<PathBuf>,
+    /// Refused: posted another run's Markdown verbatim. Use --comparison.
+    #[arg(long, value_name = "FILE", hide = true, conflicts_with = "comparison")]
+    pub report: Option<PathBuf>,
     /// The pull request (default: the workflow_run payload's, else the
-    /// `.json` saved beside the report).
+    /// `SUITE.json` saved beside the comparison).
     #[arg(long)]
     pub pr: Option<u64>,
 }

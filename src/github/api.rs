@@ -1,6 +1,6 @@
-//! REST client: turns perfguard's few GitHub calls (a pull request's
-//! comments page by page, creating and updating a comment, reading a pull
-//! request) into octocrab's typed requests, each bounded by a connect
+//! REST client: turns perfguard's few GitHub calls (the token's login, a
+//! pull request's comments page by page, creating and updating a comment,
+//! reading a pull request) into octocrab's typed requests, each bounded by a connect
 //! timeout, a per-request timeout and one deadline for all of them, and
 //! retried (bounded) on 5xx, lost connections and rate limits, honouring
 //! `Retry-After` and `x-ratelimit-reset`.
@@ -100,6 +100,12 @@ pub fn runtime() -> Result<&'static tokio::runtime::Runtime, GithubError> {
 #[derive(serde::Serialize)]
 struct CommentBody<'a> {
     body: &'a str,
+}
+
+/// The part of `GET /user`'s answer perfguard reads.
+#[derive(serde::Deserialize)]
+struct Login {
+    login: String,
 }
 
 /// A GitHub REST client rooted at `GITHUB_API_URL`.
@@ -211,6 +217,17 @@ impl Api {
             self.octo.patch(&path, Some(&CommentBody { body })).await
         })
         .await
+    }
+
+    /// The login of the token's user (`GET /user`). An installation or
+    /// job token is refused (403 "Resource not accessible by integration").
+    pub async fn current_login(&self) -> Result<String, GithubError> {
+        let user: Login = self
+            .send(Method::GET, "/user", || async {
+                self.octo.get("/user", None::<&()>).await
+            })
+            .await?;
+        Ok(user.login)
     }
 
     /// Pull request `number`.

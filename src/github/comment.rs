@@ -1,6 +1,6 @@
 //! Sticky comment: turns a suite's rendered report into the one pull-request
-//! comment carrying its marker, found through every page and updated in
-//! place, or created.
+//! comment carrying its marker and written by perfguard's own identity,
+//! found through every page and updated in place, or created.
 
 use super::GithubError;
 use super::api::Api;
@@ -19,26 +19,76 @@ pub struct Written {
     pub created: bool,
 }
 
-/// Finds the comment on `pr` whose body starts with `marker`, reading every
-/// page; returns its id and URL.
+/// The login GitHub gives comments written with the job token
+/// (`GITHUB_TOKEN`) or an installation token without its own app name.
+pub const ACTIONS_BOT: &str = "github-actions[bot]";
+
+/// Whose comments are perfguard's: `given` (the `comment-author` input), else
+/// the token's user (`GET /user`), else, when GitHub refuses `/user` as it
+/// does for the job token (403 "Resource not accessible by integration") or
+/// 401, `github-actions[bot]`.
+pub async fn author(api: &Api, given: Option<&str>) -> Result<String, GithubError> {
+    if let Some(login) = given {
+        return Ok(login.to_owned());
+    }
+    match api.current_login().await {
+        Ok(login) => Ok(login),
+        Err(GithubError::Status {
+            status: 401 | 403,
+            rate_limited: false,
+            ..
+        }) => Ok(ACTIONS_BOT.to_owned()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whose comments count as perfguard's: decided at most once, and only when
+/// a comment carries the marker (most runs never need to ask).
+pub struct Author<'a> {
+    given: Option<&'a str>,
+    found: Option<String>,
+}
+
+impl<'a> Author<'a> {
+    /// `given`: the `comment-author` input; `None` asks GitHub when needed.
+    pub fn new(given: Option<&'a str>) -> Author<'a> {
+        Author { given, found: None }
+    }
+
+    async fn login(&mut self, api: &Api) -> Result<&str, GithubError> {
+        if self.found.is_none() {
+            self.found = Some(author(api, self.given).await?);
+        }
+        Ok(self.found.as_deref().unwrap_or_default())
+    }
+}
+
+/// Finds perfguard's comment on `pr`: the first whose body starts with
+/// `marker` and whose author is perfguard's own identity, reading every
+/// page; returns its id and URL. A marker in someone else's comment (a
+/// copy, a forgery) is not perfguard's and is never edited.
 pub async fn find(
     api: &Api,
     repo: &Repo,
     pr: u64,
     marker: &str,
+    author: &mut Author<'_>,
 ) -> Result<Option<(u64, String)>, GithubError> {
     let mut page = api.comments(repo, pr).await?;
     // Bounded: 100 pages of 100 comments is beyond any real pull request.
     for _ in 0..100 {
-        // A quote of the marker (`> <!-- …`) in someone's reply is not ours.
-        if let Some(c) = page.items.iter().find(|c| {
-            c.body
+        for c in &page.items {
+            // A quote of the marker (`> <!-- …`) in someone's reply is not ours.
+            let marked = c
+                .body
                 .as_deref()
                 .unwrap_or("")
                 .trim_start()
-                .starts_with(marker)
-        }) {
-            return Ok(Some((c.id.into_inner(), c.html_url.to_string())));
+                .starts_with(marker);
+            // GitHub logins are case-insensitive.
+            if marked && c.user.login.eq_ignore_ascii_case(author.login(api).await?) {
+                return Ok(Some((c.id.into_inner(), c.html_url.to_string())));
+            }
         }
         match api.next_page(&page).await? {
             Some(next) => page = next,
@@ -57,6 +107,7 @@ pub async fn upsert(
     repo: &Repo,
     pr: u64,
     marker: &str,
+    author: &mut Author<'_>,
     body: &str,
     create: bool,
 ) -> Result<Option<Written>, GithubError> {
@@ -66,7 +117,7 @@ pub async fn upsert(
             body.chars().count()
         )));
     }
-    let (comment, created): (Comment, bool) = match find(api, repo, pr, marker).await? {
+    let (comment, created): (Comment, bool) = match find(api, repo, pr, marker, author).await? {
         Some((id, _)) => (api.update_comment(repo, id, body).await?, false),
         None if create => (api.create_comment(repo, pr, body).await?, true),
         None => return Ok(None),
@@ -76,10 +127,4 @@ pub async fn upsert(
         url: comment.html_url.to_string(),
         created,
     }))
-}
-
-/// The head SHA of pull request `pr` (to check that a saved report belongs
-/// to the run that made it).
-pub async fn pull_request_head(api: &Api, repo: &Repo, pr: u64) -> Result<String, GithubError> {
-    Ok(api.pull_request(repo, pr).await?.head.sha)
 }

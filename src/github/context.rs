@@ -363,6 +363,10 @@ pub struct Inputs {
     pub baseline_branch: Option<String>,
     pub accept_label: String,
     pub working_directory: Option<PathBuf>,
+    /// The login whose comments are perfguard's (`comment-author` input or
+    /// `PERFGUARD_COMMENT_AUTHOR`), for a GitHub App token whose bot login
+    /// `GET /user` cannot tell; `None`: ask GitHub.
+    pub comment_author: Option<String>,
 }
 
 impl Default for Inputs {
@@ -376,6 +380,7 @@ impl Default for Inputs {
             baseline_branch: None,
             accept_label: DEFAULT_ACCEPT_LABEL.into(),
             working_directory: None,
+            comment_author: None,
         }
     }
 }
@@ -439,6 +444,11 @@ impl Inputs {
             inputs.accept_label = l;
         }
         inputs.working_directory = get("working-directory").map(PathBuf::from);
+        inputs.comment_author = get("comment-author").or_else(|| {
+            vars.get("PERFGUARD_COMMENT_AUTHOR")
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        });
         Ok(inputs)
     }
 

@@ -6,6 +6,7 @@ pub mod api;
 pub mod commands;
 pub mod comment;
 pub mod context;
+pub mod untrusted;
 
 use crate::compare::{Comparison, Verdict};
 use crate::report::View;
@@ -31,6 +32,8 @@ pub enum GithubError {
     Input { name: String, message: String },
     #[error("saved report {path}: {message}")]
     Report { path: PathBuf, message: String },
+    #[error("saved comparison {path}: {message}")]
+    Comparison { path: PathBuf, message: String },
     #[error("github client: {0}")]
     Client(String),
     /// Something the command needs from its environment is not set: a
@@ -93,6 +96,7 @@ impl GithubError {
             | GithubError::EventRead { .. }
             | GithubError::Input { .. }
             | GithubError::Report { .. }
+            | GithubError::Comparison { .. }
             | GithubError::Missing(_) => 2,
             _ => 3,
         }
@@ -117,7 +121,7 @@ impl GithubError {
 pub struct Options {
     pub inputs: Inputs,
     pub retry: api::RetryPolicy,
-    /// Where the rendered report (and its `.json` beside it) is saved.
+    /// Where the rendered report, its `.json` and the comparison are saved.
     pub report_dir: PathBuf,
 }
 
@@ -155,6 +159,8 @@ pub struct PublishOutcome {
     /// The comment body as rendered (and saved at `report_path`).
     pub body: String,
     pub report_path: Option<PathBuf>,
+    /// The comparison JSON saved for `perfguard comment --comparison`.
+    pub comparison_path: Option<PathBuf>,
     pub summary_written: bool,
     /// Workflow commands (annotations) for stdout.
     pub commands: String,
@@ -175,8 +181,13 @@ impl PublishOutcome {
 /// The regressions and failed criteria that the pull request's accept label
 /// lets pass; `None` when the run passes anyway or the label is absent.
 pub fn acceptance(c: &Comparison, ctx: &Context, label: &str) -> Option<Acceptance> {
-    let pr = ctx.pull_request.as_ref()?;
-    if c.verdict != Verdict::Fail || !pr.labels.iter().any(|l| l == label) {
+    accepted_by(c, &ctx.pull_request.as_ref()?.labels, label)
+}
+
+/// The regressions and failed criteria that `label`, among the pull
+/// request's `labels`, lets pass.
+pub fn accepted_by(c: &Comparison, labels: &[String], label: &str) -> Option<Acceptance> {
+    if c.verdict != Verdict::Fail || !labels.iter().any(|l| l == label) {
         return None;
     }
     let mut items: Vec<String> = c
@@ -298,6 +309,23 @@ pub fn meta_path(report: &Path) -> PathBuf {
     report.with_extension("json")
 }
 
+/// How a saved comparison's name ends: `SUITE.comparison.json`.
+pub const COMPARISON_SUFFIX: &str = ".comparison.json";
+
+/// The comparison saved beside a report file.
+pub fn comparison_path(report: &Path) -> PathBuf {
+    let stem = report.file_stem().unwrap_or_default().to_string_lossy();
+    report.with_file_name(format!("{stem}{COMPARISON_SUFFIX}"))
+}
+
+/// The metadata `.json` saved beside a comparison (`SUITE.json` beside
+/// `SUITE.comparison.json`); `None` for a comparison named otherwise.
+pub fn comparison_meta_path(comparison: &Path) -> Option<PathBuf> {
+    let name = comparison.file_name()?.to_str()?;
+    let stem = name.strip_suffix(COMPARISON_SUFFIX)?;
+    Some(comparison.with_file_name(format!("{stem}.json")))
+}
+
 /// Publishes a comparison: job summary (always), report file, comment,
 /// outputs, annotations. Never fails: what GitHub refuses is reported in the
 /// outcome, and the verdict stands.
@@ -333,11 +361,11 @@ pub fn publish(c: &Comparison, history: &[Run], ctx: &Context, opts: &Options) -
     };
 
     let report_path = opts.report_dir.join(format!("{}.md", slug(&c.suite)));
-    let report_path = match save_report(&report_path, &body, c, ctx) {
-        Ok(()) => Some(report_path),
+    let (comparison_path, report_path) = match save_report(&report_path, &body, c, ctx) {
+        Ok(()) => (Some(comparison_path(&report_path)), Some(report_path)),
         Err(e) => {
             warnings.push(e.to_string());
-            None
+            (None, None)
         }
     };
 
@@ -345,11 +373,11 @@ pub fn publish(c: &Comparison, history: &[Run], ctx: &Context, opts: &Options) -
     match &comment {
         CommentStatus::Forbidden(why) => warnings.push(format!(
             "could not write the pull-request comment ({why}); a fork pull request's token is read-only, \
-             and a same-repository run needs `permissions: pull-requests: write`. The job summary has the report{}; \
-             post it with `perfguard comment --report FILE` from a workflow_run workflow (docs/GITHUB.md)",
-            report_path
+             and a same-repository run needs `permissions: pull-requests: write`. The job summary has the report; \
+             the comparison is saved{} for `perfguard comment --comparison FILE` in a workflow_run workflow (docs/GITHUB.md)",
+            comparison_path
                 .as_ref()
-                .map(|p| format!(", saved at {}", p.display()))
+                .map(|p| format!(" at {}", p.display()))
                 .unwrap_or_default()
         )),
         CommentStatus::Failed(why) => warnings.push(format!(
@@ -383,6 +411,13 @@ pub fn publish(c: &Comparison, history: &[Run], ctx: &Context, opts: &Options) -
                     .map(|p| p.display().to_string())
                     .unwrap_or_default(),
             ),
+            (
+                "comparison-path",
+                comparison_path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+            ),
         ];
         if let Err(e) = append(out, &commands::output_entries(&outputs)) {
             warnings.push(e.to_string());
@@ -395,6 +430,7 @@ pub fn publish(c: &Comparison, history: &[Run], ctx: &Context, opts: &Options) -
         comment_url,
         body,
         report_path,
+        comparison_path,
         summary_written,
         commands,
         warnings,
@@ -433,6 +469,7 @@ fn post(
             repo,
             pr.number,
             &markdown::marker(&c.suite),
+            &mut comment::Author::new(opts.inputs.comment_author.as_deref()),
             body,
             create,
         )
@@ -490,6 +527,8 @@ fn save_report(path: &Path, body: &str, c: &Comparison, ctx: &Context) -> Result
         head_sha: ctx.pull_request.as_ref().map(|p| p.head_sha.clone()),
     };
     std::fs::write(path, body).map_err(io(path))?;
+    let saved = comparison_path(path);
+    std::fs::write(&saved, crate::report::json(c)).map_err(io(&saved))?;
     let meta_file = meta_path(path);
     std::fs::write(
         &meta_file,
@@ -502,52 +541,70 @@ fn save_report(path: &Path, body: &str, c: &Comparison, ctx: &Context) -> Result
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Posted {
     pub pr: u64,
+    /// The verdict perfguard recomputed from the comparison.
+    pub verdict: Verdict,
+    /// The pull request's accept label lets that failing verdict pass.
+    pub accepted: bool,
     pub written: comment::Written,
 }
 
-/// Posts a saved report as its suite's sticky comment (the trusted half of
-/// the fork recipe). The PR number comes from `pr`, else the `workflow_run`
-/// payload, else the `.json` saved beside the report; inside a
-/// `workflow_run`, the pull request's head must be the run's head commit, so
-/// a report cannot be aimed at another pull request.
-pub fn post_saved_report(
-    report: &Path,
+/// Renders and posts the comparison a pull request's run saved as its
+/// suite's sticky comment (the trusted half of the fork recipe). The saved
+/// comparison is untrusted: it is bounded and parsed strictly, its verdict is
+/// recomputed (`untrusted::comparison`), and the comment is perfguard's own
+/// rendering of it, every string escaped; no Markdown from that run is
+/// posted. The PR number comes from `pr`, else the `workflow_run` payload,
+/// else the `SUITE.json` saved beside it; inside a `workflow_run`, the pull
+/// request's head must be the run's head commit, so a comparison cannot be
+/// aimed at another pull request. The accept label is read from the pull
+/// request as GitHub has it.
+pub fn post_comparison(
+    path: &Path,
     pr: Option<u64>,
     ctx: &Context,
     inputs: &Inputs,
     retry: api::RetryPolicy,
 ) -> Result<Posted, GithubError> {
-    let bad = |message: String| GithubError::Report {
-        path: report.to_owned(),
+    let bad = |message: String| GithubError::Comparison {
+        path: path.to_owned(),
         message,
     };
-    let body = std::fs::read_to_string(report).map_err(|e| bad(format!("cannot read it: {e}")))?;
-    let first = body.lines().next().unwrap_or("");
-    if !(first.starts_with("<!-- perfguard:") && first.ends_with(" -->")) {
-        return Err(bad(
-            "does not start with a perfguard marker line (`<!-- perfguard:SUITE -->`); is it a report perfguard saved?".into(),
-        ));
-    }
-    let n = body.chars().count();
-    if n > comment::MAX_BODY_CHARS {
-        return Err(bad(format!(
-            "is {n} characters, over GitHub's comment limit of {}",
-            comment::MAX_BODY_CHARS
-        )));
-    }
-    let meta_file = meta_path(report);
-    let meta: Option<ReportMeta> = match std::fs::read_to_string(&meta_file) {
-        Ok(text) => Some(
-            serde_json::from_str(&text).map_err(|e| GithubError::Report {
-                path: meta_file.clone(),
-                message: format!(
+    let limit = crate::input::max_bytes()
+        .map_err(|e| bad(e.to_string()))?
+        .min(untrusted::MAX_BYTES);
+    let bytes = std::fs::File::open(path)
+        .map_err(|e| bad(format!("cannot read it: {e}")))
+        .and_then(|f| crate::input::read_bounded(f, limit).map_err(|e| bad(e.to_string())))?;
+    let c = untrusted::comparison(&bytes).map_err(bad)?;
+    let meta_file = comparison_meta_path(path);
+    let meta: Option<ReportMeta> = match meta_file
+        .as_ref()
+        .and_then(|m| std::fs::File::open(m).ok().map(|f| (m, f)))
+    {
+        Some((m, f)) => {
+            let meta_bad = |message: String| GithubError::Comparison {
+                path: m.clone(),
+                message,
+            };
+            let bytes =
+                crate::input::read_bounded(f, 64 << 10).map_err(|e| meta_bad(e.to_string()))?;
+            let meta: ReportMeta = serde_json::from_slice(&bytes).map_err(|e| {
+                meta_bad(format!(
                     "not valid JSON at line {}, column {}: {e}",
                     e.line(),
                     e.column()
-                ),
-            })?,
-        ),
-        Err(_) => None,
+                ))
+            })?;
+            if meta.suite != c.suite {
+                return Err(meta_bad(format!(
+                    "is for suite `{}`, but the comparison is for `{}`; refusing to post it",
+                    crate::report::terminal::sanitize_line(&meta.suite),
+                    crate::report::terminal::sanitize_line(&c.suite)
+                )));
+            }
+            Some(meta)
+        }
+        None => None,
     };
     let repo = ctx
         .repo
@@ -556,10 +613,11 @@ pub fn post_saved_report(
     if let Some(saved) = meta.as_ref().and_then(|m| m.repository.as_deref())
         && saved != repo.full()
     {
-        return Err(GithubError::Report {
-            path: meta_file.clone(),
+        return Err(GithubError::Comparison {
+            path: meta_file.clone().unwrap_or_else(|| path.to_owned()),
             message: format!(
-                "was made for repository {saved}, not {}; refusing to post it",
+                "was made for repository {}, not {}; refusing to post it",
+                crate::report::terminal::sanitize_line(saved),
                 repo.full()
             ),
         });
@@ -570,27 +628,69 @@ pub fn post_saved_report(
         .ok_or_else(|| {
             bad(format!(
                 "no pull request number: pass --pr, run it from a workflow_run of a pull request, or keep {} beside it",
-                meta_file.display()
+                meta_file.as_ref().map_or_else(
+                    || format!("SUITE.json (and name the comparison SUITE{COMPARISON_SUFFIX})"),
+                    |m| m.display().to_string()
+                )
             ))
         })?;
     let token = inputs.token.as_ref().ok_or_else(|| {
         GithubError::Missing("no token: set GITHUB_TOKEN or the `token` input".into())
     })?;
+    // The run that measured, not this one that only posts.
+    let run_url = match &ctx.workflow_run {
+        Some(run) => ctx
+            .repo
+            .as_ref()
+            .map(|r| format!("{}/{}/actions/runs/{}", ctx.server_url, r.full(), run.id)),
+        None => ctx.run_url(),
+    };
     block_on(async {
         let api = api::Api::new(&ctx.api_url, token, retry)?;
-        if let Some(run) = &ctx.workflow_run {
-            let head = comment::pull_request_head(&api, repo, pr).await?;
-            if head != run.head_sha {
-                return Err(bad(format!(
-                    "pull request #{pr} is at {head}, but the workflow run that made this report built {}; refusing to post it there",
-                    run.head_sha
-                )));
-            }
+        // The pull request as GitHub has it now, not as the saved files say.
+        let current = api.pull_request(repo, pr).await?;
+        if let Some(run) = &ctx.workflow_run
+            && current.head.sha != run.head_sha
+        {
+            return Err(bad(format!(
+                "pull request #{pr} is at {}, but the workflow run that made this comparison built {}; refusing to post it there",
+                current.head.sha, run.head_sha
+            )));
         }
-        let written = comment::upsert(&api, repo, pr, first, &body, true)
-            .await?
-            .expect("create is true");
-        Ok(Posted { pr, written })
+        let labels: Vec<String> = current
+            .labels
+            .unwrap_or_default()
+            .into_iter()
+            .map(|l| l.name)
+            .collect();
+        let accepted = accepted_by(&c, &labels, &inputs.accept_label);
+        let deco = Decorations {
+            baseline_url: c
+                .baseline
+                .as_ref()
+                .and_then(|b| b.sha.as_deref())
+                .and_then(|sha| ctx.commit_url(sha)),
+            run_url,
+            accepted: accepted.clone(),
+        };
+        let body = markdown::render_within(&View::of(&c), &deco, comment::MAX_BODY_CHARS);
+        let written = comment::upsert(
+            &api,
+            repo,
+            pr,
+            &markdown::marker(&c.suite),
+            &mut comment::Author::new(inputs.comment_author.as_deref()),
+            &body,
+            true,
+        )
+        .await?
+        .expect("create is true");
+        Ok(Posted {
+            pr,
+            verdict: c.verdict,
+            accepted: accepted.is_some(),
+            written,
+        })
     })
 }
 

@@ -39,6 +39,11 @@ struct Scripted {
 struct State {
     /// The pull request's comments: (id, body).
     comments: Vec<(u64, String)>,
+    /// Who wrote each comment, by id; absent: the token's own identity.
+    authors: std::collections::HashMap<u64, String>,
+    /// What `GET /user` answers for the token: a PAT's login, or `None`
+    /// for the job token, which GitHub refuses there (403).
+    token_login: Option<String>,
     next_id: u64,
     page_size: usize,
     /// Refuse writes like a fork pull request's read-only token.
@@ -48,6 +53,8 @@ struct State {
     /// Answer every request with a 502 (an outage).
     down: bool,
     pr_head_sha: String,
+    /// The pull request's label names, as `GET /pulls/N` answers them.
+    pr_labels: Vec<String>,
     requests: Vec<Request>,
 }
 
@@ -99,11 +106,23 @@ impl Github {
         self.state.lock().unwrap().comments.clone()
     }
 
+    /// A comment written by the token's own identity.
     fn seed(&self, body: &str) -> u64 {
         let mut s = self.state.lock().unwrap();
         s.next_id += 1;
         let id = s.next_id;
         s.comments.push((id, body.to_owned()));
+        id
+    }
+
+    /// A comment written by someone else (`login`).
+    fn seed_by(&self, login: &str, body: &str) -> u64 {
+        let id = self.seed(body);
+        self.state
+            .lock()
+            .unwrap()
+            .authors
+            .insert(id, login.to_owned());
         id
     }
 
@@ -174,10 +193,31 @@ fn serve(stream: TcpStream, state: &Mutex<State>, base: &str, prefix: &str) {
     let _ = out.write_all(text.as_bytes());
 }
 
-fn comment_json(id: u64, body: &str) -> Value {
+/// The login the job token writes comments as.
+const ACTIONS_BOT: &str = "github-actions[bot]";
+
+impl State {
+    /// Who comment `id` is by.
+    fn author(&self, id: u64) -> String {
+        self.authors.get(&id).cloned().unwrap_or_else(|| {
+            self.token_login
+                .clone()
+                .unwrap_or_else(|| ACTIONS_BOT.to_owned())
+        })
+    }
+}
+
+fn comment_json(id: u64, body: &str, login: &str) -> Value {
     let mut c = fixture("issue_comment.json");
     c["id"] = id.into();
     c["body"] = body.into();
+    c["user"]["login"] = login.into();
+    c["user"]["type"] = if login.ends_with("[bot]") {
+        "Bot"
+    } else {
+        "User"
+    }
+    .into();
     c["html_url"] = format!("https://github.com/octo/api/pull/2#issuecomment-{id}").into();
     c
 }
@@ -220,7 +260,7 @@ fn route(
                 .iter()
                 .skip((page - 1) * size)
                 .take(size)
-                .map(|(id, b)| comment_json(*id, b))
+                .map(|(id, b)| comment_json(*id, b, &s.author(*id)))
                 .collect();
             let mut headers = vec![];
             if page * size < s.comments.len() {
@@ -245,7 +285,7 @@ fn route(
             s.next_id += 1;
             let id = s.next_id;
             s.comments.push((id, text.clone()));
-            (201, vec![], comment_json(id, &text).to_string())
+            (201, vec![], comment_json(id, &text, &s.author(id)).to_string())
         }
         // GitHub documents PATCH; octocrab's update_comment sends POST, which GitHub also takes.
         ("PATCH" | "POST", ["repos", _, _, "issues", "comments", id]) => {
@@ -260,15 +300,37 @@ fn route(
             match s.comments.iter_mut().find(|(i, _)| *i == id) {
                 Some(c) => {
                     c.1 = text.clone();
-                    (200, vec![], comment_json(id, &text).to_string())
+                    (200, vec![], comment_json(id, &text, &s.author(id)).to_string())
                 }
                 None => not_found,
             }
         }
+        // GitHub refuses `/user` to an installation (job) token.
+        ("GET", ["user"]) => match &s.token_login {
+            Some(login) => (
+                200,
+                vec![],
+                json!({"login": login, "id": 583231, "type": "User", "site_admin": false}).to_string(),
+            ),
+            None => (
+                403,
+                vec![],
+                json!({"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user", "status": "403"}).to_string(),
+            ),
+        },
         ("GET", ["repos", _, _, "pulls", n]) => {
             let mut pr = fixture("pull_request_opened.json")["pull_request"].clone();
             pr["number"] = n.parse::<u64>().unwrap().into();
             pr["head"]["sha"] = s.pr_head_sha.clone().into();
+            pr["labels"] = s
+                .pr_labels
+                .iter()
+                .enumerate()
+                .map(|(i, name)| {
+                    json!({"id": 4_000 + i, "node_id": format!("LA_{i}"), "url": format!("https://api.github.com/repos/octo/api/labels/{name}"),
+                           "name": name, "description": null, "color": "ededed", "default": false})
+                })
+                .collect();
             (200, vec![], pr.to_string())
         }
         _ => not_found,
@@ -327,6 +389,30 @@ fn workspace(suite: &str) -> tempfile::TempDir {
         ),
     );
     dir
+}
+
+/// A comparison of suite `api` as `compare --format json` writes it
+/// (startup wall 100 ms → 161 ms, critical), edited by `edit`, written into
+/// `dir` as `api.comparison.json`.
+fn saved_comparison(dir: &Path, edit: impl FnOnce(&mut Value)) -> PathBuf {
+    let mut v = json!({
+        "schema_version": 1,
+        "suite": "api",
+        "verdict": "fail",
+        "worst": "critical",
+        "fail_on": "major",
+        "baseline": {"suite": "api", "environment": "ci", "sha": BASE_SHA, "ref": "refs/heads/main", "started_at": "2026-11-20T12:00:00Z"},
+        "current": {"suite": "api", "environment": "ci", "sha": HEAD_SHA, "started_at": "2026-11-21T12:00:00Z"},
+        "comparisons": [{
+            "phase": "startup", "metric": "wall", "unit": "ns", "direction": "lower",
+            "baseline": 100e6, "current": 161e6, "change": 0.61, "severity": "critical",
+            "p_value": 0.0002, "method": "hodges-lehmann",
+            "baseline_samples": 10, "current_samples": 10
+        }],
+        "criteria": []
+    });
+    edit(&mut v);
+    write(dir, "api.comparison.json", &v.to_string())
 }
 
 /// The pull-request event, edited by `edit`, written into `dir`.
@@ -514,6 +600,128 @@ fn a_second_run_updates_the_comment_in_place() {
 }
 
 #[test]
+fn a_strangers_comment_with_the_marker_is_left_alone_and_a_new_one_is_created() {
+    // The job token: GitHub refuses `GET /user`, so perfguard is github-actions[bot].
+    let gh = Github::start();
+    let forged = "<!-- perfguard:api -->\n### ✅ perfguard: no regressions";
+    let stranger = gh.seed_by("mallory", forged);
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .assert()
+        .code(1);
+    let calls: Vec<String> = gh
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path.split('?').next().unwrap()))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "GET /repos/octo/api/issues/2/comments",
+            "GET /user",
+            "POST /repos/octo/api/issues/2/comments",
+        ]
+    );
+    let comments = gh.comments();
+    assert_eq!(comments.len(), 2);
+    assert_eq!(comments[0], (stranger, forged.to_owned()));
+    let (ours, body) = &comments[1];
+    assert!(body.starts_with("<!-- perfguard:api -->\n### ❌"), "{body}");
+    assert_eq!(
+        outputs(dir.path())["comment-url"],
+        format!("https://github.com/octo/api/pull/2#issuecomment-{ours}")
+    );
+}
+
+#[test]
+fn with_the_job_token_the_actions_bots_marker_comment_is_updated_and_a_strangers_is_not() {
+    let gh = Github::start();
+    let stranger = gh.seed_by("mallory", "<!-- perfguard:api -->\nforged");
+    let ours = gh.seed_by(ACTIONS_BOT, "<!-- perfguard:api -->\n### old report");
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .assert()
+        .code(1);
+    let writes: Vec<String> = gh
+        .requests()
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        writes,
+        [format!("PATCH /repos/octo/api/issues/comments/{ours}")]
+    );
+    assert_eq!(
+        gh.comments()[0],
+        (stranger, "<!-- perfguard:api -->\nforged".into())
+    );
+    assert_eq!(
+        outputs(dir.path())["comment-url"],
+        format!("https://github.com/octo/api/pull/2#issuecomment-{ours}")
+    );
+}
+
+#[test]
+fn with_a_personal_token_the_users_own_marker_comment_is_updated_and_the_bots_is_not() {
+    // A PAT: `GET /user` answers its login; github-actions[bot]'s comment is not this token's.
+    let gh = Github::start();
+    gh.set(|s| s.token_login = Some("perf-bot-user".into()));
+    let bots = gh.seed_by(ACTIONS_BOT, "<!-- perfguard:api -->\nby the job token");
+    let ours = gh.seed_by("Perf-Bot-User", "<!-- perfguard:api -->\n### old report");
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .assert()
+        .code(1);
+    let requests = gh.requests();
+    assert_eq!(
+        requests.iter().filter(|r| r.path == "/user").count(),
+        1,
+        "the identity is asked for once"
+    );
+    let writes: Vec<String> = requests
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        writes,
+        [format!("PATCH /repos/octo/api/issues/comments/{ours}")]
+    );
+    assert_eq!(
+        gh.comments()[0],
+        (bots, "<!-- perfguard:api -->\nby the job token".into())
+    );
+}
+
+#[test]
+fn the_comment_author_input_names_a_github_apps_bot_without_asking_github() {
+    let gh = Github::start();
+    gh.seed_by(ACTIONS_BOT, "<!-- perfguard:api -->\nnot the app's");
+    let ours = gh.seed_by("my-app[bot]", "<!-- perfguard:api -->\n### old report");
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .env("PERFGUARD_COMMENT_AUTHOR", "my-app[bot]")
+        .assert()
+        .code(1);
+    let requests = gh.requests();
+    assert!(requests.iter().all(|r| r.path != "/user"));
+    let writes: Vec<String> = requests
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        writes,
+        [format!("PATCH /repos/octo/api/issues/comments/{ours}")]
+    );
+}
+
+#[test]
 fn two_suites_give_two_comments() {
     let gh = Github::start();
     for suite in ["api", "worker"] {
@@ -566,6 +774,7 @@ fn the_marker_on_page_two_is_found_through_the_link_header() {
         vec![
             "GET /repos/octo/api/issues/2/comments?per_page=100".to_owned(),
             "GET /repos/octo/api/issues/2/comments?per_page=100&page=2".to_owned(),
+            "GET /user".to_owned(),
             format!("PATCH /repos/octo/api/issues/comments/{ours}"),
         ]
     );
@@ -573,7 +782,7 @@ fn the_marker_on_page_two_is_found_through_the_link_header() {
 }
 
 #[test]
-fn a_fork_pull_request_degrades_to_summary_and_saved_report_then_comment_posts_it() {
+fn a_fork_pull_request_degrades_to_summary_and_saved_comparison_then_comment_renders_it() {
     let gh = Github::start();
     gh.set(|s| s.read_only = true);
     let dir = workspace("api");
@@ -588,7 +797,10 @@ fn a_fork_pull_request_degrades_to_summary_and_saved_report_then_comment_posts_i
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("403"), "{stderr}");
     assert!(stderr.contains("pull-requests: write"), "{stderr}");
-    assert!(stderr.contains("perfguard comment --report"), "{stderr}");
+    assert!(
+        stderr.contains("perfguard comment --comparison"),
+        "{stderr}"
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("::warning title=perfguard::could not write"),
@@ -603,10 +815,16 @@ fn a_fork_pull_request_degrades_to_summary_and_saved_report_then_comment_posts_i
     let o = outputs(dir.path());
     assert_eq!(o["comment-url"], "");
     let report = PathBuf::from(&o["report-path"]);
+    let comparison = PathBuf::from(&o["comparison-path"]);
+    assert_eq!(comparison, report.with_file_name("api.comparison.json"));
     let meta: Value =
         serde_json::from_str(&std::fs::read_to_string(report.with_extension("json")).unwrap())
             .unwrap();
     assert_eq!(meta["pr"], 2);
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(&comparison).unwrap()).unwrap();
+    assert_eq!(saved["suite"], "api");
+    assert_eq!(saved["verdict"], "fail");
 
     // The trusted workflow_run half, with a write token. Fork runs have no
     // pull_requests in the payload: the number comes from the saved .json.
@@ -617,12 +835,16 @@ fn a_fork_pull_request_degrades_to_summary_and_saved_report_then_comment_posts_i
     wr["workflow_run"]["head_sha"] = HEAD_SHA.into();
     wr["workflow_run"]["pull_requests"] = json!([]);
     let wr_path = write(trusted.path(), "event.json", &wr.to_string());
-    let saved = trusted.path().join("report/api.md");
+    let saved = trusted.path().join("report/api.comparison.json");
     std::fs::create_dir_all(saved.parent().unwrap()).unwrap();
-    std::fs::copy(&report, &saved).unwrap();
-    std::fs::copy(report.with_extension("json"), saved.with_extension("json")).unwrap();
+    std::fs::copy(&comparison, &saved).unwrap();
+    std::fs::copy(
+        report.with_extension("json"),
+        trusted.path().join("report/api.json"),
+    )
+    .unwrap();
     let out = perfguard(trusted.path())
-        .args(["comment", "--report", "report/api.md"])
+        .args(["comment", "--comparison", "report/api.comparison.json"])
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_EVENT_NAME", "workflow_run")
         .env("GITHUB_EVENT_PATH", &wr_path)
@@ -636,7 +858,20 @@ fn a_fork_pull_request_degrades_to_summary_and_saved_report_then_comment_posts_i
     assert_token_hidden(&out);
     let comments = gh.comments();
     assert_eq!(comments.len(), 1);
-    assert_eq!(comments[0].1, std::fs::read_to_string(&report).unwrap());
+    // Rendered here from the data, linking the run that measured.
+    let body = &comments[0].1;
+    assert!(body.starts_with("<!-- perfguard:api -->\n### ❌"), "{body}");
+    assert!(
+        body.contains("· 1 regression: startup/wall +61 % (critical)"),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(
+            "(https://github.com/octo/api/actions/runs/{})",
+            wr["workflow_run"]["id"]
+        )),
+        "{body}"
+    );
     let posted: Vec<String> = gh
         .requests()
         .iter()
@@ -650,16 +885,22 @@ fn a_fork_pull_request_degrades_to_summary_and_saved_report_then_comment_posts_i
 }
 
 #[test]
-fn comment_refuses_a_report_aimed_at_a_pull_request_the_run_did_not_build() {
+fn comment_refuses_a_comparison_aimed_at_a_pull_request_the_run_did_not_build() {
     let gh = Github::start();
     gh.set(|s| s.pr_head_sha = "ffffffffffffffffffffffffffffffffffffffff".into());
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "api.md", "<!-- perfguard:api -->\nhello\n");
+    saved_comparison(dir.path(), |_| {});
     let mut wr = fixture("workflow_run.json");
     wr["workflow_run"]["head_sha"] = HEAD_SHA.into();
     let wr_path = write(dir.path(), "event.json", &wr.to_string());
     perfguard(dir.path())
-        .args(["comment", "--report", "api.md", "--pr", "7"])
+        .args([
+            "comment",
+            "--comparison",
+            "api.comparison.json",
+            "--pr",
+            "7",
+        ])
         .env("GITHUB_EVENT_NAME", "workflow_run")
         .env("GITHUB_EVENT_PATH", &wr_path)
         .env("GITHUB_REPOSITORY", "octo/api")
@@ -672,20 +913,203 @@ fn comment_refuses_a_report_aimed_at_a_pull_request_the_run_did_not_build() {
 }
 
 #[test]
-fn comment_refuses_a_file_that_is_not_a_perfguard_report() {
+fn comment_refuses_a_file_that_is_not_a_comparison() {
     let gh = Github::start();
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "evil.md", "@everyone click here\n");
+    write(dir.path(), "evil.txt", "@everyone click here\n");
     perfguard(dir.path())
-        .args(["comment", "--report", "evil.md", "--pr", "2"])
+        .args(["comment", "--comparison", "evil.txt", "--pr", "2"])
         .env("GITHUB_REPOSITORY", "octo/api")
         .env("GITHUB_API_URL", gh.api_url())
         .env("GITHUB_TOKEN", TOKEN)
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("evil.md"))
-        .stderr(predicates::str::contains("marker"));
+        .stderr(predicates::str::contains("evil.txt"))
+        .stderr(predicates::str::contains("not a comparison JSON"));
     assert!(gh.requests().is_empty());
+}
+
+#[test]
+fn a_markdown_report_given_as_the_comparison_is_refused_naming_what_to_pass() {
+    let gh = Github::start();
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "api.md",
+        "<!-- perfguard:api -->\n### ✅ perfguard: no regressions\n@everyone ![x](https://evil.example/x.png)\n",
+    );
+    perfguard(dir.path())
+        .args(["comment", "--comparison", "api.md", "--pr", "2"])
+        .env("GITHUB_REPOSITORY", "octo/api")
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("api.md"))
+        .stderr(predicates::str::contains("is Markdown"))
+        .stderr(predicates::str::contains("SUITE.comparison.json"));
+    assert!(gh.requests().is_empty());
+}
+
+#[test]
+fn comment_report_is_refused_pointing_to_comparison() {
+    let gh = Github::start();
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "api.md",
+        "<!-- perfguard:api -->\n### ✅ pass\n",
+    );
+    perfguard(dir.path())
+        .args(["comment", "--report", "api.md", "--pr", "2"])
+        .env("GITHUB_REPOSITORY", "octo/api")
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no longer supported"))
+        .stderr(predicates::str::contains(
+            "--comparison api.comparison.json",
+        ));
+    assert!(gh.requests().is_empty());
+    assert!(gh.comments().is_empty());
+}
+
+#[test]
+fn a_forged_pass_over_a_critical_metric_is_posted_as_a_failure() {
+    let gh = Github::start();
+    let dir = tempfile::tempdir().unwrap();
+    saved_comparison(dir.path(), |v| {
+        v["verdict"] = "pass".into();
+        v["worst"] = "unchanged".into();
+        v["fail_on"] = "critical".into();
+    });
+    let out = perfguard(dir.path())
+        .args([
+            "comment",
+            "--comparison",
+            "api.comparison.json",
+            "--pr",
+            "2",
+        ])
+        .env("GITHUB_REPOSITORY", "octo/api")
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("(fail)"), "{stderr}");
+    let comments = gh.comments();
+    assert_eq!(comments.len(), 1);
+    let body = &comments[0].1;
+    assert!(body.starts_with("<!-- perfguard:api -->\n### ❌"), "{body}");
+    assert!(!body.contains('✅'), "{body}");
+    assert!(body.contains("(critical)"), "{body}");
+}
+
+#[test]
+fn the_trusted_half_reads_the_accept_label_from_the_pull_request() {
+    let gh = Github::start();
+    gh.set(|s| s.pr_labels = vec!["perfguard:accept".into()]);
+    let dir = tempfile::tempdir().unwrap();
+    saved_comparison(dir.path(), |_| {});
+    let out = perfguard(dir.path())
+        .args([
+            "comment",
+            "--comparison",
+            "api.comparison.json",
+            "--pr",
+            "2",
+        ])
+        .env("GITHUB_REPOSITORY", "octo/api")
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("(accepted)"));
+    let body = &gh.comments()[0].1;
+    assert!(
+        body.starts_with("<!-- perfguard:api -->\n### ☑️ perfguard · api · accepted by the label"),
+        "{body}"
+    );
+}
+
+#[test]
+fn hostile_names_in_a_comparison_post_no_link_image_mention_or_html() {
+    let gh = Github::start();
+    let dir = tempfile::tempdir().unwrap();
+    let link = "[click](https://evil.example/login)";
+    let image = "![pwn](https://evil.example/x.png)";
+    saved_comparison(dir.path(), |v| {
+        v["comparisons"][0]["phase"] = format!("{image} @everyone").into();
+        v["comparisons"][0]["metric"] = format!("{link} <img src=x onerror=alert(1)>").into();
+        v["comparisons"][0]["method"] = "@octo-org/admins <details open>".into();
+        v["notes"] = json!([format!("see {link} and @maintainer\n\n### ✅ all good")]);
+        v["recommendations"] = json!([format!("{image} www.evil.example")]);
+        v["errors"] = json!([{"phase": "@everyone", "message": "<script>x</script>", "stderr_tail": "```\n@everyone"}]);
+        v["criteria"] = json!([{
+            "phase": "[x](https://evil.example)", "metric": "@everyone", "criterion": "< 50ms ![i](https://evil.example/c.png)",
+            "actual": null, "unit": "ns", "passed": false, "reason": "@everyone <b>bold</b>"
+        }]);
+        // A harness's own unit is kept as named: user text too.
+        let mut own_unit = v["comparisons"][0].clone();
+        own_unit["metric"] = "ops".into();
+        own_unit["unit"] = "@everyone [u](https://evil.example)".into();
+        v["comparisons"].as_array_mut().unwrap().push(own_unit);
+        v["baseline"]["environment"] = "@everyone ![e](https://evil.example/e.png)".into();
+        v["baseline"]["ref"] = "refs/heads/@everyone<img>".into();
+        v["provenance"] = json!({"mode": "baseline", "history_runs": 3, "fallback": "@everyone [f](https://evil.example)"});
+        v["change_points"] = json!([{
+            "phase": "@everyone", "metric": "[c](https://evil.example)", "started_at": "2026-11-20T12:00:00Z",
+            "index": 1, "before": 1.0, "after": 2.0, "p_value": 0.01
+        }]);
+        v["slos"] = json!([{
+            "metric": "@everyone", "objective": "![o](https://evil.example/o.png)", "window": "<img>",
+            "runs": 3, "bad_share": 0.5, "budget_used": 2.0, "budget_left": -1.0, "burn_rate": 3.0, "status": "critical"
+        }]);
+    });
+    perfguard(dir.path())
+        .args([
+            "comment",
+            "--comparison",
+            "api.comparison.json",
+            "--pr",
+            "2",
+        ])
+        .env("GITHUB_REPOSITORY", "octo/api")
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .assert()
+        .success();
+    let comments = gh.comments();
+    assert_eq!(comments.len(), 1);
+    let body = &comments[0].1;
+    assert!(body.contains("evil"), "the names are shown: {body}");
+    // A stderr tail is shown verbatim, but inside a fence longer than any
+    // backtick run in it, where GitHub renders no mention, link or HTML.
+    let fenced = "  ````text\n  ```\n  @everyone\n  ````\n";
+    assert!(body.contains(fenced), "{body}");
+    let body = body.replace(fenced, "");
+    for raw in [
+        "](https://evil",
+        "![",
+        "https://evil",
+        "www.evil",
+        "@everyone",
+        "@maintainer",
+        "@octo-org",
+        "<img",
+        "<script",
+        "<b>",
+        "<details open",
+        "\n### ✅",
+    ] {
+        assert!(!body.contains(raw), "`{raw}` reached the comment: {body}");
+    }
 }
 
 #[test]
@@ -775,10 +1199,10 @@ fn github_enterprise_server_is_reached_through_its_api_url() {
         .assert()
         .code(1);
     let reqs = gh.requests();
-    assert_eq!(reqs.len(), 3);
+    assert_eq!(reqs.len(), 4);
     assert!(
         reqs.iter()
-            .all(|r| r.path.starts_with("/api/v3/repos/octo/api/")),
+            .all(|r| r.path.starts_with("/api/v3/repos/octo/api/") || r.path == "/api/v3/user"),
         "{reqs:?}"
     );
     let body = &gh.comments()[1].1;
@@ -1118,10 +1542,10 @@ fn on_change_keeps_an_existing_comment_current_even_when_nothing_moved() {
 }
 
 #[test]
-fn comment_refuses_a_report_made_for_another_repository() {
+fn comment_refuses_a_comparison_made_for_another_repository() {
     let gh = Github::start();
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "api.md", "<!-- perfguard:api -->\nhello\n");
+    saved_comparison(dir.path(), |_| {});
     write(
         dir.path(),
         "api.json",
@@ -1129,7 +1553,7 @@ fn comment_refuses_a_report_made_for_another_repository() {
             .to_string(),
     );
     perfguard(dir.path())
-        .args(["comment", "--report", "api.md"])
+        .args(["comment", "--comparison", "api.comparison.json"])
         .env("GITHUB_REPOSITORY", "octo/api")
         .env("GITHUB_API_URL", gh.api_url())
         .env("GITHUB_TOKEN", TOKEN)
@@ -1143,16 +1567,28 @@ fn comment_refuses_a_report_made_for_another_repository() {
 fn comment_without_a_repository_or_token_is_a_usage_error() {
     let gh = Github::start();
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "api.md", "<!-- perfguard:api -->\nhello\n");
+    saved_comparison(dir.path(), |_| {});
     perfguard(dir.path())
-        .args(["comment", "--report", "api.md", "--pr", "2"])
+        .args([
+            "comment",
+            "--comparison",
+            "api.comparison.json",
+            "--pr",
+            "2",
+        ])
         .env("GITHUB_API_URL", gh.api_url())
         .env("GITHUB_TOKEN", TOKEN)
         .assert()
         .code(2)
         .stderr(predicates::str::contains("GITHUB_REPOSITORY is not set"));
     perfguard(dir.path())
-        .args(["comment", "--report", "api.md", "--pr", "2"])
+        .args([
+            "comment",
+            "--comparison",
+            "api.comparison.json",
+            "--pr",
+            "2",
+        ])
         .env("GITHUB_REPOSITORY", "octo/api")
         .env("GITHUB_API_URL", gh.api_url())
         .env_remove("GITHUB_TOKEN")
@@ -1166,10 +1602,10 @@ fn comment_without_a_repository_or_token_is_a_usage_error() {
 fn comment_with_a_broken_saved_json_names_it() {
     let gh = Github::start();
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "api.md", "<!-- perfguard:api -->\nhello\n");
+    saved_comparison(dir.path(), |_| {});
     write(dir.path(), "api.json", "{\"pr\": 2,");
     perfguard(dir.path())
-        .args(["comment", "--report", "api.md"])
+        .args(["comment", "--comparison", "api.comparison.json"])
         .env("GITHUB_REPOSITORY", "octo/api")
         .env("GITHUB_API_URL", gh.api_url())
         .env("GITHUB_TOKEN", TOKEN)
@@ -1353,20 +1789,35 @@ fn one_deadline_bounds_all_of_githubs_calls() {
 fn comment_creates_with_a_post_then_updates_with_a_patch_of_the_body_alone() {
     let gh = Github::start();
     let dir = tempfile::tempdir().unwrap();
-    let post = |report: &str| {
-        write(dir.path(), "api.md", report);
+    let post = |severity: &str| {
+        saved_comparison(dir.path(), |v| {
+            v["comparisons"][0]["severity"] = severity.into();
+        });
         perfguard(dir.path())
-            .args(["comment", "--report", "api.md", "--pr", "2"])
+            .args([
+                "comment",
+                "--comparison",
+                "api.comparison.json",
+                "--pr",
+                "2",
+            ])
             .env("GITHUB_REPOSITORY", "octo/api")
             .env("GITHUB_API_URL", gh.api_url())
             .env("GITHUB_TOKEN", TOKEN)
             .assert()
             .success();
+        gh.comments().last().unwrap().1.clone()
     };
-    let first = "<!-- perfguard:api -->\nfirst \"report\"\n";
-    let second = "<!-- perfguard:api -->\nsecond report ✅\n";
-    post(first);
-    post(second);
+    let first = post("critical");
+    let second = post("unchanged");
+    assert!(
+        first.starts_with("<!-- perfguard:api -->\n### ❌"),
+        "{first}"
+    );
+    assert!(
+        second.starts_with("<!-- perfguard:api -->\n### ✅"),
+        "{second}"
+    );
     let calls: Vec<(String, String, String)> = gh
         .requests()
         .into_iter()
@@ -1376,6 +1827,11 @@ fn comment_creates_with_a_post_then_updates_with_a_patch_of_the_body_alone() {
     assert_eq!(
         calls,
         vec![
+            (
+                "GET".into(),
+                "/repos/octo/api/pulls/2".into(),
+                String::new()
+            ),
             (
                 "GET".into(),
                 "/repos/octo/api/issues/2/comments?per_page=100".into(),
@@ -1388,9 +1844,15 @@ fn comment_creates_with_a_post_then_updates_with_a_patch_of_the_body_alone() {
             ),
             (
                 "GET".into(),
+                "/repos/octo/api/pulls/2".into(),
+                String::new()
+            ),
+            (
+                "GET".into(),
                 "/repos/octo/api/issues/2/comments?per_page=100".into(),
                 String::new()
             ),
+            ("GET".into(), "/user".into(), String::new()),
             (
                 "PATCH".into(),
                 format!("/repos/octo/api/issues/comments/{id}"),
@@ -1398,7 +1860,7 @@ fn comment_creates_with_a_post_then_updates_with_a_patch_of_the_body_alone() {
             ),
         ]
     );
-    assert_eq!(gh.comments(), vec![(id, second.to_owned())]);
+    assert_eq!(gh.comments(), vec![(id, second)]);
 }
 
 #[test]
