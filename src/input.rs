@@ -46,15 +46,29 @@ pub fn max_bytes() -> io::Result<u64> {
 pub fn read(path: &Path) -> Result<Vec<u8>, InputError> {
     let limit = max_bytes()?;
     let file = open(path)?;
-    if file.metadata()?.file_type().is_file() && file.metadata()?.len() > limit {
+    let meta = file.metadata()?;
+    if meta.file_type().is_file() && meta.len() > limit {
         return Err(InputError::TooLarge(limit));
     }
-    read_bounded(file, limit)
+    // A regular file's size is known: one allocation, no regrowth copies.
+    let expected = if meta.file_type().is_file() {
+        meta.len()
+    } else {
+        0
+    };
+    read_bounded_into(file, limit, Vec::with_capacity(expected as usize + 1))
 }
 
 /// Reads `reader` to its end, refusing more than `limit` bytes.
 pub fn read_bounded(reader: impl Read, limit: u64) -> Result<Vec<u8>, InputError> {
-    let mut bytes = Vec::new();
+    read_bounded_into(reader, limit, Vec::new())
+}
+
+fn read_bounded_into(
+    reader: impl Read,
+    limit: u64,
+    mut bytes: Vec<u8>,
+) -> Result<Vec<u8>, InputError> {
     reader.take(limit + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
         return Err(InputError::TooLarge(limit));

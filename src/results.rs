@@ -153,12 +153,15 @@ impl PhaseResult {
 /// two metrics with one name, the first wins, as with [`PhaseResult::metric`].
 pub struct MetricIndex<'a> {
     pub phase: &'a PhaseResult,
-    by_name: HashMap<&'a str, &'a Metric>,
+    by_name: HashMap<&'a str, &'a Metric, foldhash::fast::RandomState>,
 }
 
 impl<'a> MetricIndex<'a> {
     pub fn new(phase: &'a PhaseResult) -> Self {
-        let mut by_name = HashMap::with_capacity(phase.metrics.len());
+        let mut by_name = HashMap::with_capacity_and_hasher(
+            phase.metrics.len(),
+            foldhash::fast::RandomState::default(),
+        );
         for m in &phase.metrics {
             by_name.entry(m.name.as_str()).or_insert(m);
         }
@@ -184,12 +187,15 @@ impl<'a> MetricIndex<'a> {
 /// A run's phases by name, each with its [`MetricIndex`]. Of two phases
 /// with one name, the first wins, as with [`Run::phase`].
 pub struct RunIndex<'a> {
-    phases: HashMap<&'a str, MetricIndex<'a>>,
+    phases: HashMap<&'a str, MetricIndex<'a>, foldhash::fast::RandomState>,
 }
 
 impl<'a> RunIndex<'a> {
     pub fn new(run: &'a Run) -> Self {
-        let mut phases = HashMap::with_capacity(run.phases.len());
+        let mut phases = HashMap::with_capacity_and_hasher(
+            run.phases.len(),
+            foldhash::fast::RandomState::default(),
+        );
         for p in &run.phases {
             phases
                 .entry(p.name.as_str())

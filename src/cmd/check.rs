@@ -155,10 +155,7 @@ fn report(
     outcome: Outcome,
     color: bool,
 ) -> Result<Outcome, Error> {
-    print!(
-        "{}",
-        super::render(comparison, selection, history, args.format, color)
-    );
+    super::print_report(comparison, selection, history, args.format, color)?;
     match github {
         Some((ctx, inputs)) => publish::publish(comparison, history, &ctx, inputs, outcome),
         None => Ok(outcome),

@@ -50,16 +50,13 @@ pub(super) fn compare(args: &CompareArgs, color: bool) -> Result<Outcome, Error>
     };
     super::check_environment(&baseline, &current, &policy)?;
     let comparison = compare::compare_history(Some(&baseline), &current, &history, &policy);
-    print!(
-        "{}",
-        super::render(
-            &comparison,
-            selection.as_ref(),
-            &history,
-            args.format,
-            color
-        )
-    );
+    super::print_report(
+        &comparison,
+        selection.as_ref(),
+        &history,
+        args.format,
+        color,
+    )?;
     let outcome = Outcome::of(&comparison, &[&current]);
     match github {
         Some((ctx, inputs)) => publish::publish(&comparison, &history, &ctx, inputs, outcome),

@@ -24,7 +24,7 @@ use crate::error::Error;
 use crate::interrupt::Interrupt;
 use crate::report::{self, View};
 use crate::results::Run;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 /// How a command ended, short of an error.
@@ -214,4 +214,29 @@ fn render(
         ),
         Format::Json => report::json(comparison),
     }
+}
+
+/// Prints the report to standard output; JSON is streamed rather than
+/// built as one string first (a comparison of a million metrics is
+/// hundreds of megabytes of it).
+fn print_report(
+    comparison: &Comparison,
+    selection: Option<&Selection>,
+    history: &[Run],
+    format: Format,
+    color: bool,
+) -> Result<(), Error> {
+    if format != Format::Json {
+        print!("{}", render(comparison, selection, history, format, color));
+        return Ok(());
+    }
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    serde_json::to_writer_pretty(&mut out, comparison)
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(out))
+        .and_then(|()| out.flush())
+        .map_err(|source| Error::Io {
+            context: "cannot write the report to standard output".into(),
+            source,
+        })
 }

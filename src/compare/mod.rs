@@ -459,11 +459,12 @@ pub fn compare_history(
 ) -> Comparison {
     // Earlier runs in this run's units; what cannot be converted is new.
     let mut unit_notes = Vec::new();
-    let aligned_baseline = baseline.and_then(|b| units::align(b, current, &mut unit_notes));
+    let current_index = RunIndex::new(current);
+    let aligned_baseline = baseline.and_then(|b| units::align(b, &current_index, &mut unit_notes));
     let baseline = aligned_baseline.as_ref().or(baseline);
     let aligned_history: Vec<Option<Run>> = history
         .iter()
-        .map(|r| units::align(r, current, &mut Vec::new()))
+        .map(|r| units::align(r, &current_index, &mut Vec::new()))
         .collect();
     let history: Vec<&Run> = history
         .iter()
@@ -475,7 +476,15 @@ pub fn compare_history(
     let base_index = baseline.map(RunIndex::new);
     let mut comparisons = Vec::new();
     for phase in &current.phases {
-        let cur_phase = MetricIndex::new(phase);
+        let own;
+        let cur_phase = match current_index.phase(&phase.name) {
+            Some(index) if std::ptr::eq(index.phase, phase) => index,
+            // A second phase of one name (a run built in process): its own.
+            _ => {
+                own = MetricIndex::new(phase);
+                &own
+            }
+        };
         let base_phase = base_index.as_ref().and_then(|b| b.phase(&phase.name));
         comparisons.extend(parallel_map(&phase.metrics, |metric| {
             let base = base_phase.and_then(|p| p.get(&metric.name).map(|m| (p, m)));
@@ -485,7 +494,7 @@ pub fn compare_history(
                 &phase.name,
                 &metric.name,
             );
-            compare_metric(&phase.name, base, Some((&cur_phase, metric)), &past, policy)
+            compare_metric(&phase.name, base, Some((cur_phase, metric)), &past, policy)
         }));
         if let Some(bp) = base_phase {
             for m in bp

@@ -6,12 +6,12 @@
 use crate::metrics::units::conversion;
 use crate::results::{Run, RunIndex};
 
-/// `earlier` (the baseline or a run of history) in the units of `current`:
+/// `earlier` (the baseline or a run of history) in the units of the current
+/// run (`index`):
 /// `None` when every shared metric already has the same unit. Metrics that
 /// cannot be converted are left out of the copy, so they read as new, and
 /// each is named in `notes` (once per metric).
-pub fn align(earlier: &Run, current: &Run, notes: &mut Vec<String>) -> Option<Run> {
-    let index = RunIndex::new(current);
+pub fn align(earlier: &Run, index: &RunIndex, notes: &mut Vec<String>) -> Option<Run> {
     let differs = earlier.phases.iter().any(|p| {
         p.metrics.iter().any(|m| {
             index

@@ -96,7 +96,23 @@ pub fn mann_whitney_u(x: &[f64], y: &[f64]) -> Option<MannWhitney> {
 /// Number of arrangements giving each U in 0..=n1*n2 (no ties): the
 /// coefficients of the Gaussian binomial, built by the recurrence
 /// f(n1, n2) = f(n1 - 1, n2) shifted by n2 + f(n1, n2 - 1).
-pub(crate) fn exact_counts(n1: usize, n2: usize) -> Vec<f64> {
+///
+/// Cached per thread by sizes: comparing thousands of metrics of one run
+/// count asks for the same table each time.
+pub(crate) fn exact_counts(n1: usize, n2: usize) -> std::rc::Rc<[f64]> {
+    thread_local! {
+        static TABLES: super::BySizes<f64> =
+            Default::default();
+    }
+    TABLES.with(|t| {
+        t.borrow_mut()
+            .entry((n1, n2))
+            .or_insert_with(|| build_counts(n1, n2).into())
+            .clone()
+    })
+}
+
+fn build_counts(n1: usize, n2: usize) -> Vec<f64> {
     // dp[j] over n2 for the current n1: counts of U for (i, j).
     let max_u = n1 * n2;
     let mut table: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); n2 + 1]; n1 + 1];

@@ -14,3 +14,7 @@ pub mod wilcoxon;
 
 pub use interval::Interval;
 pub use mann_whitney::mann_whitney_u;
+
+/// Tables that depend only on sample sizes, computed once per thread.
+pub(crate) type BySizes<T> =
+    std::cell::RefCell<std::collections::HashMap<(usize, usize), std::rc::Rc<[T]>>>;
