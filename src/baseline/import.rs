@@ -152,7 +152,11 @@ pub fn parse_data_js(
             } else {
                 format!(" at `{path}`")
             },
-            message: strip_position(&inner.to_string()),
+            message: if json.trim_start().starts_with(['{', '[']) {
+                strip_position(&inner.to_string())
+            } else {
+                "expected `window.BENCHMARK_DATA = {…}` or a JSON object, as github-action-benchmark writes it".into()
+            },
         }
     })?;
     // (commit, occurrence of that commit in its data.js suite) → the run's parts.
