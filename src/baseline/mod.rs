@@ -236,8 +236,16 @@ pub struct Imported {
     pub commit: Option<String>,
 }
 
-/// What identifies a run for an import: its commit SHA and start time.
-pub fn identity(run: &Run) -> (String, i64) {
+/// What identifies a run for an import: its commit SHA and its start time
+/// in ms since the epoch.
+pub type Identity = (String, i64);
+
+/// A run file as an import sees it: the entry, its kind, and the identity
+/// of a readable run.
+pub type Inspected = (Entry, Kind, Option<Identity>);
+
+/// The [`Identity`] of a run.
+pub fn identity(run: &Run) -> Identity {
     (
         run.git
             .as_ref()
@@ -249,7 +257,7 @@ pub fn identity(run: &Run) -> (String, i64) {
 
 /// A run file of a directory as an import sees it: its kind, and the
 /// identity of a readable run.
-pub fn inspect(bytes: Option<&[u8]>, path: &str) -> (Kind, Option<(String, i64)>) {
+pub fn inspect(bytes: Option<&[u8]>, path: &str) -> (Kind, Option<Identity>) {
     let Some(run) = bytes
         .and_then(|b| std::str::from_utf8(b).ok())
         .and_then(|t| Run::from_json(t, Path::new(path)).ok())
@@ -286,7 +294,7 @@ pub struct ImportPlan {
 /// and new together, and new runs it would remove are not written.
 pub fn plan_import(
     dir: &str,
-    files: &[(Entry, Kind, Option<(String, i64)>)],
+    files: &[Inspected],
     runs: &[(usize, &Run)],
     keep: usize,
     (suite, environment): (&str, &str),
@@ -296,7 +304,7 @@ pub fn plan_import(
         .map(|(e, k, _)| (e.clone(), k.clone()))
         .collect();
     check_owner(&classified, suite, environment)?;
-    let mut known: HashSet<(String, i64)> = files
+    let mut known: HashSet<Identity> = files
         .iter()
         .filter(|(_, k, _)| *k != Kind::Unreadable)
         .filter_map(|(_, _, id)| id.clone())

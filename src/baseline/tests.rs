@@ -219,7 +219,7 @@ fn imported(sha: &str, day: u32) -> Run {
     run
 }
 
-fn held(run: &Run, existing: &[Entry]) -> (Entry, Kind, Option<(String, i64)>) {
+fn held(run: &Run, existing: &[Entry]) -> Inspected {
     let e = entry(&file_name(run, existing));
     let json = serde_json::to_string(run).unwrap();
     let (kind, id) = inspect(Some(json.as_bytes()), &e.path);
