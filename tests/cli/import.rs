@@ -414,3 +414,41 @@ fn broken_history_is_refused_naming_where_and_nothing_is_written() {
     let branches = git(&bare, &["branch", "--list", BRANCH]);
     assert!(branches.is_empty(), "{branches}");
 }
+
+#[test]
+fn two_imports_at_once_from_two_clones_add_each_run_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (bare, work) = remote_and_clone(tmp.path(), CONFIG);
+    git(tmp.path(), &["clone", "-q", "remote.git", "other"]);
+    let other = tmp.path().join("other");
+    let file = write(tmp.path(), "data.js", &data_js(5, true));
+    let bin = assert_cmd::cargo::cargo_bin("perfguard");
+    let spawn = |dir: &Path| {
+        Command::new(&bin)
+            .args(["baseline", "import"])
+            .arg(&file)
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", crate::common::empty_git_config())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env_remove("GITHUB_TOKEN")
+            .env_remove("PERFGUARD_TOKEN")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(&work), spawn(&other));
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert_eq!(a.status.code(), Some(0), "{}", stderr_of(&a));
+    assert_eq!(b.status.code(), Some(0), "{}", stderr_of(&b));
+    // Whichever landed second re-planned on the first's commit: it found
+    // every run there and wrote nothing.
+    let both = format!("{}{}", stderr_of(&a), stderr_of(&b));
+    assert!(both.contains("imported 5 runs"), "{both}");
+    assert!(
+        both.contains("imported 0 runs") && both.contains("5 runs already on the store"),
+        "{both}"
+    );
+    assert_eq!(runs_on(&bare).len(), 5);
+    assert_eq!(git(&bare, &["rev-list", "--count", BRANCH]), "1");
+}
