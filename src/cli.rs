@@ -33,7 +33,7 @@ pub enum Command {
     /// Run the phases, compare with the baseline, report, and save the run
     /// as the new baseline on a `save_on` branch.
     Check(CheckArgs),
-    /// List, show, save and prune the baselines on the baseline branch.
+    /// List, show, save, prune and import the baselines on the baseline branch.
     #[command(subcommand)]
     Baseline(BaselineCommand),
     /// Turn another harness's output into perfguard results.
@@ -195,6 +195,24 @@ pub enum BaselineCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Import history (github-action-benchmark's data.js) as baseline runs,
+    /// all in one commit; runs already there are skipped.
+    Import {
+        /// data.js itself, or a gh-pages checkout holding dev/bench/data.js.
+        #[arg(value_name = "FILE|DIR")]
+        path: PathBuf,
+        /// The suite to import into (default: `[suite] name`).
+        #[arg(long)]
+        suite: Option<String>,
+        /// The environment key to import under (default: `[suite] environment`).
+        #[arg(long)]
+        environment: Option<String>,
+        /// The history's format.
+        #[arg(long, value_enum, default_value_t = ImportFormat::DataJs)]
+        format: ImportFormat,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Keep only the newest N runs of every suite and environment.
     Prune {
         /// Runs to keep per suite and environment.
@@ -203,6 +221,13 @@ pub enum BaselineCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+}
+
+/// Formats `baseline import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// github-action-benchmark's `window.BENCHMARK_DATA = {…}`.
+    DataJs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

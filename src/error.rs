@@ -2,6 +2,7 @@
 //! exit code it means.
 
 use crate::baseline::BaselineError;
+use crate::baseline::import::ImportError;
 use crate::config::ConfigError;
 use crate::github::GithubError;
 use crate::ingest::IngestError;
@@ -22,6 +23,9 @@ pub enum Error {
     Github(#[from] GithubError),
     #[error(transparent)]
     Ingest(#[from] IngestError),
+    /// History to import that cannot be read: nothing was written.
+    #[error(transparent)]
+    Import(#[from] ImportError),
     #[error("{0}")]
     Usage(String),
     /// The environment refuses the work: another machine's baseline under
@@ -40,7 +44,7 @@ impl Error {
     /// 2 for bad usage or input, 3 when the environment failed.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Config(_) | Error::Usage(_) => 2,
+            Error::Config(_) | Error::Usage(_) | Error::Import(_) => 2,
             Error::Results(ResultsError::Write { .. }) => 3,
             Error::Results(_) => 2,
             Error::Baseline(e) => e.exit_code(),

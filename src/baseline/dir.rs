@@ -4,8 +4,8 @@
 //! processes take turns.
 
 use super::{
-    BaselineError, Entry, Kind, SavedRun, Store, check_owner, component, file_name, latest_path,
-    retention, runs_dir, sort_entries,
+    BaselineError, Entry, Imported, Kind, SavedRun, Store, by_directory, check_owner, component,
+    file_name, inspect, latest_path, plan_import, retention, runs_dir, sort_entries,
 };
 use crate::results::{Run, write_atomic};
 use std::path::{Path, PathBuf};
@@ -217,6 +217,64 @@ impl Store for DirStore {
             commit: None,
             run: run.clone(),
         })
+    }
+
+    fn import(&mut self, runs: &[Run], keep: usize) -> Result<Imported, BaselineError> {
+        let keep = keep.max(1);
+        let mut done = Imported::default();
+        for ((suite, environment), members) in by_directory(runs) {
+            let dir = runs_dir(&suite, &environment);
+            let abs = self.root.join(&dir);
+            std::fs::create_dir_all(&abs)
+                .map_err(Self::io(format!("cannot create {}", abs.display())))?;
+            let _lock = Lock::take(abs.parent().expect("runs sits in its environment"))?;
+            let files: Vec<_> = self
+                .entries(&suite, &environment)?
+                .into_iter()
+                .map(|e| {
+                    let bytes = std::fs::read(self.root.join(&e.path)).ok();
+                    let (kind, id) = inspect(bytes.as_deref(), &e.path);
+                    (e, kind, id)
+                })
+                .collect();
+            let plan = plan_import(&dir, &files, &members, keep, (&suite, &environment))?;
+            done.duplicates += plan.duplicates;
+            done.beyond_keep += plan.beyond_keep;
+            if plan.add.is_empty() {
+                continue;
+            }
+            // Each file written whole, then renamed; when one fails, those
+            // already written go again, so no import is left half done.
+            let mut written: Vec<std::path::PathBuf> = Vec::new();
+            let mut latest_bytes = None;
+            for (entry, index) in &plan.add {
+                let json =
+                    serde_json::to_string_pretty(&runs[*index]).expect("results serialize") + "\n";
+                let file = self.root.join(&entry.path);
+                if let Err(e) = write_atomic(&file, json.as_bytes()) {
+                    for w in &written {
+                        let _ = std::fs::remove_file(w);
+                    }
+                    return Err(Self::io(format!("cannot write {}", file.display()))(e));
+                }
+                written.push(file);
+                if plan.latest.as_ref() == Some(entry) {
+                    latest_bytes = Some((entry.clone(), json));
+                }
+                done.added.push(entry.path.clone());
+            }
+            let retention = super::Retention {
+                remove: plan.remove.clone(),
+                latest: plan.latest.clone(),
+            };
+            let latest = self.root.join(latest_path(&suite, &environment));
+            done.pruned += self.apply(
+                &retention,
+                &latest,
+                latest_bytes.as_ref().map(|(e, j)| (e, j.as_bytes())),
+            )?;
+        }
+        Ok(done)
     }
 
     fn prune(&mut self, keep: usize) -> Result<usize, BaselineError> {

@@ -5,8 +5,8 @@
 //! `.git/shallow`.
 
 use super::{
-    BaselineError, Entry, Kind, Lineage, SavedRun, Store, check_owner, file_name, latest_path,
-    retention, runs_dir, sort_entries,
+    BaselineError, Entry, Imported, Kind, Lineage, SavedRun, Store, by_directory, check_owner,
+    file_name, inspect, latest_path, plan_import, retention, runs_dir, sort_entries,
 };
 use crate::config::BaselineConfig;
 use crate::results::Run;
@@ -16,7 +16,7 @@ use git2::{
     Oid, PushOptions, RemoteCallbacks, Repository, Signature, Tree,
 };
 use std::cell::{Cell, RefCell};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::Duration;
@@ -720,6 +720,84 @@ impl Store for GitStore {
             commit: Some(commit.to_string()),
             run: run.clone(),
         })
+    }
+
+    fn import(&mut self, runs: &[Run], keep: usize) -> Result<Imported, BaselineError> {
+        let keep = keep.max(1);
+        let groups = by_directory(runs);
+        let skipped = Cell::new((0, 0));
+        let change = |repo: &Repository, base: &Tree<'_>| {
+            let built = |e: git2::Error| build_error(&e);
+            let mut update = TreeUpdateBuilder::new();
+            let mut done = Imported::default();
+            let mut blobs: HashMap<String, Oid> = HashMap::new();
+            for ((suite, environment), members) in &groups {
+                let dir = runs_dir(suite, environment);
+                let files: Vec<_> = tree_entries(repo, base, &dir, None)
+                    .into_iter()
+                    .map(|e| {
+                        let blob = blob_id(base, &e.path).and_then(|id| repo.find_blob(id).ok());
+                        let (kind, id) = inspect(blob.as_ref().map(|b| b.content()), &e.path);
+                        (e, kind, id)
+                    })
+                    .collect();
+                let plan = plan_import(&dir, &files, members, keep, (suite, environment))?;
+                done.duplicates += plan.duplicates;
+                done.beyond_keep += plan.beyond_keep;
+                for (entry, index) in &plan.add {
+                    let json = serde_json::to_string_pretty(&runs[*index])
+                        .expect("results serialize")
+                        + "\n";
+                    let blob = repo.blob(json.as_bytes()).map_err(built)?;
+                    update.upsert(entry.path.as_str(), blob, FileMode::Blob);
+                    blobs.insert(entry.path.clone(), blob);
+                    done.added.push(entry.path.clone());
+                }
+                if plan.add.is_empty() {
+                    continue;
+                }
+                for old in &plan.remove {
+                    update.remove(old.path.as_str());
+                    done.pruned += 1;
+                }
+                if let Some(l) = &plan.latest
+                    && let Some(id) = blobs
+                        .get(&l.path)
+                        .copied()
+                        .or_else(|| blob_id(base, &l.path))
+                {
+                    update.upsert(latest_path(suite, environment).as_str(), id, FileMode::Blob);
+                }
+            }
+            skipped.set((done.duplicates, done.beyond_keep));
+            if done.added.is_empty() {
+                // Nothing new: no commit, and no prune either.
+                return Ok(None);
+            }
+            let tree = update.create_updated(repo, base).map_err(built)?;
+            let mut message = format!("perfguard: import {} runs", done.added.len());
+            for (suite, environment) in groups.keys() {
+                message.push_str(&format!(" into {suite}/{environment}"));
+            }
+            if done.pruned > 0 {
+                message.push_str(&format!(", prune {}", done.pruned));
+            }
+            Ok(Some((tree, message, done)))
+        };
+        match self.commit_change(&change)? {
+            Some((mut done, commit)) => {
+                done.commit = Some(commit.to_string());
+                Ok(done)
+            }
+            None => {
+                let (duplicates, beyond_keep) = skipped.get();
+                Ok(Imported {
+                    duplicates,
+                    beyond_keep,
+                    ..Imported::default()
+                })
+            }
+        }
     }
 
     fn prune(&mut self, keep: usize) -> Result<usize, BaselineError> {

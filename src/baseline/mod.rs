@@ -16,9 +16,12 @@
 //!   and reported in [`History::skipped`].
 //! - [`select`]: the baseline for a comparison and why it was chosen.
 //! - [`Store::save`] / [`Store::prune`]: write a run / bound the history.
+//! - [`Store::import`]: write many runs at once (history from elsewhere),
+//!   skipping those already there.
 
 pub mod dir;
 pub mod git;
+pub mod import;
 pub mod listing;
 pub mod save;
 pub mod timeouts;
@@ -217,6 +220,159 @@ pub fn retention(files: &[(Entry, Kind)], keep: usize, saved: Option<&Entry>) ->
     out
 }
 
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Imported {
+    /// Paths of the runs written, oldest first per directory.
+    pub added: Vec<String>,
+    /// Runs skipped: their commit and start time were already there.
+    pub duplicates: usize,
+    /// Runs not written: older than the newest `keep` of their directory.
+    pub beyond_keep: usize,
+    /// Runs already there that the import pushed out of the newest `keep`.
+    pub pruned: usize,
+    /// The baseline-branch commit that holds them (none for a directory
+    /// store, or when nothing was added).
+    pub commit: Option<String>,
+}
+
+/// What identifies a run for an import: its commit SHA and its start time
+/// in ms since the epoch.
+pub type Identity = (String, i64);
+
+/// A run file as an import sees it: the entry, its kind, and the identity
+/// of a readable run.
+pub type Inspected = (Entry, Kind, Option<Identity>);
+
+/// The [`Identity`] of a run.
+pub fn identity(run: &Run) -> Identity {
+    (
+        run.git
+            .as_ref()
+            .map(|g| g.sha.to_ascii_lowercase())
+            .unwrap_or_default(),
+        run.started_at.timestamp_millis(),
+    )
+}
+
+/// A run file of a directory as an import sees it: its kind, and the
+/// identity of a readable run.
+pub fn inspect(bytes: Option<&[u8]>, path: &str) -> (Kind, Option<Identity>) {
+    let Some(run) = bytes
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .and_then(|t| Run::from_json(t, Path::new(path)).ok())
+    else {
+        return (Kind::Unreadable, None);
+    };
+    let id = identity(&run);
+    (
+        Kind::Run {
+            suite: run.suite,
+            environment: run.environment.key,
+        },
+        Some(id),
+    )
+}
+
+/// What an import does to one `<suite>/<environment>` directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportPlan {
+    /// The files to write: their entry, and the index of their run.
+    pub add: Vec<(Entry, usize)>,
+    /// Runs already there that go (pushed out of the newest `keep`).
+    pub remove: Vec<Entry>,
+    /// The newest run that stays: what `latest.json` copies.
+    pub latest: Option<Entry>,
+    pub duplicates: usize,
+    pub beyond_keep: usize,
+}
+
+/// Plans adding `runs` (`(index, run)`, all of `suite` / `environment`)
+/// to the directory `dir` whose run files are `files` (with what
+/// [`inspect`] found in them): runs already there by [`identity`], or
+/// twice in `runs`, are skipped; then [`retention`] at `keep` runs over old
+/// and new together, and new runs it would remove are not written.
+pub fn plan_import(
+    dir: &str,
+    files: &[Inspected],
+    runs: &[(usize, &Run)],
+    keep: usize,
+    (suite, environment): (&str, &str),
+) -> Result<ImportPlan, BaselineError> {
+    let mut classified: Vec<(Entry, Kind)> = files
+        .iter()
+        .map(|(e, k, _)| (e.clone(), k.clone()))
+        .collect();
+    check_owner(&classified, suite, environment)?;
+    let mut known: HashSet<Identity> = files
+        .iter()
+        .filter(|(_, k, _)| *k != Kind::Unreadable)
+        .filter_map(|(_, _, id)| id.clone())
+        .collect();
+    let mut entries: Vec<Entry> = files.iter().map(|(e, _, _)| e.clone()).collect();
+    let mut plan = ImportPlan::default();
+    let mut new: Vec<(Entry, usize)> = Vec::new();
+    for (index, run) in runs {
+        if !known.insert(identity(run)) {
+            plan.duplicates += 1;
+            continue;
+        }
+        let name = file_name(run, &entries);
+        let entry = Entry::parse(dir, &name, None).expect("a .json name");
+        entries.push(entry.clone());
+        classified.push((
+            entry.clone(),
+            Kind::Run {
+                suite: suite.to_owned(),
+                environment: environment.to_owned(),
+            },
+        ));
+        new.push((entry, *index));
+    }
+    sort_entries(&mut entries);
+    let order: std::collections::HashMap<&str, usize> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.path.as_str(), i))
+        .collect();
+    classified.sort_by_key(|(e, _)| order.get(e.path.as_str()).copied());
+    let retained = retention(&classified, keep, None);
+    let dropped: HashSet<&str> = retained.remove.iter().map(|e| e.path.as_str()).collect();
+    for (entry, index) in new {
+        if dropped.contains(entry.path.as_str()) {
+            plan.beyond_keep += 1;
+        } else {
+            plan.add.push((entry, index));
+        }
+    }
+    let added: HashSet<&str> = plan.add.iter().map(|(e, _)| e.path.as_str()).collect();
+    plan.remove = retained
+        .remove
+        .iter()
+        .filter(|e| files.iter().any(|(f, _, _)| f == *e))
+        .cloned()
+        .collect();
+    plan.latest = retained
+        .latest
+        .filter(|l| added.contains(l.path.as_str()) || files.iter().any(|(f, _, _)| f == l));
+    Ok(plan)
+}
+
+/// `runs` by suite and environment key, each with its index in `runs`.
+pub fn by_directory(
+    runs: &[Run],
+) -> std::collections::BTreeMap<(String, String), Vec<(usize, &Run)>> {
+    let mut groups: std::collections::BTreeMap<(String, String), Vec<(usize, &Run)>> =
+        std::collections::BTreeMap::new();
+    for (i, run) in runs.iter().enumerate() {
+        groups
+            .entry((run.suite.clone(), run.environment.key.clone()))
+            .or_default()
+            .push((i, run));
+    }
+    groups
+}
+
 /// Refuses a directory that holds runs of another suite or environment
 /// whose name maps to the same path component as `suite` / `environment`.
 pub fn check_owner(
@@ -321,6 +477,14 @@ pub trait Store {
     /// [`retention`]); returns only once the run is in the store, and
     /// refuses a directory shared with another suite name ([`check_owner`]).
     fn save(&mut self, run: &Run, keep: usize) -> Result<SavedRun, BaselineError>;
+    /// Adds `runs` (each under its suite and environment key) all at once:
+    /// one commit on a branch; under the lock of each directory in a
+    /// directory store, the files written removed again when one fails.
+    /// A run whose commit SHA and `started_at` a readable run of its suite
+    /// and environment already has is skipped, as are runs that [`retention`]
+    /// at `keep` would remove at once; nothing is written when nothing is
+    /// added. See [`plan_import`].
+    fn import(&mut self, runs: &[Run], keep: usize) -> Result<Imported, BaselineError>;
     /// Keeps the newest `keep` readable runs of every suite and
     /// environment, and points each `latest.json` at a run that stays;
     /// returns how many were removed.

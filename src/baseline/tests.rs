@@ -189,3 +189,84 @@ fn runs_of_two_names_in_one_directory_are_kept_apart_and_refused() {
     );
     assert_eq!(check_owner(&files, "a-b", "e").unwrap_err().exit_code(), 2);
 }
+
+fn imported(sha: &str, day: u32) -> Run {
+    let at = chrono::DateTime::parse_from_rfc3339(&format!("2021-03-{day:02}T00:00:00Z"))
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let mut run = Run::new(
+        "s".into(),
+        crate::results::Environment {
+            key: "e".into(),
+            os: String::new(),
+            arch: String::new(),
+            cpu_model: String::new(),
+            cores: 0,
+            memory_bytes: 0,
+            runner: None,
+        },
+        Some(crate::results::GitInfo {
+            sha: sha.into(),
+            ref_name: None,
+            base_sha: None,
+            pr: None,
+        }),
+        at,
+        false,
+        Vec::new(),
+    );
+    run.finished_at = at;
+    run
+}
+
+fn held(run: &Run, existing: &[Entry]) -> Inspected {
+    let e = entry(&file_name(run, existing));
+    let json = serde_json::to_string(run).unwrap();
+    let (kind, id) = inspect(Some(json.as_bytes()), &e.path);
+    (e, kind, id)
+}
+
+#[test]
+fn an_import_skips_runs_already_there_and_twice_in_itself() {
+    let old = imported("a000000000", 1);
+    let files = vec![held(&old, &[])];
+    let runs = [
+        imported("a000000000", 1),
+        imported("b000000000", 2),
+        imported("b000000000", 2),
+    ];
+    let members: Vec<(usize, &Run)> = runs.iter().enumerate().collect();
+    let plan = plan_import("s/e/runs", &files, &members, 10, ("s", "e")).unwrap();
+    assert_eq!(plan.duplicates, 2);
+    assert_eq!(plan.beyond_keep, 0);
+    assert_eq!(plan.add.len(), 1);
+    assert_eq!(plan.add[0].1, 1);
+    assert_eq!(plan.latest.as_ref(), Some(&plan.add[0].0));
+    assert!(plan.remove.is_empty());
+}
+
+#[test]
+fn an_import_keeps_the_newest_keep_and_writes_nothing_it_would_prune() {
+    let saved = imported("c000000000", 20);
+    let files = vec![held(&saved, &[])];
+    let runs: Vec<Run> = (1..=4)
+        .map(|d| imported(&format!("{d}000000000"), d))
+        .collect();
+    let members: Vec<(usize, &Run)> = runs.iter().enumerate().collect();
+    let plan = plan_import("s/e/runs", &files, &members, 3, ("s", "e")).unwrap();
+    // The saved run is the newest: it stays, with the two newest imports.
+    assert_eq!(plan.beyond_keep, 2);
+    let added: Vec<usize> = plan.add.iter().map(|(_, i)| *i).collect();
+    assert_eq!(added, [2, 3]);
+    assert!(plan.remove.is_empty());
+    assert_eq!(plan.latest.as_ref(), Some(&files[0].0));
+
+    // Imports newer than what is there push it out, as a save would.
+    let newer: Vec<Run> = (21..=23)
+        .map(|d| imported(&format!("{d}00000000"), d))
+        .collect();
+    let members: Vec<(usize, &Run)> = newer.iter().enumerate().collect();
+    let plan = plan_import("s/e/runs", &files, &members, 3, ("s", "e")).unwrap();
+    assert_eq!(plan.add.len(), 3);
+    assert_eq!(plan.remove, [files[0].0.clone()]);
+}

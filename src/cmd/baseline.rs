@@ -1,9 +1,9 @@
-//! `perfguard baseline list|show|save|prune`: the baseline store, read and
-//! kept by hand.
+//! `perfguard baseline list|show|save|prune|import`: the baseline store,
+//! read and kept by hand, and history from elsewhere brought onto it.
 
 use super::{Outcome, report_skipped};
 use crate::baseline::{self as store, SavedRun, Store};
-use crate::cli::{BaselineArg, BaselineCommand, ShowFormat, StoreArgs};
+use crate::cli::{BaselineArg, BaselineCommand, ImportFormat, ShowFormat, StoreArgs};
 use crate::config::BaselineConfig;
 use crate::error::Error;
 use crate::results::Run;
@@ -90,6 +90,13 @@ pub(super) fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
             let saved = store.save(&run, settings.keep)?;
             super::announce_saved(store.as_ref(), &saved);
         }
+        BaselineCommand::Import {
+            path,
+            suite,
+            environment,
+            format: ImportFormat::DataJs,
+            store,
+        } => import(&path, suite, environment, &store)?,
         BaselineCommand::Prune { keep, store } => {
             let (_, mut store) = open(&store)?;
             let keep = usize::try_from(keep).unwrap_or(usize::MAX);
@@ -102,6 +109,70 @@ pub(super) fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
         }
     }
     Ok(Outcome::Pass)
+}
+
+/// data.js → runs → one import onto the store → what happened, on stderr.
+fn import(
+    path: &std::path::Path,
+    suite: Option<String>,
+    environment: Option<String>,
+    args: &StoreArgs,
+) -> Result<(), Error> {
+    let config = super::optional_config(args.config.as_deref())?;
+    let configured = config.as_ref().map(|c| c.suite.clone()).unwrap_or_default();
+    let suite = suite.unwrap_or(configured.name);
+    let environment = environment.unwrap_or(configured.environment);
+    for (flag, value) in [("--suite", &suite), ("--environment", &environment)] {
+        crate::config::check_name(value)
+            .map_err(|why| Error::Usage(format!("{flag} {value:?} {why}")))?;
+    }
+    // `auto` is this machine's key, as `check` here would use.
+    let key = crate::environment::detect(&environment).key;
+    let file = store::import::locate(path)?;
+    let runs = store::import::read_data_js(&file, &suite, &key)?;
+    let (settings, mut store) = super::open_store(config, super::token(args.token.as_deref()))?;
+    let done = store.import(&runs, settings.keep)?;
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let n = done.added.len();
+    match &done.commit {
+        Some(c) => eprintln!(
+            "perfguard: imported {n} run{} from {} into {suite}/{key} on {} (commit {})",
+            plural(n),
+            file.display(),
+            store.describe(),
+            crate::results::short_sha(c, 7)
+        ),
+        None => eprintln!(
+            "perfguard: imported {n} run{} from {} into {suite}/{key} on {}",
+            plural(n),
+            file.display(),
+            store.describe()
+        ),
+    }
+    if done.duplicates > 0 {
+        eprintln!(
+            "perfguard: {} run{} already on the store (same commit and date): skipped",
+            done.duplicates,
+            plural(done.duplicates)
+        );
+    }
+    if done.beyond_keep > 0 {
+        eprintln!(
+            "perfguard: warning: {} run{} older than the newest {} kept per suite and environment ([baseline] keep) not imported; raise keep to import them",
+            done.beyond_keep,
+            plural(done.beyond_keep),
+            settings.keep
+        );
+    }
+    if done.pruned > 0 {
+        eprintln!(
+            "perfguard: warning: {} saved run{} pruned: the imported runs are newer and [baseline] keep = {}",
+            done.pruned,
+            plural(done.pruned),
+            settings.keep
+        );
+    }
+    Ok(())
 }
 
 fn open(args: &StoreArgs) -> Result<(BaselineConfig, Box<dyn Store>), Error> {

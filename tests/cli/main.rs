@@ -8,6 +8,7 @@ mod faults;
 mod github;
 mod history;
 mod http;
+mod import;
 mod ingest;
 mod init;
 mod install;
