@@ -357,9 +357,20 @@ impl Run {
             column: e.column(),
             message: e.to_string(),
         };
-        // Check the version before the shape, so a newer layout gets the
-        // right message rather than a confusing field error.
-        // A first pass reads only the version (the rest is skipped, not
+        // The common case in one pass: a file of a version this release
+        // reads, in its shape.
+        if let Ok(run) = serde_json::from_str::<Run>(text)
+            && (1..=SCHEMA_VERSION).contains(&run.schema_version)
+        {
+            run.validate().map_err(|message| ResultsError::Invalid {
+                path: origin.to_owned(),
+                message,
+            })?;
+            return Ok(run);
+        }
+        // Otherwise the version decides the message: checked before the
+        // shape, so a newer layout is named as such rather than as a
+        // confusing field error. A first pass reads only the version (the rest is skipped, not
         // built): a Value tree of a million metrics would cost gigabytes.
         #[derive(Deserialize)]
         struct Version {
