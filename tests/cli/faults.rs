@@ -1,9 +1,8 @@
 //! Faults outside perfguard: a remote that accepts connections and never
 //! answers, and a signal that arrives while perfguard waits on it.
 
-use crate::common::{empty_git_config, perfguard, write};
+use crate::common::{empty_git_config, git, perfguard, write};
 use std::net::TcpListener;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -40,21 +39,6 @@ fn silent_server() -> (String, Arc<AtomicUsize>) {
         }
     });
     (addr, accepted)
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", empty_git_config())
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
 }
 
 /// A repository whose `origin` is `url`.

@@ -2,32 +2,11 @@
 //! onto a real baseline branch (a bare remote and a clone) or a directory
 //! store, as users run it.
 
-use crate::common::{perfguard, write};
+use crate::common::{git, perfguard, write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const BRANCH: &str = "perfguard-baselines";
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(["-c", "safe.directory=*"])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", crate::common::empty_git_config())
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
 
 /// Suite `api` in environment `ci`, keeping 100 runs; no phases run here.
 const CONFIG: &str = r#"
