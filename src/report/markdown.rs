@@ -52,7 +52,25 @@ pub fn escape(text: &str) -> String {
     }
     // GitHub links bare `http://…` and `www.…` (the autolink extension); a
     // character reference is not a raw `:` or `.`, so it does not trigger.
-    out.replace("://", "&#58;//").replace("www.", "www&#46;")
+    break_autolinks(&out.replace("://", "&#58;//"))
+}
+
+/// `www.` in any case (`WwW.`) with its dot as a character reference, so no
+/// renderer's extended autolink starts there.
+fn break_autolinks(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest
+        .as_bytes()
+        .windows(4)
+        .position(|w| w[..3].eq_ignore_ascii_case(b"www") && w[3] == b'.')
+    {
+        out.push_str(&rest[..i + 3]);
+        out.push_str("&#46;");
+        rest = &rest[i + 4..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Links and decisions around a report that only CI knows.

@@ -204,3 +204,12 @@ fn phase_errors_in_results_reach_the_report() {
     );
     assert!(md.contains("1 phase failed: p"), "{md}");
 }
+
+#[test]
+fn an_autolink_in_any_case_is_broken() {
+    // Found by the `names` fuzz target: `wwW.` passed the case-sensitive escape.
+    let out = super::markdown::escape("$.wwW.x WWW.evil.com www.a Http://b");
+    assert!(!out.to_ascii_lowercase().contains("www."), "{out}");
+    assert!(!out.contains("://"), "{out}");
+    assert!(out.contains("wwW&#46;x"), "{out}");
+}
