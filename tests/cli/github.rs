@@ -459,6 +459,16 @@ fn compare_in_actions(
     cmd
 }
 
+/// perfguard in `dir`, pointed at the stand-in `gh` as repository
+/// `octo/api` with the test token.
+fn against_github(dir: &Path, gh: &Github) -> assert_cmd::Command {
+    let mut cmd = perfguard(dir);
+    cmd.env("GITHUB_REPOSITORY", "octo/api")
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_TOKEN", TOKEN);
+    cmd
+}
+
 /// `$GITHUB_OUTPUT` parsed (heredoc form).
 fn outputs(dir: &Path) -> std::collections::BTreeMap<String, String> {
     let text = std::fs::read_to_string(dir.join("output.txt")).unwrap();
@@ -917,11 +927,8 @@ fn comment_refuses_a_file_that_is_not_a_comparison() {
     let gh = Github::start();
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "evil.txt", "@everyone click here\n");
-    perfguard(dir.path())
+    against_github(dir.path(), &gh)
         .args(["comment", "--comparison", "evil.txt", "--pr", "2"])
-        .env("GITHUB_REPOSITORY", "octo/api")
-        .env("GITHUB_API_URL", gh.api_url())
-        .env("GITHUB_TOKEN", TOKEN)
         .assert()
         .code(2)
         .stderr(predicates::str::contains("evil.txt"))
@@ -938,11 +945,8 @@ fn a_markdown_report_given_as_the_comparison_is_refused_naming_what_to_pass() {
         "api.md",
         "<!-- perfguard:api -->\n### ✅ perfguard: no regressions\n@everyone ![x](https://evil.example/x.png)\n",
     );
-    perfguard(dir.path())
+    against_github(dir.path(), &gh)
         .args(["comment", "--comparison", "api.md", "--pr", "2"])
-        .env("GITHUB_REPOSITORY", "octo/api")
-        .env("GITHUB_API_URL", gh.api_url())
-        .env("GITHUB_TOKEN", TOKEN)
         .assert()
         .code(2)
         .stderr(predicates::str::contains("api.md"))
@@ -960,11 +964,8 @@ fn comment_report_is_refused_pointing_to_comparison() {
         "api.md",
         "<!-- perfguard:api -->\n### ✅ pass\n",
     );
-    perfguard(dir.path())
+    against_github(dir.path(), &gh)
         .args(["comment", "--report", "api.md", "--pr", "2"])
-        .env("GITHUB_REPOSITORY", "octo/api")
-        .env("GITHUB_API_URL", gh.api_url())
-        .env("GITHUB_TOKEN", TOKEN)
         .assert()
         .code(2)
         .stderr(predicates::str::contains("no longer supported"))
@@ -1552,11 +1553,8 @@ fn comment_refuses_a_comparison_made_for_another_repository() {
         &json!({"schema_version": 1, "suite": "api", "repository": "mallory/api", "pr": 2})
             .to_string(),
     );
-    perfguard(dir.path())
+    against_github(dir.path(), &gh)
         .args(["comment", "--comparison", "api.comparison.json"])
-        .env("GITHUB_REPOSITORY", "octo/api")
-        .env("GITHUB_API_URL", gh.api_url())
-        .env("GITHUB_TOKEN", TOKEN)
         .assert()
         .code(2)
         .stderr(predicates::str::contains("mallory/api"));
@@ -1604,11 +1602,8 @@ fn comment_with_a_broken_saved_json_names_it() {
     let dir = tempfile::tempdir().unwrap();
     saved_comparison(dir.path(), |_| {});
     write(dir.path(), "api.json", "{\"pr\": 2,");
-    perfguard(dir.path())
+    against_github(dir.path(), &gh)
         .args(["comment", "--comparison", "api.comparison.json"])
-        .env("GITHUB_REPOSITORY", "octo/api")
-        .env("GITHUB_API_URL", gh.api_url())
-        .env("GITHUB_TOKEN", TOKEN)
         .assert()
         .code(2)
         .stderr(predicates::str::contains("api.json"))
