@@ -193,7 +193,7 @@ fn is_object_id(text: &str) -> bool {
 
 /// HEAD through libgit2, for what [`read_head`] does not follow.
 fn head_from_libgit2(dir: &Path) -> Option<HeadInfo> {
-    crate::baseline::git::trust_workspace_owner();
+    crate::baseline::git::prepare_libgit2();
     let repo = git2::Repository::discover(dir).ok()?;
     let head = repo.head().ok()?;
     let sha = head.peel_to_commit().ok()?.id().to_string();

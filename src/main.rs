@@ -27,13 +27,11 @@ fn main() -> ExitCode {
     // SAFETY: setting a signal disposition before any thread starts.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     let cli = Cli::parse();
-    // libgit2's timeouts are globals: set while perfguard is one thread.
-    match perfguard::baseline::timeouts::from_env() {
-        Ok((connect, io)) => perfguard::baseline::timeouts::install(connect, io),
-        Err(message) => {
-            eprintln!("perfguard: error: {message}");
-            return ExitCode::from(2);
-        }
+    // libgit2's timeouts are set on its first use (`prepare_libgit2`); a
+    // bad setting is refused now, before anything runs.
+    if let Err(message) = perfguard::baseline::timeouts::from_env() {
+        eprintln!("perfguard: error: {message}");
+        return ExitCode::from(2);
     }
     let result = perfguard::cmd::dispatch(cli);
     // Nothing perfguard started outlives it.

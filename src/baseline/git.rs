@@ -31,14 +31,25 @@ pub const MAX_ATTEMPTS: u32 = 12;
 /// How far back HEAD's ancestors are looked at when choosing a baseline.
 const ANCESTOR_LIMIT: usize = 20_000;
 
-/// In GitHub Actions or a container, lets git2 open a repository owned by
+/// Sets libgit2's process-wide options once, just before perfguard's first
+/// libgit2 call: the network timeouts (see [`super::timeouts`]) and, in
+/// GitHub Actions or a container, leave to open a repository owned by
 /// another user (a container's mounted workspace: the runner's
 /// `safe.directory` does not reach inside it). Elsewhere, a developer's
-/// laptop included, libgit2's owner check stays on. Call before opening a
-/// repository; the decision is made once per process.
-pub fn trust_workspace_owner() {
+/// laptop included, libgit2's owner check stays on.
+///
+/// Not at start-up: setting any option initialises libgit2, which loads
+/// OpenSSL's CA bundle, milliseconds that commands which never touch a
+/// repository (`run`, `ingest`) should not pay.
+pub fn prepare_libgit2() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
+        // `main` has refused bad settings already; defaults otherwise.
+        let (connect, io) = super::timeouts::from_env().unwrap_or((
+            super::timeouts::DEFAULT_CONNECT,
+            super::timeouts::DEFAULT_IO,
+        ));
+        super::timeouts::install(connect, io);
         let actions = std::env::var("GITHUB_ACTIONS").ok();
         if trusts_foreign_owner(actions.as_deref(), in_container()) {
             // SAFETY: a process-wide libgit2 option set once, before any
@@ -89,7 +100,7 @@ impl GitStore {
         config: &BaselineConfig,
         token: Option<String>,
     ) -> Result<Option<GitStore>, BaselineError> {
-        trust_workspace_owner();
+        prepare_libgit2();
         let repo = match Repository::discover(dir) {
             Ok(r) => r,
             Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),

@@ -31,11 +31,12 @@ pub fn from_env() -> Result<(Duration, Duration), String> {
     ))
 }
 
-/// Sets libgit2's process-wide timeouts. Call it before any thread starts:
-/// libgit2 keeps them in unsynchronized globals.
+/// Sets libgit2's process-wide timeouts. libgit2 keeps them in
+/// unsynchronized globals: [`super::git::prepare_libgit2`] sets them once,
+/// before perfguard's first libgit2 call.
 pub fn install(connect: Duration, io: Duration) {
     let ms = |d: Duration| i32::try_from(d.as_millis()).unwrap_or(i32::MAX);
-    // SAFETY: called from `main` before any other thread exists.
+    // SAFETY: called once, before any libgit2 call that could read them.
     unsafe {
         let _ = git2::opts::set_server_connect_timeout_in_milliseconds(ms(connect));
         let _ = git2::opts::set_server_timeout_in_milliseconds(ms(io));
