@@ -350,6 +350,7 @@ pub fn adopt_orphans() {
 /// warning. A pid read here is perfguard's unreaped child, so it cannot
 /// have been reused by an unrelated process.
 pub fn end_orphans() -> Vec<String> {
+    timed::retire_idle();
     let mut ended = Vec::new();
     #[cfg(target_os = "linux")]
     for _ in 0..64 {

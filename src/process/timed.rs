@@ -94,6 +94,13 @@ pub(super) fn offer_idle(connection: Connection) {
     }
 }
 
+/// Ends the spawner no executor took (a `run` without command phases), so
+/// that it is not mistaken for a process a phase left running.
+pub(super) fn retire_idle() {
+    let idle = IDLE_SPAWNER.lock().ok().and_then(|mut s| s.take());
+    drop(idle);
+}
+
 impl TimedExecutor {
     /// Runs through the spawner process, or in perfguard itself when the
     /// spawner cannot start (perfguard's executable gone, or a library

@@ -514,3 +514,31 @@ fn baseline_list_limit_zero_is_a_usage_error_not_no_baselines() {
         "{stderr}"
     );
 }
+
+/// A `run` with no command phase never uses the spawner it forked at start;
+/// that idle spawner is perfguard's own and is ended quietly, whatever the
+/// executable is called (a renamed binary once read as a phase's leftover).
+#[test]
+fn an_unused_spawner_is_not_reported_as_left_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let renamed = dir.path().join("pg-renamed");
+    std::fs::copy(assert_cmd::cargo::cargo_bin("perfguard"), &renamed).unwrap();
+    write(
+        dir.path(),
+        "bench.txt",
+        "test a ... bench:         100 ns/iter (+/- 5)\n",
+    );
+    write(
+        dir.path(),
+        "perfguard.toml",
+        "[[phase]]\nname = \"a\"\nkind = \"ingest\"\nformat = \"cargo-bench\"\nfiles = [\"bench.txt\"]\n",
+    );
+    let out = std::process::Command::new(&renamed)
+        .args(["run", "-o", "r.json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("left running"), "{stderr}");
+}
