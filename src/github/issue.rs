@@ -1,0 +1,145 @@
+//! The nightly tracking issue: turns a suite's findings and its open
+//! labelled issues into the one issue that stands for them: opened, kept
+//! current (a comment only when something new appears), closed on recovery,
+//! and, when two runs raced to open it, the newer closed as a duplicate.
+
+use super::api::Api;
+use super::context::Repo;
+use super::GithubError;
+use crate::notify::render;
+use crate::notify::watch::Watch;
+use octocrab::models::issues::{Issue, IssueStateReason};
+
+/// The label every tracking issue carries.
+pub const LABEL: &str = "perfguard-nightly";
+
+/// What happened to the tracking issue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tracking {
+    /// Opened as #N.
+    Opened(u64),
+    /// Kept current; `news` findings were new and got a comment.
+    Updated { number: u64, news: usize },
+    /// Closed with a comment: the suite recovered.
+    Closed(u64),
+    /// Nothing to report and no issue open.
+    Quiet,
+}
+
+impl std::fmt::Display for Tracking {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Tracking::Opened(n) => write!(f, "opened tracking issue #{n}"),
+            Tracking::Updated { number, news: 0 } => write!(f, "updated tracking issue #{number}"),
+            Tracking::Updated { number, news } => {
+                write!(f, "updated tracking issue #{number} ({news} new findings, commented)")
+            }
+            Tracking::Closed(n) => write!(f, "closed tracking issue #{n}: recovered"),
+            Tracking::Quiet => f.write_str("no tracking issue needed"),
+        }
+    }
+}
+
+/// The suite's open tracking issues, oldest first.
+async fn open_for(api: &Api, repo: &Repo, suite: &str) -> Result<Vec<Issue>, GithubError> {
+    let marker = render::issue_marker(suite);
+    let mut issues: Vec<Issue> = api
+        .open_issues(repo, LABEL)
+        .await?
+        .into_iter()
+        .filter(|i| i.body.as_deref().is_some_and(|b| b.contains(&marker)))
+        .collect();
+    issues.sort_by_key(|i| i.number);
+    Ok(issues)
+}
+
+/// Brings the suite's tracking issue in line with `watch`, whose findings
+/// at the notify level are `alerts`.
+pub async fn track(
+    api: &Api,
+    repo: &Repo,
+    watch: &Watch,
+    alerts: &[String],
+) -> Result<Tracking, GithubError> {
+    let open = open_for(api, repo, &watch.suite).await?;
+    let body = render::issue_body(watch, alerts);
+    if alerts.is_empty() {
+        let Some(first) = open.first() else {
+            return Ok(Tracking::Quiet);
+        };
+        let comment = render::recovery_comment(watch);
+        for issue in &open {
+            api.create_comment(repo, issue.number, &comment).await?;
+            api.update_issue(repo, issue.number, Some(&body), Some(IssueStateReason::Completed))
+                .await?;
+        }
+        return Ok(Tracking::Closed(first.number));
+    }
+    match open.first() {
+        Some(issue) => update(api, repo, issue, watch, alerts, &body).await,
+        None => {
+            // GitHub cannot create only if none exists: create, then look
+            // again, and if another run opened one too, the older stays.
+            let created = api
+                .create_issue(
+                    repo,
+                    &render::issue_title(&watch.suite),
+                    &body,
+                    &[LABEL.to_owned()],
+                )
+                .await?;
+            let open = open_for(api, repo, &watch.suite).await?;
+            let keep = open
+                .iter()
+                .map(|i| i.number)
+                .chain(std::iter::once(created.number))
+                .min()
+                .unwrap_or(created.number);
+            if keep == created.number {
+                return Ok(Tracking::Opened(created.number));
+            }
+            api.create_comment(
+                repo,
+                created.number,
+                &format!("Duplicate of #{keep}: another nightly run opened it at the same time."),
+            )
+            .await?;
+            api.update_issue(repo, created.number, None, Some(IssueStateReason::Duplicate))
+                .await?;
+            match open.iter().find(|i| i.number == keep) {
+                Some(older) => update(api, repo, older, watch, alerts, &body).await,
+                None => Ok(Tracking::Updated {
+                    number: keep,
+                    news: 0,
+                }),
+            }
+        }
+    }
+}
+
+async fn update(
+    api: &Api,
+    repo: &Repo,
+    issue: &Issue,
+    watch: &Watch,
+    alerts: &[String],
+    body: &str,
+) -> Result<Tracking, GithubError> {
+    let known = render::keys_in(issue.body.as_deref().unwrap_or(""));
+    let news: Vec<String> = alerts
+        .iter()
+        .filter(|k| !known.contains(k))
+        .cloned()
+        .collect();
+    if issue.body.as_deref() != Some(body) {
+        api.update_issue(repo, issue.number, Some(body), None).await?;
+    }
+    if !news.is_empty() {
+        api.create_comment(repo, issue.number, &render::news_comment(watch, &news))
+            .await?;
+    }
+    Ok(Tracking::Updated {
+        number: issue.number,
+        news: news.len(),
+    })
+}

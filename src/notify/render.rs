@@ -1,0 +1,299 @@
+//! Renders a [`Watch`] as the tracking issue's Markdown, a Slack message
+//! and the lines the log shows; user-controlled text (suite, phase and
+//! metric names, objectives) is escaped for each (pure).
+
+use super::watch::{BudgetAlert, StepFinding, Watch, percent};
+use crate::compare::slo::BudgetStatus;
+use crate::report::markdown::escape;
+
+/// The hidden marker that finds a suite's tracking issue among the
+/// labelled ones: the suite's bytes in hex, so no two suites share one and
+/// no name can end the comment.
+pub fn issue_marker(suite: &str) -> String {
+    format!(
+        "<!-- perfguard:tracking suite={} -->",
+        hex_keys(&[suite.to_owned()])
+    )
+}
+
+/// The tracking issue's title.
+pub fn issue_title(suite: &str) -> String {
+    // Titles are plain text on GitHub; keep them on one line and short.
+    let suite: String = suite
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(80)
+        .collect();
+    format!("perfguard nightly: suite {suite} needs attention")
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..7).unwrap_or(sha)
+}
+
+fn range_text(s: &StepFinding) -> String {
+    match (&s.from_sha, &s.to_sha) {
+        (Some(f), Some(t)) => format!("{}..{}", short(f), short(t)),
+        (None, Some(t)) => short(t).to_owned(),
+        _ => "an unrecorded commit".to_owned(),
+    }
+}
+
+fn budget_text(b: &BudgetAlert) -> String {
+    format!(
+        "{:.0} % of the budget left, burning at {:.1}× over {}",
+        b.budget_left * 100.0,
+        b.burn_rate,
+        b.window
+    )
+}
+
+fn level(b: &BudgetAlert) -> &'static str {
+    match b.status {
+        BudgetStatus::Critical => "critical",
+        BudgetStatus::Warning => "warning",
+        BudgetStatus::Ok => "ok",
+        BudgetStatus::NoData => "no data",
+    }
+}
+
+/// The tracking issue's body: what stands now, with the marker and the
+/// alert keys (hidden) that the next night compares against.
+pub fn issue_body(watch: &Watch, keys: &[String]) -> String {
+    let mut out = String::new();
+    out.push_str(&issue_marker(&watch.suite));
+    out.push('\n');
+    out.push_str(&format!(
+        "## perfguard nightly: `{}` in `{}`\n\n",
+        escape(&watch.suite).replace('`', "'"),
+        escape(&watch.environment).replace('`', "'")
+    ));
+    if let Some(sha) = &watch.sha {
+        out.push_str(&format!("Latest run: commit `{}`", escape(short(sha))));
+        if let Some(url) = &watch.run_url {
+            out.push_str(&format!(" ([workflow run]({url}))"));
+        }
+        out.push_str(".\n\n");
+    }
+    out.push_str(&findings_markdown(watch));
+    out.push_str(
+        "\nThis issue is kept current by each nightly run and closed when the metrics recover.\n",
+    );
+    // Keys in a comment GitHub does not render; `--` cannot occur in the
+    // escaped hex form, so the comment cannot be ended early.
+    out.push_str(&format!("<!-- perfguard:alerts {} -->\n", hex_keys(keys)));
+    out
+}
+
+/// The findings as Markdown sections.
+pub fn findings_markdown(watch: &Watch) -> String {
+    let mut out = String::new();
+    if !watch.regressions.is_empty() {
+        out.push_str("### Regressions against the baseline\n\n| metric | baseline | current | change | severity |\n| --- | --- | --- | --- | --- |\n");
+        for r in &watch.regressions {
+            out.push_str(&format!(
+                "| {}/{} | {} | {} | {} | {} |\n",
+                escape(&r.phase),
+                escape(&r.metric),
+                escape(&r.baseline),
+                escape(&r.current),
+                percent(r.change),
+                r.severity
+            ));
+        }
+        out.push('\n');
+    }
+    if !watch.steps.is_empty() {
+        out.push_str("### Change points in the branch's history\n\n| metric | commits | before | after | change | severity |\n| --- | --- | --- | --- | --- | --- |\n");
+        for s in &watch.steps {
+            let range = range_text(s);
+            let range = match &s.url {
+                Some(u) => format!("[`{range}`]({u})"),
+                None => format!("`{range}`"),
+            };
+            out.push_str(&format!(
+                "| {}/{} | {} | {} | {} | {} | {} |\n",
+                escape(&s.phase),
+                escape(&s.metric),
+                range,
+                escape(&s.before),
+                escape(&s.after),
+                percent(s.change),
+                s.severity
+            ));
+        }
+        out.push('\n');
+    }
+    if !watch.budgets.is_empty() {
+        out.push_str("### Error budgets\n\n| objective | level | budget left | burn rate | window |\n| --- | --- | --- | --- | --- |\n");
+        for b in &watch.budgets {
+            out.push_str(&format!(
+                "| {} | {} | {:.0} % | {:.1}× | {} |\n",
+                escape(&b.objective),
+                level(b),
+                b.budget_left * 100.0,
+                b.burn_rate,
+                escape(&b.window)
+            ));
+        }
+        out.push('\n');
+    }
+    if out.is_empty() {
+        out.push_str("No regression, change point or budget alert.\n");
+    }
+    out
+}
+
+/// A comment for findings that were not in the issue before.
+pub fn news_comment(watch: &Watch, new: &[String]) -> String {
+    let mut out = format!(
+        "New since the last report ({} finding{}):\n\n",
+        new.len(),
+        if new.len() == 1 { "" } else { "s" }
+    );
+    for k in new {
+        out.push_str(&format!("- {}\n", escape(k)));
+    }
+    if let Some(url) = &watch.run_url {
+        out.push_str(&format!("\n[workflow run]({url})\n"));
+    }
+    out
+}
+
+/// The comment that closes the issue.
+pub fn recovery_comment(watch: &Watch) -> String {
+    let at = watch
+        .sha
+        .as_deref()
+        .map(|s| format!(" at commit `{}`", escape(short(s))))
+        .unwrap_or_default();
+    let mut out = format!(
+        "Recovered{at}: the nightly run found no regression, change point or budget alert at the notify level. Closing.\n"
+    );
+    if let Some(url) = &watch.run_url {
+        out.push_str(&format!("\n[workflow run]({url})\n"));
+    }
+    out
+}
+
+/// The alert keys hidden in an issue body by [`issue_body`].
+pub fn keys_in(body: &str) -> Vec<String> {
+    let Some(start) = body.find("<!-- perfguard:alerts ") else {
+        return Vec::new();
+    };
+    let rest = &body[start + "<!-- perfguard:alerts ".len()..];
+    let Some(end) = rest.find(" -->") else {
+        return Vec::new();
+    };
+    rest[..end]
+        .split(',')
+        .filter_map(|h| {
+            let bytes = (0..h.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok())
+                .collect::<Option<Vec<u8>>>()?;
+            String::from_utf8(bytes).ok()
+        })
+        .filter(|k| !k.is_empty())
+        .collect()
+}
+
+fn hex_keys(keys: &[String]) -> String {
+    keys.iter()
+        .map(|k| k.bytes().map(|b| format!("{b:02x}")).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Slack's mrkdwn escaping: `&`, `<` and `>` are its only control
+/// characters (links and mentions start with `<`).
+fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace(['\n', '\r'], " ")
+}
+
+/// A Slack incoming-webhook message: a `text` fallback and `blocks`.
+pub fn slack(watch: &Watch) -> serde_json::Value {
+    let suite = slack_escape(&watch.suite);
+    let headline = format!(
+        "perfguard nightly: suite {suite} ({}) — {}",
+        slack_escape(&watch.environment),
+        watch.severity()
+    );
+    let mut lines = Vec::new();
+    for r in &watch.regressions {
+        lines.push(format!(
+            "• {} regression {}/{}: {} → {} ({})",
+            r.severity,
+            slack_escape(&r.phase),
+            slack_escape(&r.metric),
+            slack_escape(&r.baseline),
+            slack_escape(&r.current),
+            percent(r.change)
+        ));
+    }
+    for s in &watch.steps {
+        let range = range_text(s);
+        let range = match &s.url {
+            Some(u) => format!("<{}|{range}>", slack_escape(u)),
+            None => range,
+        };
+        lines.push(format!(
+            "• change point {}/{} at {range}: {} → {} ({}, {})",
+            slack_escape(&s.phase),
+            slack_escape(&s.metric),
+            slack_escape(&s.before),
+            slack_escape(&s.after),
+            percent(s.change),
+            s.severity
+        ));
+    }
+    for b in &watch.budgets {
+        lines.push(format!(
+            "• SLO {} {}: {}",
+            slack_escape(&b.objective),
+            level(b),
+            budget_text(b)
+        ));
+    }
+    let mut blocks = vec![
+        serde_json::json!({"type": "header", "text": {"type": "plain_text", "text": format!("perfguard nightly: {}", watch.suite.chars().filter(|c| !c.is_control()).take(120).collect::<String>())}}),
+        serde_json::json!({"type": "section", "text": {"type": "mrkdwn", "text": if lines.is_empty() { "No findings.".to_owned() } else { lines.join("\n") }}}),
+    ];
+    if let Some(url) = &watch.run_url {
+        blocks.push(serde_json::json!({"type": "context", "elements": [{"type": "mrkdwn", "text": format!("<{}|workflow run>", slack_escape(url))}]}));
+    }
+    serde_json::json!({
+        "text": format!("{headline}\n{}", lines.join("\n")),
+        "blocks": blocks,
+    })
+}
+
+/// One line per finding for the log.
+pub fn log_lines(watch: &Watch) -> Vec<String> {
+    let clean = crate::report::terminal::sanitize_line;
+    let mut out = Vec::new();
+    for s in &watch.steps {
+        out.push(format!(
+            "change point in {}/{} at {}: {} → {} ({}, {})",
+            clean(&s.phase),
+            clean(&s.metric),
+            range_text(s),
+            clean(&s.before),
+            clean(&s.after),
+            percent(s.change),
+            s.severity
+        ));
+    }
+    for b in &watch.budgets {
+        out.push(format!(
+            "SLO {} at {}: {}",
+            clean(&b.objective),
+            level(b),
+            budget_text(b)
+        ));
+    }
+    out
+}

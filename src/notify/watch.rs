@@ -1,0 +1,275 @@
+//! The nightly watch: turns a comparison and the branch's history into
+//! findings (regressions, change points named by their commit range, error
+//! budgets at a level) graded by severity, and keys that tell a new finding
+//! from one already reported (pure).
+
+use crate::compare::slo::BudgetStatus;
+use crate::compare::{Comparison, Policy, Severity};
+use crate::metrics::units::human;
+use crate::results::{Direction, Run, RunIndex};
+
+/// What one nightly run found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Watch {
+    pub suite: String,
+    pub environment: String,
+    /// The commit the run measured.
+    pub sha: Option<String>,
+    /// The workflow run's page, when known.
+    pub run_url: Option<String>,
+    pub regressions: Vec<Regression>,
+    pub steps: Vec<StepFinding>,
+    pub budgets: Vec<BudgetAlert>,
+}
+
+/// A metric past a threshold against the baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Regression {
+    pub phase: String,
+    pub metric: String,
+    pub baseline: String,
+    pub current: String,
+    /// Signed so that positive is worse.
+    pub change: f64,
+    pub severity: Severity,
+}
+
+/// The last step in a metric's history, with the commits around it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepFinding {
+    pub phase: String,
+    pub metric: String,
+    /// The commit of the last run at the old level.
+    pub from_sha: Option<String>,
+    /// The commit of the first run at the new level.
+    pub to_sha: Option<String>,
+    /// The range's page (`…/compare/from...to`), or the commit's.
+    pub url: Option<String>,
+    pub before: String,
+    pub after: String,
+    /// Signed so that positive is worse.
+    pub change: f64,
+    /// Graded like a regression; `improved` for a step the better way.
+    pub severity: Severity,
+}
+
+/// An `[[slo]]` whose budget is at the warning or critical level.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BudgetAlert {
+    pub metric: String,
+    pub objective: String,
+    pub window: String,
+    pub budget_left: f64,
+    pub burn_rate: f64,
+    pub status: BudgetStatus,
+}
+
+impl BudgetAlert {
+    /// A warning notifies as a major regression does, critical as critical.
+    pub fn severity(&self) -> Severity {
+        match self.status {
+            BudgetStatus::Critical => Severity::Critical,
+            BudgetStatus::Warning => Severity::Major,
+            BudgetStatus::Ok | BudgetStatus::NoData => Severity::Unchanged,
+        }
+    }
+}
+
+/// Links to the repository's web pages (`GITHUB_SERVER_URL/owner/repo`).
+pub trait Links {
+    fn commit(&self, sha: &str) -> Option<String>;
+    fn range(&self, from: &str, to: &str) -> Option<String>;
+}
+
+impl Links for crate::github::Context {
+    fn commit(&self, sha: &str) -> Option<String> {
+        self.commit_url(sha)
+    }
+    fn range(&self, from: &str, to: &str) -> Option<String> {
+        let hex = |s: &str| (7..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_hexdigit());
+        (hex(from) && hex(to)).then(|| {
+            self.repo
+                .as_ref()
+                .map(|r| format!("{}/{}/compare/{from}...{to}", self.server_url, r.full()))
+        })?
+    }
+}
+
+impl Watch {
+    /// The findings of `comparison` over `history` (oldest first, without
+    /// the current run).
+    pub fn of(
+        comparison: &Comparison,
+        current: &Run,
+        history: &[Run],
+        policy: &Policy,
+        links: &dyn Links,
+        run_url: Option<String>,
+    ) -> Watch {
+        let regressions = comparison
+            .comparisons
+            .iter()
+            .filter(|m| m.effective_severity() >= Severity::Minor)
+            .filter_map(|m| {
+                Some(Regression {
+                    phase: m.phase.clone(),
+                    metric: m.metric.clone(),
+                    baseline: human(m.baseline?, &m.unit),
+                    current: human(m.current?, &m.unit),
+                    change: m.change?,
+                    severity: m.effective_severity(),
+                })
+            })
+            .collect();
+
+        // Only a metric's last step tells where it stands now; an earlier
+        // one it has since left is history.
+        let mut steps: Vec<StepFinding> = Vec::new();
+        for step in comparison.change_points.iter().rev() {
+            if steps
+                .iter()
+                .any(|s| s.phase == step.phase && s.metric == step.metric)
+            {
+                continue;
+            }
+            let Some(m) = comparison
+                .comparisons
+                .iter()
+                .find(|m| m.phase == step.phase && m.metric == step.metric)
+            else {
+                continue;
+            };
+            let Some(relative) = step.change else {
+                continue;
+            };
+            let change = match m.direction {
+                Direction::Lower => relative,
+                Direction::Higher => -relative,
+            };
+            let levels = policy.thresholds.levels(&step.phase, &step.metric);
+            let severity = grade(change, levels);
+            let from_sha = run_before(history, current, &step.phase, &step.metric, step.index)
+                .and_then(|r| r.git.as_ref().map(|g| g.sha.clone()));
+            let url = match (&from_sha, &step.sha) {
+                (Some(f), Some(t)) => links.range(f, t),
+                (None, Some(t)) => links.commit(t),
+                _ => None,
+            };
+            steps.push(StepFinding {
+                phase: step.phase.clone(),
+                metric: step.metric.clone(),
+                from_sha,
+                to_sha: step.sha.clone(),
+                url,
+                before: human(step.before, &m.unit),
+                after: human(step.after, &m.unit),
+                change,
+                severity,
+            });
+        }
+        steps.reverse();
+
+        let budgets = comparison
+            .slos
+            .iter()
+            .filter(|s| matches!(s.status, BudgetStatus::Warning | BudgetStatus::Critical))
+            .map(|s| BudgetAlert {
+                metric: s.metric.clone(),
+                objective: s.objective.clone(),
+                window: s.window.clone(),
+                budget_left: s.budget_left,
+                burn_rate: s.burn_rate,
+                status: s.status,
+            })
+            .collect();
+
+        Watch {
+            suite: current.suite.clone(),
+            environment: current.environment.key.clone(),
+            sha: current.git.as_ref().map(|g| g.sha.clone()),
+            run_url,
+            regressions,
+            steps,
+            budgets,
+        }
+    }
+
+    /// The worst severity among the findings (`unchanged` when none).
+    pub fn severity(&self) -> Severity {
+        self.regressions
+            .iter()
+            .map(|r| r.severity)
+            .chain(self.steps.iter().map(|s| s.severity))
+            .chain(self.budgets.iter().map(BudgetAlert::severity))
+            .max()
+            .unwrap_or(Severity::Unchanged)
+            .max(Severity::Unchanged)
+    }
+
+    /// The findings at or above `on`, as keys that stay the same from one
+    /// night to the next while a problem lasts: a new key is news.
+    pub fn alerts(&self, on: crate::config::FailOn) -> Vec<String> {
+        let mut keys = Vec::new();
+        for r in self.regressions.iter().filter(|r| r.severity.reaches(on)) {
+            keys.push(format!("regression {}/{} {}", r.phase, r.metric, r.severity));
+        }
+        for s in self.steps.iter().filter(|s| s.severity.reaches(on)) {
+            keys.push(format!(
+                "step {}/{} {}",
+                s.phase,
+                s.metric,
+                s.to_sha.as_deref().unwrap_or("-")
+            ));
+        }
+        for b in self.budgets.iter().filter(|b| b.severity().reaches(on)) {
+            keys.push(format!("slo {} {:?}", b.metric, b.status).to_lowercase());
+        }
+        keys
+    }
+
+    /// Whether an SLO is at the critical level: the nightly check fails.
+    pub fn budget_critical(&self) -> bool {
+        self.budgets
+            .iter()
+            .any(|b| b.status == BudgetStatus::Critical)
+    }
+}
+
+/// `change` (positive is worse) against a metric's thresholds.
+fn grade(change: f64, levels: crate::config::Levels) -> Severity {
+    if change >= levels.critical {
+        Severity::Critical
+    } else if change >= levels.major {
+        Severity::Major
+    } else if change >= levels.minor {
+        Severity::Minor
+    } else if change <= -levels.minor {
+        Severity::Improved
+    } else {
+        Severity::Unchanged
+    }
+}
+
+/// The run before position `index` of the series the step was found in:
+/// the history and the current run, keeping the runs that measured the
+/// metric (as `compare::steps` builds it).
+fn run_before<'a>(
+    history: &'a [Run],
+    current: &'a Run,
+    phase: &str,
+    metric: &str,
+    index: usize,
+) -> Option<&'a Run> {
+    let series: Vec<&Run> = history
+        .iter()
+        .chain(std::iter::once(current))
+        .filter(|r| RunIndex::new(r).metric(phase, metric).is_some())
+        .collect();
+    series.get(index.checked_sub(1)?).copied()
+}
+
+/// `x` as a percentage with its sign (`+35.0 %`).
+pub fn percent(x: f64) -> String {
+    format!("{:+.1} %", x * 100.0)
+}
+
