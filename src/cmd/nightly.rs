@@ -50,7 +50,14 @@ pub(super) fn watch(
     ctx: &Context,
     token: Option<&str>,
 ) {
-    let watch = Watch::of(comparison, current, history, policy, ctx, ctx.run_url());
+    let mut watch = Watch::of(comparison, current, history, policy, ctx, ctx.run_url());
+    let mut warnings = Vec::new();
+    if config.notify.issue {
+        match tracking_issue(&mut watch, comparison, policy, config, ctx, token) {
+            Ok(t) => eprintln!("perfguard: {t}"),
+            Err(why) => warnings.push(format!("tracking issue: {why}")),
+        }
+    }
     for line in render::log_lines(&watch) {
         eprintln!("perfguard: nightly: {line}");
     }
@@ -69,13 +76,6 @@ pub(super) fn watch(
             ));
         }
     }
-    let mut warnings = Vec::new();
-    if config.notify.issue {
-        match tracking_issue(&watch, config, ctx, token) {
-            Ok(t) => eprintln!("perfguard: {t}"),
-            Err(why) => warnings.push(format!("tracking issue: {why}")),
-        }
-    }
     for d in notify::webhooks(&config.notify, &watch, comparison) {
         match &d.failure {
             None => eprintln!(
@@ -91,8 +91,12 @@ pub(super) fn watch(
     }
 }
 
+/// The tracking issue: its memory carries regressions the metric has not
+/// recovered from into `watch`, then it is opened, updated or closed.
 fn tracking_issue(
-    watch: &Watch,
+    watch: &mut Watch,
+    comparison: &Comparison,
+    policy: &Policy,
     config: &Config,
     ctx: &Context,
     token: Option<&str>,
@@ -106,14 +110,19 @@ fn tracking_issue(
             .ok_or("no token (the `token` input, --token or GITHUB_TOKEN)")?
             .to_owned(),
     );
-    let alerts = watch.alerts(config.notify.on);
     github::block_on(async {
         let api = github::api::Api::new(
             &ctx.api_url,
             &token,
             github::api::RetryPolicy::from_env(),
         )?;
-        github::issue::track(&api, repo, watch, &alerts).await
+        let open = github::issue::open_for(&api, repo, &watch.suite).await?;
+        if let Some(issue) = open.first() {
+            let memory = render::memory_in(issue.body.as_deref().unwrap_or(""));
+            watch.carry(&memory.references, comparison, policy);
+        }
+        let alerts = watch.alerts(config.notify.on);
+        github::issue::track(&api, repo, watch, &alerts, &open).await
     })
     .map_err(|e| {
         let hint = if e.is_forbidden() {

@@ -41,7 +41,7 @@ impl std::fmt::Display for Tracking {
 }
 
 /// The suite's open tracking issues, oldest first.
-async fn open_for(api: &Api, repo: &Repo, suite: &str) -> Result<Vec<Issue>, GithubError> {
+pub async fn open_for(api: &Api, repo: &Repo, suite: &str) -> Result<Vec<Issue>, GithubError> {
     let marker = render::issue_marker(suite);
     let mut issues: Vec<Issue> = api
         .open_issues(repo, LABEL)
@@ -55,20 +55,21 @@ async fn open_for(api: &Api, repo: &Repo, suite: &str) -> Result<Vec<Issue>, Git
 
 /// Brings the suite's tracking issue in line with `watch`, whose findings
 /// at the notify level are `alerts`.
+/// `open` is what [`open_for`] found before the findings were judged.
 pub async fn track(
     api: &Api,
     repo: &Repo,
     watch: &Watch,
     alerts: &[String],
+    open: &[Issue],
 ) -> Result<Tracking, GithubError> {
-    let open = open_for(api, repo, &watch.suite).await?;
     let body = render::issue_body(watch, alerts);
     if alerts.is_empty() {
         let Some(first) = open.first() else {
             return Ok(Tracking::Quiet);
         };
         let comment = render::recovery_comment(watch);
-        for issue in &open {
+        for issue in open {
             api.create_comment(repo, issue.number, &comment).await?;
             api.update_issue(repo, issue.number, Some(&body), Some(IssueStateReason::Completed))
                 .await?;
@@ -125,7 +126,7 @@ async fn update(
     alerts: &[String],
     body: &str,
 ) -> Result<Tracking, GithubError> {
-    let known = render::keys_in(issue.body.as_deref().unwrap_or(""));
+    let known = render::memory_in(issue.body.as_deref().unwrap_or("")).alerts;
     let news: Vec<String> = alerts
         .iter()
         .filter(|k| !known.contains(k))

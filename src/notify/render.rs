@@ -2,7 +2,8 @@
 //! and the lines the log shows; user-controlled text (suite, phase and
 //! metric names, objectives) is escaped for each (pure).
 
-use super::watch::{BudgetAlert, StepFinding, Watch, percent};
+use super::watch::{BudgetAlert, Reference, StepFinding, Watch, percent};
+use base64::Engine as _;
 use crate::compare::slo::BudgetStatus;
 use crate::report::markdown::escape;
 
@@ -57,8 +58,21 @@ fn level(b: &BudgetAlert) -> &'static str {
     }
 }
 
+/// What a tracking issue remembers for the next night, hidden in its body.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Memory {
+    /// The findings reported, as [`Watch::alerts`] keys.
+    #[serde(default)]
+    pub alerts: Vec<String>,
+    /// The levels the reported regressions are judged against.
+    #[serde(default)]
+    pub references: Vec<Reference>,
+}
+
+const MEMORY: &str = "<!-- perfguard:memory ";
+
 /// The tracking issue's body: what stands now, with the marker and the
-/// alert keys (hidden) that the next night compares against.
+/// memory (hidden) that the next night compares against.
 pub fn issue_body(watch: &Watch, keys: &[String]) -> String {
     let mut out = String::new();
     out.push_str(&issue_marker(&watch.suite));
@@ -79,9 +93,17 @@ pub fn issue_body(watch: &Watch, keys: &[String]) -> String {
     out.push_str(
         "\nThis issue is kept current by each nightly run and closed when the metrics recover.\n",
     );
-    // Keys in a comment GitHub does not render; `--` cannot occur in the
-    // escaped hex form, so the comment cannot be ended early.
-    out.push_str(&format!("<!-- perfguard:alerts {} -->\n", hex_keys(keys)));
+    // In a comment GitHub does not render; base64 has no `-`, so nothing
+    // in it can end the comment early.
+    let memory = Memory {
+        alerts: keys.to_vec(),
+        references: watch.references(),
+    };
+    let json = serde_json::to_vec(&memory).expect("memory serializes");
+    out.push_str(&format!(
+        "{MEMORY}{} -->\n",
+        base64::engine::general_purpose::STANDARD.encode(json)
+    ));
     out
 }
 
@@ -89,13 +111,20 @@ pub fn issue_body(watch: &Watch, keys: &[String]) -> String {
 pub fn findings_markdown(watch: &Watch) -> String {
     let mut out = String::new();
     if !watch.regressions.is_empty() {
-        out.push_str("### Regressions against the baseline\n\n| metric | baseline | current | change | severity |\n| --- | --- | --- | --- | --- |\n");
+        out.push_str("### Regressions\n\n| metric | before | current | change | severity |\n| --- | --- | --- | --- | --- |\n");
         for r in &watch.regressions {
+            // A carried regression is judged against the level an earlier
+            // night remembered, not tonight's baseline.
+            let before = if r.carried {
+                format!("{} (before it regressed)", escape(&r.baseline))
+            } else {
+                escape(&r.baseline)
+            };
             out.push_str(&format!(
                 "| {}/{} | {} | {} | {} | {} |\n",
                 escape(&r.phase),
                 escape(&r.metric),
-                escape(&r.baseline),
+                before,
                 escape(&r.current),
                 percent(r.change),
                 r.severity
@@ -176,26 +205,21 @@ pub fn recovery_comment(watch: &Watch) -> String {
     out
 }
 
-/// The alert keys hidden in an issue body by [`issue_body`].
-pub fn keys_in(body: &str) -> Vec<String> {
-    let Some(start) = body.find("<!-- perfguard:alerts ") else {
-        return Vec::new();
+/// The memory hidden in an issue body by [`issue_body`]; empty when the
+/// body has none or someone edited it beyond reading.
+pub fn memory_in(body: &str) -> Memory {
+    let Some(start) = body.find(MEMORY) else {
+        return Memory::default();
     };
-    let rest = &body[start + "<!-- perfguard:alerts ".len()..];
+    let rest = &body[start + MEMORY.len()..];
     let Some(end) = rest.find(" -->") else {
-        return Vec::new();
+        return Memory::default();
     };
-    rest[..end]
-        .split(',')
-        .filter_map(|h| {
-            let bytes = (0..h.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok())
-                .collect::<Option<Vec<u8>>>()?;
-            String::from_utf8(bytes).ok()
-        })
-        .filter(|k| !k.is_empty())
-        .collect()
+    base64::engine::general_purpose::STANDARD
+        .decode(rest[..end].trim())
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
 }
 
 fn hex_keys(keys: &[String]) -> String {
@@ -296,4 +320,61 @@ pub fn log_lines(watch: &Watch) -> Vec<String> {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notify::watch::Regression;
+
+    fn watch() -> Watch {
+        Watch {
+            suite: "api <b>--> @team".into(),
+            environment: "ci".into(),
+            sha: Some("0123456789abcdef0123456789abcdef01234567".into()),
+            run_url: None,
+            regressions: vec![Regression {
+                phase: "startup".into(),
+                metric: "wall|*x*".into(),
+                reference: 100e6,
+                carried: false,
+                baseline: "100 ms".into(),
+                current: "200 ms".into(),
+                change: 1.0,
+                severity: crate::compare::Severity::Critical,
+            }],
+            steps: Vec::new(),
+            budgets: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_issue_body_remembers_its_alerts_and_references() {
+        let w = watch();
+        let keys = w.alerts(crate::config::FailOn::Major);
+        let body = issue_body(&w, &keys);
+        let memory = memory_in(&body);
+        assert_eq!(memory.alerts, keys);
+        assert_eq!(memory.references, w.references());
+        assert!(body.starts_with(&issue_marker(&w.suite)));
+        // User text cannot end a hidden comment or break the table.
+        assert_eq!(body.matches("-->").count(), 2, "{body}");
+        assert!(body.contains("wall&#124;\\*x\\*"), "{body}");
+        assert!(!body.contains("<b>"), "{body}");
+    }
+
+    #[test]
+    fn an_edited_memory_reads_as_empty() {
+        assert_eq!(memory_in("<!-- perfguard:memory !!! -->"), Memory::default());
+        assert_eq!(memory_in("no memory"), Memory::default());
+    }
+
+    #[test]
+    fn slack_text_is_escaped_and_names_the_finding() {
+        let msg = slack(&watch());
+        let text = msg["text"].as_str().unwrap();
+        assert!(text.contains("api &lt;b&gt;--&gt; @team"), "{text}");
+        assert!(text.contains("critical regression startup/wall|*x*"), "{text}");
+        assert_eq!(msg["blocks"][0]["type"], "header");
+    }
 }

@@ -22,11 +22,16 @@ pub struct Watch {
     pub budgets: Vec<BudgetAlert>,
 }
 
-/// A metric past a threshold against the baseline.
+/// A metric past a threshold against the baseline, or against the level
+/// an earlier night's tracking issue remembered (`carried`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Regression {
     pub phase: String,
     pub metric: String,
+    /// The level it is judged against, in the metric's base unit.
+    pub reference: f64,
+    /// Judged against a level remembered from an earlier night.
+    pub carried: bool,
     pub baseline: String,
     pub current: String,
     /// Signed so that positive is worse.
@@ -114,6 +119,8 @@ impl Watch {
                 Some(Regression {
                     phase: m.phase.clone(),
                     metric: m.metric.clone(),
+                    reference: m.baseline?,
+                    carried: false,
                     baseline: human(m.baseline?, &m.unit),
                     current: human(m.current?, &m.unit),
                     change: m.change?,
@@ -194,6 +201,66 @@ impl Watch {
         }
     }
 
+    /// The levels the regressions are judged against, for the next night.
+    pub fn references(&self) -> Vec<Reference> {
+        self.regressions
+            .iter()
+            .map(|r| Reference {
+                phase: r.phase.clone(),
+                metric: r.metric.clone(),
+                value: r.reference,
+            })
+            .collect()
+    }
+
+    /// Adds the regressions an earlier night reported (`remembered`) that
+    /// the metric has not recovered from: the current value is still past
+    /// the minor threshold against the level before the regression. The
+    /// baseline moves every night, so without this a slowdown would look
+    /// fixed the night after it landed.
+    pub fn carry(&mut self, remembered: &[Reference], comparison: &Comparison, policy: &Policy) {
+        for r in remembered {
+            if self
+                .regressions
+                .iter()
+                .any(|x| x.phase == r.phase && x.metric == r.metric)
+            {
+                continue;
+            }
+            let Some(m) = comparison
+                .comparisons
+                .iter()
+                .find(|m| m.phase == r.phase && m.metric == r.metric)
+            else {
+                continue;
+            };
+            let Some(current) = m.current else {
+                continue;
+            };
+            if r.value == 0.0 || !r.value.is_finite() {
+                continue;
+            }
+            let relative = current / r.value - 1.0;
+            let change = match m.direction {
+                Direction::Lower => relative,
+                Direction::Higher => -relative,
+            };
+            let severity = grade(change, policy.thresholds.levels(&r.phase, &r.metric));
+            if severity >= Severity::Minor {
+                self.regressions.push(Regression {
+                    phase: r.phase.clone(),
+                    metric: r.metric.clone(),
+                    reference: r.value,
+                    carried: true,
+                    baseline: human(r.value, &m.unit),
+                    current: human(current, &m.unit),
+                    change,
+                    severity,
+                });
+            }
+        }
+    }
+
     /// The worst severity among the findings (`unchanged` when none).
     pub fn severity(&self) -> Severity {
         self.regressions
@@ -211,7 +278,7 @@ impl Watch {
     pub fn alerts(&self, on: crate::config::FailOn) -> Vec<String> {
         let mut keys = Vec::new();
         for r in self.regressions.iter().filter(|r| r.severity.reaches(on)) {
-            keys.push(format!("regression {}/{} {}", r.phase, r.metric, r.severity));
+            keys.push(format!("regression {}/{}", r.phase, r.metric));
         }
         for s in self.steps.iter().filter(|s| s.severity.reaches(on)) {
             keys.push(format!(
@@ -233,6 +300,15 @@ impl Watch {
             .iter()
             .any(|b| b.status == BudgetStatus::Critical)
     }
+}
+
+/// A regressed metric's level before the regression, kept in the
+/// tracking issue from one night to the next.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Reference {
+    pub phase: String,
+    pub metric: String,
+    pub value: f64,
 }
 
 /// `change` (positive is worse) against a metric's thresholds.
