@@ -11,6 +11,7 @@ mod http;
 mod import;
 mod ingest;
 mod init;
+mod nightly;
 mod install;
 mod paired;
 mod run;
