@@ -11,15 +11,15 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// A project on branch `main` whose one phase ingests `bench.json`.
-struct Project {
+pub(crate) struct Project {
     dir: tempfile::TempDir,
 }
 
 /// One benchmark: name, value in ms, direction.
-struct Bench<'a>(&'a str, f64);
+pub(crate) struct Bench<'a>(pub &'a str, pub f64);
 
 impl Project {
-    fn new(extra_config: &str) -> Project {
+    pub(crate) fn new(extra_config: &str) -> Project {
         let dir = tempfile::tempdir().unwrap();
         git(dir.path(), &["init", "-q", "-b", "main"]);
         write(
@@ -33,13 +33,13 @@ impl Project {
         Project { dir }
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
     /// Commits `bench.json` with these values (ten samples around each,
     /// ms) and `error_rate`, returning the commit's SHA.
-    fn commit(&self, benches: &[Bench], error_rate: f64) -> String {
+    pub(crate) fn commit(&self, benches: &[Bench], error_rate: f64) -> String {
         let mut list: Vec<Value> = benches
             .iter()
             .map(|Bench(name, v)| {
@@ -50,15 +50,21 @@ impl Project {
         list.push(json!({"name": "error_rate", "value": error_rate, "unit": "ratio", "direction": "lower"}));
         write(self.path(), "bench.json", &json!({ "benchmarks": list }).to_string());
         git(self.path(), &["add", "-A"]);
-        git(self.path(), &["commit", "-q", "-m", "night"]);
+        git(self.path(), &["commit", "-q", "--allow-empty", "-m", "night"]);
         git(self.path(), &["rev-parse", "HEAD"])
     }
 
     /// `perfguard check --nightly --save` as a scheduled job outside
     /// GitHub Actions runs it.
-    fn night(&self) -> assert_cmd::Command {
+    pub(crate) fn night(&self) -> assert_cmd::Command {
+        self.night_saving(true)
+    }
+
+    /// `check --nightly`, saving the run or not.
+    pub(crate) fn night_saving(&self, save: bool) -> assert_cmd::Command {
         let mut cmd = perfguard(self.path());
-        cmd.args(["check", "--nightly", "--save", "--format", "json"]);
+        cmd.args(["check", "--nightly", "--format", "json"]);
+        cmd.arg(if save { "--save" } else { "--no-save" });
         cmd
     }
 }
