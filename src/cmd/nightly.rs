@@ -111,11 +111,8 @@ fn tracking_issue(
             .to_owned(),
     );
     github::block_on(async {
-        let api = github::api::Api::new(
-            &ctx.api_url,
-            &token,
-            github::api::RetryPolicy::from_env(),
-        )?;
+        let api =
+            github::api::Api::new(&ctx.api_url, &token, github::api::RetryPolicy::from_env())?;
         let open = github::issue::open_for(&api, repo, &watch.suite).await?;
         if let Some(issue) = open.first() {
             let memory = render::memory_in(issue.body.as_deref().unwrap_or(""));

@@ -90,9 +90,7 @@ impl Endpoint {
                 "expected an http or https URL or `env:NAME`, got a `{}:` URL",
                 u.scheme()
             )),
-            Err(e) => Err(format!(
-                "expected an http or https URL or `env:NAME` ({e})"
-            )),
+            Err(e) => Err(format!("expected an http or https URL or `env:NAME` ({e})")),
         }
     }
 

@@ -9,9 +9,9 @@
 use super::context::{Repo, Token};
 use super::{GithubError, redact};
 use http::{HeaderMap, Method, StatusCode};
-use octocrab::models::issues::{Comment, Issue};
 use octocrab::models::IssueState;
 use octocrab::models::issues::IssueStateReason;
+use octocrab::models::issues::{Comment, Issue};
 use octocrab::models::pulls::PullRequest;
 use octocrab::{Octocrab, Page};
 use std::future::Future;

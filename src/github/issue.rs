@@ -3,9 +3,9 @@
 //! current (a comment only when something new appears), closed on recovery,
 //! and, when two runs raced to open it, the newer closed as a duplicate.
 
+use super::GithubError;
 use super::api::Api;
 use super::context::Repo;
-use super::GithubError;
 use crate::notify::render;
 use crate::notify::watch::Watch;
 use octocrab::models::issues::{Issue, IssueStateReason};
@@ -32,7 +32,10 @@ impl std::fmt::Display for Tracking {
             Tracking::Opened(n) => write!(f, "opened tracking issue #{n}"),
             Tracking::Updated { number, news: 0 } => write!(f, "updated tracking issue #{number}"),
             Tracking::Updated { number, news } => {
-                write!(f, "updated tracking issue #{number} ({news} new findings, commented)")
+                write!(
+                    f,
+                    "updated tracking issue #{number} ({news} new findings, commented)"
+                )
             }
             Tracking::Closed(n) => write!(f, "closed tracking issue #{n}: recovered"),
             Tracking::Quiet => f.write_str("no tracking issue needed"),
@@ -71,8 +74,13 @@ pub async fn track(
         let comment = render::recovery_comment(watch);
         for issue in open {
             api.create_comment(repo, issue.number, &comment).await?;
-            api.update_issue(repo, issue.number, Some(&body), Some(IssueStateReason::Completed))
-                .await?;
+            api.update_issue(
+                repo,
+                issue.number,
+                Some(&body),
+                Some(IssueStateReason::Completed),
+            )
+            .await?;
         }
         return Ok(Tracking::Closed(first.number));
     }
@@ -105,8 +113,13 @@ pub async fn track(
                 &format!("Duplicate of #{keep}: another nightly run opened it at the same time."),
             )
             .await?;
-            api.update_issue(repo, created.number, None, Some(IssueStateReason::Duplicate))
-                .await?;
+            api.update_issue(
+                repo,
+                created.number,
+                None,
+                Some(IssueStateReason::Duplicate),
+            )
+            .await?;
             match open.iter().find(|i| i.number == keep) {
                 Some(older) => update(api, repo, older, watch, alerts, &body).await,
                 None => Ok(Tracking::Updated {
@@ -133,7 +146,8 @@ async fn update(
         .cloned()
         .collect();
     if issue.body.as_deref() != Some(body) {
-        api.update_issue(repo, issue.number, Some(body), None).await?;
+        api.update_issue(repo, issue.number, Some(body), None)
+            .await?;
     }
     if !news.is_empty() {
         api.create_comment(repo, issue.number, &render::news_comment(watch, &news))

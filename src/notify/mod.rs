@@ -21,9 +21,9 @@ pub fn webhooks(notify: &Notify, watch: &Watch, comparison: &Comparison) -> Vec<
     }
     let body = match notify.webhook_format {
         WebhookFormat::Slack => Body::Json(render::slack(watch)),
-        WebhookFormat::Json => Body::Json(
-            serde_json::to_value(comparison).expect("a comparison serializes"),
-        ),
+        WebhookFormat::Json => {
+            Body::Json(serde_json::to_value(comparison).expect("a comparison serializes"))
+        }
     };
     let retry = Retry::from_env();
     notify

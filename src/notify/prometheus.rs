@@ -59,10 +59,9 @@ pub fn exposition(run: &Run, comparison: Option<&Comparison>, grouping: bool) ->
     for phase in &run.phases {
         for m in &phase.metrics {
             if m.value.is_finite() {
-                value.samples.push((
-                    per_metric(&phase.name, &m.name, m.unit.as_str()),
-                    m.value,
-                ));
+                value
+                    .samples
+                    .push((per_metric(&phase.name, &m.name, m.unit.as_str()), m.value));
             }
         }
     }
@@ -151,7 +150,11 @@ fn number(v: f64) -> String {
     if v.is_nan() {
         "NaN".into()
     } else if v.is_infinite() {
-        if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
+        if v > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        }
     } else {
         format!("{v}")
     }

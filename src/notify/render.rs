@@ -3,9 +3,9 @@
 //! metric names, objectives) is escaped for each (pure).
 
 use super::watch::{BudgetAlert, Reference, StepFinding, Watch, percent};
-use base64::Engine as _;
 use crate::compare::slo::BudgetStatus;
 use crate::report::markdown::escape;
+use base64::Engine as _;
 
 /// The hidden marker that finds a suite's tracking issue among the
 /// labelled ones: the suite's bytes in hex, so no two suites share one and
@@ -20,11 +20,7 @@ pub fn issue_marker(suite: &str) -> String {
 /// The tracking issue's title.
 pub fn issue_title(suite: &str) -> String {
     // Titles are plain text on GitHub; keep them on one line and short.
-    let suite: String = suite
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(80)
-        .collect();
+    let suite: String = suite.chars().filter(|c| !c.is_control()).take(80).collect();
     format!("perfguard nightly: suite {suite} needs attention")
 }
 
@@ -365,7 +361,10 @@ mod tests {
 
     #[test]
     fn an_edited_memory_reads_as_empty() {
-        assert_eq!(memory_in("<!-- perfguard:memory !!! -->"), Memory::default());
+        assert_eq!(
+            memory_in("<!-- perfguard:memory !!! -->"),
+            Memory::default()
+        );
         assert_eq!(memory_in("no memory"), Memory::default());
     }
 
@@ -374,7 +373,10 @@ mod tests {
         let msg = slack(&watch());
         let text = msg["text"].as_str().unwrap();
         assert!(text.contains("api &lt;b&gt;--&gt; @team"), "{text}");
-        assert!(text.contains("critical regression startup/wall|*x*"), "{text}");
+        assert!(
+            text.contains("critical regression startup/wall|*x*"),
+            "{text}"
+        );
         assert_eq!(msg["blocks"][0]["type"], "header");
     }
 }

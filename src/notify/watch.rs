@@ -348,4 +348,3 @@ fn run_before<'a>(
 pub fn percent(x: f64) -> String {
     format!("{:+.1} %", x * 100.0)
 }
-

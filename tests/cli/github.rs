@@ -297,7 +297,7 @@ fn issue_json(i: &IssueRecord) -> Value {
 }
 
 /// A query parameter's value (`labels=a,b`), percent-decoding `%2C` and `%3A`.
-fn query_value<'a>(query: &'a str, name: &str) -> Option<String> {
+fn query_value(query: &str, name: &str) -> Option<String> {
     query.split('&').find_map(|kv| {
         kv.strip_prefix(name)
             .and_then(|v| v.strip_prefix('='))
@@ -2372,12 +2372,20 @@ fn the_tracking_issue_opens_stays_current_comments_only_on_news_and_closes_on_re
         out
     };
     let open = |gh: &Github| -> Vec<IssueRecord> {
-        gh.issues().into_iter().filter(|i| i.state == "open").collect()
+        gh.issues()
+            .into_iter()
+            .filter(|i| i.state == "open")
+            .collect()
     };
 
     // A quiet night: no issue.
     let out = night(100.0, 40.0);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(gh.issues().is_empty());
 
     // parse doubles: the issue opens, labelled, with the finding.
@@ -2388,8 +2396,17 @@ fn the_tracking_issue_opens_stays_current_comments_only_on_news_and_closes_on_re
     let issues = gh.issues();
     assert_eq!(issues.len(), 1);
     assert_eq!(issues[0].labels, ["perfguard-nightly"]);
-    assert_eq!(issues[0].title, "perfguard nightly: suite api needs attention");
-    assert!(issues[0].body.contains("| bench/parse | 100 ms | 200 ms | +100.0 % | critical |"), "{}", issues[0].body);
+    assert_eq!(
+        issues[0].title,
+        "perfguard nightly: suite api needs attention"
+    );
+    assert!(
+        issues[0]
+            .body
+            .contains("| bench/parse | 100 ms | 200 ms | +100.0 % | critical |"),
+        "{}",
+        issues[0].body
+    );
     assert!(gh.issue_comments().is_empty());
 
     // Still slow (tonight's baseline is yesterday's slow run): the same
@@ -2399,7 +2416,11 @@ fn the_tracking_issue_opens_stays_current_comments_only_on_news_and_closes_on_re
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("updated tracking issue #41"), "{stderr}");
     assert_eq!(gh.issues().len(), 1);
-    assert!(gh.issues()[0].body.contains("100 ms (before it regressed)"), "{}", gh.issues()[0].body);
+    assert!(
+        gh.issues()[0].body.contains("100 ms (before it regressed)"),
+        "{}",
+        gh.issues()[0].body
+    );
     assert!(gh.issue_comments().is_empty(), "{:?}", gh.issue_comments());
 
     // render regresses too: news, so one comment.
@@ -2408,7 +2429,11 @@ fn the_tracking_issue_opens_stays_current_comments_only_on_news_and_closes_on_re
     let comments = gh.issue_comments();
     assert_eq!(comments.len(), 1, "{comments:?}");
     assert_eq!(comments[0].0, 41);
-    assert!(comments[0].1.contains("regression bench/render"), "{}", comments[0].1);
+    assert!(
+        comments[0].1.contains("regression bench/render"),
+        "{}",
+        comments[0].1
+    );
     assert!(!comments[0].1.contains("bench/parse"), "{}", comments[0].1);
     assert_eq!(open(&gh).len(), 1);
 
@@ -2416,12 +2441,22 @@ fn the_tracking_issue_opens_stays_current_comments_only_on_news_and_closes_on_re
     let out = night(100.0, 40.0);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("closed tracking issue #41: recovered"), "{stderr}");
+    assert!(
+        stderr.contains("closed tracking issue #41: recovered"),
+        "{stderr}"
+    );
     let issue = &gh.issues()[0];
-    assert_eq!((issue.state.as_str(), issue.state_reason.as_deref()), ("closed", Some("completed")));
+    assert_eq!(
+        (issue.state.as_str(), issue.state_reason.as_deref()),
+        ("closed", Some("completed"))
+    );
     let comments = gh.issue_comments();
     assert_eq!(comments.len(), 2);
-    assert!(comments[1].1.starts_with("Recovered at commit"), "{}", comments[1].1);
+    assert!(
+        comments[1].1.starts_with("Recovered at commit"),
+        "{}",
+        comments[1].1
+    );
     // Only the issues API was written to: no pull-request comment.
     assert!(gh.comments().is_empty());
     let writes: Vec<String> = gh
@@ -2441,7 +2476,11 @@ fn the_tracking_issue_opens_stays_current_comments_only_on_news_and_closes_on_re
             "PATCH /repos/octo/api/issues/41",
         ]
     );
-    assert!(gh.requests().iter().all(|r| r.auth.as_deref() == Some(&format!("Bearer {TOKEN}"))));
+    assert!(
+        gh.requests()
+            .iter()
+            .all(|r| r.auth.as_deref() == Some(&format!("Bearer {TOKEN}")))
+    );
 }
 
 #[test]
@@ -2465,11 +2504,20 @@ fn two_nightly_runs_racing_leave_one_open_issue_and_close_the_newer_as_duplicate
         .collect();
     for r in runs {
         let out = r.join().unwrap();
-        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let issues = gh.issues();
     assert_eq!(issues.len(), 2, "the race happened: {issues:?}");
-    let open: Vec<u64> = issues.iter().filter(|i| i.state == "open").map(|i| i.number).collect();
+    let open: Vec<u64> = issues
+        .iter()
+        .filter(|i| i.state == "open")
+        .map(|i| i.number)
+        .collect();
     assert_eq!(open, [41], "the older stays open");
     let newer = issues.iter().find(|i| i.number == 42).unwrap();
     assert_eq!(newer.state_reason.as_deref(), Some("duplicate"));
@@ -2517,12 +2565,19 @@ fn a_scheduled_run_of_the_default_branch_in_actions_is_the_nightly_watch() {
     assert_eq!(out.status.code(), Some(1));
     assert!(gh.issues().is_empty());
     let out = actions("refs/heads/main");
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_token_hidden(&out);
     let issues = gh.issues();
     assert_eq!(issues.len(), 1);
     assert!(
-        issues[0].body.contains("([workflow run](https://github.com/octo/api/actions/runs/777))"),
+        issues[0]
+            .body
+            .contains("([workflow run](https://github.com/octo/api/actions/runs/777))"),
         "{}",
         issues[0].body
     );

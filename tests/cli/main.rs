@@ -11,7 +11,7 @@ mod http;
 mod import;
 mod ingest;
 mod init;
-mod nightly;
 mod install;
+mod nightly;
 mod paired;
 mod run;

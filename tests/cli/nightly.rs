@@ -43,14 +43,23 @@ impl Project {
         let mut list: Vec<Value> = benches
             .iter()
             .map(|Bench(name, v)| {
-                let samples: Vec<f64> = (0..10).map(|i| v * (1.0 + f64::from(i % 5) * 2e-3)).collect();
+                let samples: Vec<f64> = (0..10)
+                    .map(|i| v * (1.0 + f64::from(i % 5) * 2e-3))
+                    .collect();
                 json!({"name": name, "value": v, "unit": "ms", "samples": samples})
             })
             .collect();
         list.push(json!({"name": "error_rate", "value": error_rate, "unit": "ratio", "direction": "lower"}));
-        write(self.path(), "bench.json", &json!({ "benchmarks": list }).to_string());
+        write(
+            self.path(),
+            "bench.json",
+            &json!({ "benchmarks": list }).to_string(),
+        );
         git(self.path(), &["add", "-A"]);
-        git(self.path(), &["commit", "-q", "--allow-empty", "-m", "night"]);
+        git(
+            self.path(),
+            &["commit", "-q", "--allow-empty", "-m", "night"],
+        );
         git(self.path(), &["rev-parse", "HEAD"])
     }
 
@@ -104,8 +113,15 @@ fn a_step_change_in_the_branch_history_is_named_by_its_commit_range_with_a_link(
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     }
-    let listed = git(p.path(), &["ls-tree", "-r", "--name-only", "perfguard-baselines"]);
-    assert_eq!(listed.lines().filter(|l| l.contains("/runs/")).count(), 12, "{listed}");
+    let listed = git(
+        p.path(),
+        &["ls-tree", "-r", "--name-only", "perfguard-baselines"],
+    );
+    assert_eq!(
+        listed.lines().filter(|l| l.contains("/runs/")).count(),
+        12,
+        "{listed}"
+    );
 
     // Tonight's run of the same commit: judged against history.
     let out = p
@@ -124,7 +140,10 @@ fn a_step_change_in_the_branch_history_is_named_by_its_commit_range_with_a_link(
         .find(|l| l.contains("nightly: change point in bench/parse"))
         .unwrap_or_else(|| panic!("no change point named: {stderr}"));
     assert!(line.contains(&range) && line.contains("major"), "{line}");
-    assert!(!stderr.contains("bench/render"), "a flat metric has no step: {stderr}");
+    assert!(
+        !stderr.contains("bench/render"),
+        "a flat metric has no step: {stderr}"
+    );
     // The comparison JSON names the first commit at the new level.
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     let steps = json["change_points"].as_array().unwrap();
@@ -156,7 +175,11 @@ fn error_budget_burn_crosses_warning_then_critical_and_critical_fails_the_night(
     // 0.2 %/1 % = 0.2× (ok); (0.2 + 5) / 2 = 2.6× (warning); (0.2 + 5 +
     // 15) / 3 = 6.7× (critical).
     let mut seen = Vec::new();
-    for (rate, code, level) in [(0.002, 0, None), (0.05, 0, Some("warning")), (0.15, 1, Some("critical"))] {
+    for (rate, code, level) in [
+        (0.002, 0, None),
+        (0.05, 0, Some("warning")),
+        (0.15, 1, Some("critical")),
+    ] {
         p.commit(&[Bench("parse", 100.0)], rate);
         let out = p.night().output().unwrap();
         let stderr = text(&out.stderr);
@@ -174,7 +197,9 @@ fn error_budget_burn_crosses_warning_then_critical_and_critical_fails_the_night(
         if code == 1 {
             assert_eq!(json["verdict"], "fail");
             assert!(
-                json["notes"].to_string().contains("is at the critical level"),
+                json["notes"]
+                    .to_string()
+                    .contains("is at the critical level"),
                 "{}",
                 json["notes"]
             );
@@ -259,7 +284,8 @@ fn receive(stream: TcpStream, seen: &Mutex<Vec<Seen>>, script: &Mutex<VecDeque<u
     let status = script.lock().unwrap().pop_front().unwrap_or(200);
     let mut out = stream;
     let _ = out.write_all(
-        format!("HTTP/1.1 {status} X\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok").as_bytes(),
+        format!("HTTP/1.1 {status} X\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+            .as_bytes(),
     );
 }
 
@@ -276,7 +302,10 @@ fn regressed_project(extra: &str) -> Project {
 
 fn assert_no_secret(out: &std::process::Output, dir: &Path) {
     for (what, t) in [("stdout", text(&out.stdout)), ("stderr", text(&out.stderr))] {
-        assert!(!t.contains("SECRET") && !t.contains("secret"), "secret in {what}: {t}");
+        assert!(
+            !t.contains("SECRET") && !t.contains("secret"),
+            "secret in {what}: {t}"
+        );
     }
     for entry in walk(dir) {
         if entry.components().any(|c| c.as_os_str() == ".git") {
@@ -320,7 +349,10 @@ fn webhooks_get_slack_and_json_payloads_a_500_is_retried_and_the_secret_url_neve
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let seen = hook.seen();
     assert_eq!(seen.len(), 2, "one 500, then the retry: {seen:?}");
-    assert!(seen.iter().all(|s| s.method == "POST" && s.path == SECRET_PATH));
+    assert!(
+        seen.iter()
+            .all(|s| s.method == "POST" && s.path == SECRET_PATH)
+    );
     assert_eq!(seen[0].body, seen[1].body);
     let slack: Value = serde_json::from_str(&seen[1].body).unwrap();
     let text_field = slack["text"].as_str().unwrap();
@@ -365,7 +397,8 @@ fn webhooks_get_slack_and_json_payloads_a_500_is_retried_and_the_secret_url_neve
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let notes = report["notes"].to_string();
     assert!(
-        notes.contains("notification failed: webhook env:HOOK_DOWN not notified: could not connect"),
+        notes
+            .contains("notification failed: webhook env:HOOK_DOWN not notified: could not connect"),
         "{notes}"
     );
     assert!(notes.contains("after 3 attempts"), "{notes}");
@@ -512,7 +545,10 @@ fn a_real_pushgateway_receives_every_metric_with_its_labels_and_the_textfile_mat
         .unwrap();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("pushed metrics to the Pushgateway"), "{stderr}");
+    assert!(
+        stderr.contains("pushed metrics to the Pushgateway"),
+        "{stderr}"
+    );
 
     let (status, metrics) = get(&gw.addr, "/metrics").unwrap();
     assert_eq!(status, 200);
@@ -544,7 +580,11 @@ fn a_real_pushgateway_receives_every_metric_with_its_labels_and_the_textfile_mat
     assert!((parse_change - 0.2).abs() < 1e-6, "{parse_change}");
     let severity = samples(&metrics, "perfguard_metric_severity");
     assert_eq!(
-        severity.iter().find(|(l, _)| l["metric"] == "parse").unwrap().1,
+        severity
+            .iter()
+            .find(|(l, _)| l["metric"] == "parse")
+            .unwrap()
+            .1,
         1.0,
         "20 % worse is minor"
     );
@@ -558,7 +598,10 @@ fn a_real_pushgateway_receives_every_metric_with_its_labels_and_the_textfile_mat
     assert_eq!(*value, 5e6);
     assert_eq!(labels["suite"], "api");
     assert_eq!(labels["environment"], "ci");
-    assert!(file.contains("# TYPE perfguard_metric_value gauge"), "{file}");
+    assert!(
+        file.contains("# TYPE perfguard_metric_value gauge"),
+        "{file}"
+    );
 
     // `run --prometheus` writes the run alone.
     let out = perfguard(p.path())
@@ -586,9 +629,9 @@ fn a_pushgateway_that_is_down_is_a_warning_not_a_failure() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
-        report["notes"]
-            .to_string()
-            .contains("notification failed: Pushgateway http://127.0.0.1 not updated: could not connect"),
+        report["notes"].to_string().contains(
+            "notification failed: Pushgateway http://127.0.0.1 not updated: could not connect"
+        ),
         "{}",
         report["notes"]
     );
