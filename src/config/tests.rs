@@ -430,3 +430,15 @@ fn a_bad_notify_value_names_file_line_and_key() {
     let e = err(&format!("[notify]\nwebhooks = []\n{PHASE}"));
     assert_eq!(e.key.as_deref(), Some("notify.webhooks"), "{e}");
 }
+
+#[test]
+fn the_nightly_example_parses_with_its_notify_table() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/nightly.toml");
+    let c = Config::load(&path).unwrap();
+    assert!(c.notify.issue);
+    assert_eq!(
+        c.notify.pushgateway,
+        Some(Endpoint::Env("PUSHGATEWAY_URL".into()))
+    );
+    assert_eq!(c.slos.len(), 1);
+}
