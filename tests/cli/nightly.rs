@@ -181,7 +181,11 @@ fn error_budget_burn_crosses_warning_then_critical_and_critical_fails_the_night(
         (0.15, 1, Some("critical")),
     ] {
         p.commit(&[Bench("parse", 100.0)], rate);
-        let out = p.night().output().unwrap();
+        let out = p
+            .night()
+            .args(["--prometheus", "nightly.prom"])
+            .output()
+            .unwrap();
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(code), "{rate}: {stderr}");
         let json: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -207,6 +211,30 @@ fn error_budget_burn_crosses_warning_then_critical_and_critical_fails_the_night(
         }
     }
     assert_eq!(seen, ["ok", "warning", "critical"]);
+    // The textfile carries the budget, and every family the example
+    // Grafana dashboard charts.
+    let prom = std::fs::read_to_string(p.path().join("nightly.prom")).unwrap();
+    assert!(
+        prom.contains(
+            "perfguard_slo_burn_rate{suite=\"api\",slo=\"error_rate <= 1%\",environment=\"ci\"} 6.7"
+        ),
+        "{prom}"
+    );
+    let dashboard = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/grafana-dashboard.json"),
+    )
+    .unwrap();
+    let mut charted = 0;
+    for word in dashboard.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        if word.starts_with("perfguard_") {
+            charted += 1;
+            assert!(
+                prom.contains(&format!("# TYPE {word} gauge")),
+                "{word} is charted but never written"
+            );
+        }
+    }
+    assert!(charted >= 8, "{charted}");
     // Without --nightly the same run reports the budget but keeps its verdict.
     let out = perfguard(p.path())
         .args(["check", "--no-save", "--format", "json"])
