@@ -31,12 +31,11 @@ impl std::fmt::Display for Tracking {
         match self {
             Tracking::Opened(n) => write!(f, "opened tracking issue #{n}"),
             Tracking::Updated { number, news: 0 } => write!(f, "updated tracking issue #{number}"),
-            Tracking::Updated { number, news } => {
-                write!(
-                    f,
-                    "updated tracking issue #{number} ({news} new findings, commented)"
-                )
-            }
+            Tracking::Updated { number, news } => write!(
+                f,
+                "updated tracking issue #{number} ({news} new finding{}, commented)",
+                if *news == 1 { "" } else { "s" }
+            ),
             Tracking::Closed(n) => write!(f, "closed tracking issue #{n}: recovered"),
             Tracking::Quiet => f.write_str("no tracking issue needed"),
         }

@@ -169,15 +169,51 @@ pub fn findings_markdown(watch: &Watch) -> String {
     out
 }
 
-/// A comment for findings that were not in the issue before.
+/// A comment for findings that were not in the issue before (`new` keys).
 pub fn news_comment(watch: &Watch, new: &[String]) -> String {
+    let mut lines = Vec::new();
+    for r in watch.regressions.iter().filter(|r| new.contains(&r.key())) {
+        lines.push(format!(
+            "{} regression of {}/{}: {} → {} ({})",
+            r.severity,
+            escape(&r.phase),
+            escape(&r.metric),
+            escape(&r.baseline),
+            escape(&r.current),
+            percent(r.change)
+        ));
+    }
+    for st in watch.steps.iter().filter(|st| new.contains(&st.key())) {
+        let range = range_text(st);
+        let range = match &st.url {
+            Some(u) => format!("[`{range}`]({u})"),
+            None => format!("`{range}`"),
+        };
+        lines.push(format!(
+            "change point in {}/{} at {range}: {} → {} ({}, {})",
+            escape(&st.phase),
+            escape(&st.metric),
+            escape(&st.before),
+            escape(&st.after),
+            percent(st.change),
+            st.severity
+        ));
+    }
+    for b in watch.budgets.iter().filter(|b| new.contains(&b.key())) {
+        lines.push(format!(
+            "SLO {} at {}: {}",
+            escape(&b.objective),
+            level(b),
+            escape(&budget_text(b))
+        ));
+    }
     let mut out = format!(
         "New since the last report ({} finding{}):\n\n",
-        new.len(),
-        if new.len() == 1 { "" } else { "s" }
+        lines.len(),
+        if lines.len() == 1 { "" } else { "s" }
     );
-    for k in new {
-        out.push_str(&format!("- {}\n", escape(k)));
+    for l in lines {
+        out.push_str(&format!("- {l}\n"));
     }
     if let Some(url) = &watch.run_url {
         out.push_str(&format!("\n[workflow run]({url})\n"));

@@ -69,7 +69,31 @@ pub struct BudgetAlert {
     pub status: BudgetStatus,
 }
 
+impl Regression {
+    /// Its key among the alerts (the same while the metric stays regressed).
+    pub fn key(&self) -> String {
+        format!("regression {}/{}", self.phase, self.metric)
+    }
+}
+
+impl StepFinding {
+    /// Its key among the alerts (the step's first commit names it).
+    pub fn key(&self) -> String {
+        format!(
+            "step {}/{} {}",
+            self.phase,
+            self.metric,
+            self.to_sha.as_deref().unwrap_or("-")
+        )
+    }
+}
+
 impl BudgetAlert {
+    /// Its key among the alerts: a change of level is news.
+    pub fn key(&self) -> String {
+        format!("slo {} {:?}", self.metric, self.status).to_lowercase()
+    }
+
     /// A warning notifies as a major regression does, critical as critical.
     pub fn severity(&self) -> Severity {
         match self.status {
@@ -276,22 +300,22 @@ impl Watch {
     /// The findings at or above `on`, as keys that stay the same from one
     /// night to the next while a problem lasts: a new key is news.
     pub fn alerts(&self, on: crate::config::FailOn) -> Vec<String> {
-        let mut keys = Vec::new();
-        for r in self.regressions.iter().filter(|r| r.severity.reaches(on)) {
-            keys.push(format!("regression {}/{}", r.phase, r.metric));
-        }
-        for s in self.steps.iter().filter(|s| s.severity.reaches(on)) {
-            keys.push(format!(
-                "step {}/{} {}",
-                s.phase,
-                s.metric,
-                s.to_sha.as_deref().unwrap_or("-")
-            ));
-        }
-        for b in self.budgets.iter().filter(|b| b.severity().reaches(on)) {
-            keys.push(format!("slo {} {:?}", b.metric, b.status).to_lowercase());
-        }
-        keys
+        let regressions = self
+            .regressions
+            .iter()
+            .filter(|r| r.severity.reaches(on))
+            .map(Regression::key);
+        let steps = self
+            .steps
+            .iter()
+            .filter(|s| s.severity.reaches(on))
+            .map(StepFinding::key);
+        let budgets = self
+            .budgets
+            .iter()
+            .filter(|b| b.severity().reaches(on))
+            .map(BudgetAlert::key);
+        regressions.chain(steps).chain(budgets).collect()
     }
 
     /// Whether an SLO is at the critical level: the nightly check fails.

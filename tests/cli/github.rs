@@ -2430,7 +2430,9 @@ fn the_tracking_issue_opens_stays_current_comments_only_on_news_and_closes_on_re
     assert_eq!(comments.len(), 1, "{comments:?}");
     assert_eq!(comments[0].0, 41);
     assert!(
-        comments[0].1.contains("regression bench/render"),
+        comments[0]
+            .1
+            .contains("critical regression of bench/render: 40.0 ms → 80.0 ms (+100.0 %)"),
         "{}",
         comments[0].1
     );
