@@ -73,10 +73,11 @@ pub fn issue_body(watch: &Watch, keys: &[String]) -> String {
     let mut out = String::new();
     out.push_str(&issue_marker(&watch.suite));
     out.push('\n');
+    // Escaped text, not code spans: a code span would show the escapes.
     out.push_str(&format!(
-        "## perfguard nightly: `{}` in `{}`\n\n",
-        escape(&watch.suite).replace('`', "'"),
-        escape(&watch.environment).replace('`', "'")
+        "## perfguard nightly: suite {} in {}\n\n",
+        escape(&watch.suite),
+        escape(&watch.environment)
     ));
     if let Some(sha) = &watch.sha {
         out.push_str(&format!("Latest run: commit `{}`", escape(short(sha))));
@@ -402,6 +403,37 @@ mod tests {
             Memory::default()
         );
         assert_eq!(memory_in("no memory"), Memory::default());
+    }
+
+    #[test]
+    fn the_issue_body_and_the_slack_message_render_every_finding() {
+        let mut w = watch();
+        w.suite = "api".into();
+        w.run_url = Some("https://github.com/octo/api/actions/runs/777".into());
+        w.steps.push(StepFinding {
+            phase: "startup".into(),
+            metric: "memory.peak".into(),
+            from_sha: Some("1a2b3c4d5e6f70819283746556473829101a2b3c".into()),
+            to_sha: Some("36afaef2afdf0ce794d7e4663e7f327664aaa4d7".into()),
+            url: Some("https://github.com/octo/api/compare/1a2b3c4d5e6f70819283746556473829101a2b3c...36afaef2afdf0ce794d7e4663e7f327664aaa4d7".into()),
+            before: "40.0 MB".into(),
+            after: "52.0 MB".into(),
+            change: 0.3,
+            severity: crate::compare::Severity::Major,
+        });
+        w.budgets.push(BudgetAlert {
+            metric: "load/error_rate".into(),
+            objective: "error_rate <= 1%".into(),
+            window: "30d".into(),
+            budget_left: 0.15,
+            burn_rate: 2.5,
+            status: BudgetStatus::Warning,
+        });
+        let keys = w.alerts(crate::config::FailOn::Major);
+        insta::assert_snapshot!("issue_body", issue_body(&w, &keys));
+        insta::assert_snapshot!("news_comment", news_comment(&w, &keys[1..]));
+        insta::assert_snapshot!("recovery_comment", recovery_comment(&w));
+        insta::assert_json_snapshot!("slack", slack(&w));
     }
 
     #[test]
