@@ -366,8 +366,23 @@ fn webhooks_get_slack_and_json_payloads_a_500_is_retried_and_the_secret_url_neve
     let hook = Receiver::start();
     hook.script.lock().unwrap().push_back(500);
     let p = regressed_project("[notify]\nwebhook = [\"env:SLACK_WEBHOOK_URL\"]\n");
-    let out = p
-        .night()
+    // As the Actions runner starts it on a schedule: the nightly watch
+    // without --nightly, with a job summary and step outputs to search.
+    let event = write(
+        p.path(),
+        "event.json",
+        &json!({"schedule": "30 2 * * *", "repository": {"full_name": "octo/api", "default_branch": "main"}})
+            .to_string(),
+    );
+    let out = perfguard(p.path())
+        .args(["check", "--save"])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_EVENT_NAME", "schedule")
+        .env("GITHUB_EVENT_PATH", &event)
+        .env("GITHUB_REPOSITORY", "octo/api")
+        .env("GITHUB_REF", "refs/heads/main")
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_RUN_ID", "777")
         .env("SLACK_WEBHOOK_URL", format!("{}{SECRET_PATH}", hook.url))
         .env("PERFGUARD_NOTIFY_BACKOFF_MS", "10")
         .env("GITHUB_OUTPUT", p.path().join("output.txt"))
@@ -375,6 +390,9 @@ fn webhooks_get_slack_and_json_payloads_a_500_is_retried_and_the_secret_url_neve
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let outputs = std::fs::read_to_string(p.path().join("output.txt")).unwrap();
+    assert!(outputs.contains("verdict<<"), "{outputs}");
+    assert!(p.path().join("summary.md").is_file());
     let seen = hook.seen();
     assert_eq!(seen.len(), 2, "one 500, then the retry: {seen:?}");
     assert!(
