@@ -54,11 +54,13 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
                     let (mut comparison, base_run, head_run) =
                         paired::measure(&config, &repo, &base, args, &interrupt)?;
                     let _network = interrupt.blocking();
+                    // A pull request's head: the textfile if asked, never the Pushgateway.
                     nightly::prometheus(
                         &config,
                         &head_run,
                         Some(&mut comparison),
                         args.prometheus.as_deref(),
+                        false,
                     )?;
                     let outcome = Outcome::of(&comparison, &[&base_run, &head_run]);
                     let outcome = report(&comparison, None, &[], args, github, outcome, color)?;
@@ -124,10 +126,20 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
     }
     comparison.provenance = Some(provenance);
 
+    // In Actions the `save` input decides; elsewhere `save_on` does.
+    let save = SavePolicy::from_flags(
+        args.save,
+        args.no_save,
+        github
+            .as_ref()
+            .map_or(SavePolicy::OnSaveOnRefs, |(ctx, i)| i.save_policy(ctx)),
+    );
+
     // The nightly watch and the metrics' export wait on the network only.
     let network = interrupt.blocking();
     let actions = github.as_ref().map(|(c, _)| c);
-    if nightly::is_nightly(args.nightly, actions) {
+    let is_nightly = nightly::is_nightly(args.nightly, actions);
+    if is_nightly {
         let ctx = nightly::context(actions);
         nightly::watch(
             &config,
@@ -139,23 +151,24 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
             token.as_deref(),
         );
     }
+    // The Pushgateway holds one value per suite: only runs of the branch's
+    // history (the nightly, a run saved as a baseline) replace it, never a
+    // pull request's.
+    let recorded = is_nightly
+        || (args.phases.is_empty()
+            && save.decide(&current, &config.baseline.save_on, &|| {
+                store.default_branch()
+            }) == SaveDecision::Save);
     nightly::prometheus(
         &config,
         &current,
         Some(&mut comparison),
         args.prometheus.as_deref(),
+        recorded,
     )?;
     drop(network);
 
     let outcome = Outcome::of(&comparison, &[&current]);
-    // In Actions the `save` input decides; elsewhere `save_on` does.
-    let save = SavePolicy::from_flags(
-        args.save,
-        args.no_save,
-        github
-            .as_ref()
-            .map_or(SavePolicy::OnSaveOnRefs, |(ctx, i)| i.save_policy(ctx)),
-    );
     let _network = interrupt.blocking();
     let outcome = report(
         &comparison,

@@ -131,13 +131,15 @@ fn tracking_issue(
     })
 }
 
-/// Pushes the run to the Pushgateway and writes the textfile, when asked;
-/// a failed push is a warning.
+/// Writes the textfile when asked and, for a run that is part of the
+/// branch's history (`push`), pushes it to the Pushgateway; a failed push
+/// is a warning.
 pub(super) fn prometheus(
     config: &Config,
     run: &Run,
     comparison: Option<&mut Comparison>,
     file: Option<&Path>,
+    push: bool,
 ) -> Result<(), Error> {
     let reader = comparison.as_deref();
     if let Some(path) = file {
@@ -147,6 +149,9 @@ pub(super) fn prometheus(
             source,
         })?;
         eprintln!("perfguard: wrote Prometheus metrics to {}", path.display());
+    }
+    if !push {
+        return Ok(());
     }
     if let Some(d) = notify::push(&config.notify, run, reader) {
         match &d.failure {

@@ -645,6 +645,24 @@ fn a_real_pushgateway_receives_every_metric_with_its_labels_and_the_textfile_mat
     );
     assert_eq!(samples(&metrics, "perfguard_verdict_fail")[0].1, 0.0);
 
+    // A run that is neither the nightly nor saved (a pull request's, a
+    // developer's) leaves the Pushgateway's values alone.
+    p.commit(&[Bench("parse", 500.0), Bench(odd, 5.0)], 0.001);
+    let out = perfguard(p.path())
+        .args(["check", "--no-save"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("Pushgateway"),
+        "{}",
+        text(&out.stderr)
+    );
+    let (_, after) = get(&gw.addr, "/metrics").unwrap();
+    let values = samples(&after, "perfguard_metric_value");
+    let parse = values.iter().find(|(l, _)| l["metric"] == "parse").unwrap();
+    assert_eq!(parse.1, 120e6);
+
     // The textfile carries the same numbers, with suite and environment
     // as labels of their own.
     let file = std::fs::read_to_string(p.path().join("perfguard.prom")).unwrap();
