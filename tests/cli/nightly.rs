@@ -419,6 +419,8 @@ fn webhooks_get_slack_and_json_payloads_a_500_is_retried_and_the_secret_url_neve
     // JSON: the comparison itself. A second webhook that is down is a
     // warning in the report; the verdict is the same.
     let json_hook = Receiver::start();
+    // Rate limited once (429): retried like a 5xx.
+    json_hook.script.lock().unwrap().push_back(429);
     let dead = TcpListener::bind("127.0.0.1:0").unwrap();
     let dead_url = format!("http://{}{SECRET_PATH}", dead.local_addr().unwrap());
     drop(dead);
@@ -434,8 +436,8 @@ fn webhooks_get_slack_and_json_payloads_a_500_is_retried_and_the_secret_url_neve
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let seen = json_hook.seen();
-    assert_eq!(seen.len(), 1, "{seen:?}");
-    let sent: Value = serde_json::from_str(&seen[0].body).unwrap();
+    assert_eq!(seen.len(), 2, "a 429, then the retry: {seen:?}");
+    let sent: Value = serde_json::from_str(&seen[1].body).unwrap();
     assert_eq!(sent["schema_version"], 1);
     assert_eq!(sent["verdict"], "fail");
     assert_eq!(sent["comparisons"][0]["metric"], "parse");
