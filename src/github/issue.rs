@@ -84,7 +84,14 @@ pub async fn track(
         return Ok(Tracking::Closed(first.number));
     }
     match open.first() {
-        Some(issue) => update(api, repo, issue, watch, alerts, &body).await,
+        Some(issue) => {
+            // Two issues left open by an earlier race whose second look came
+            // too soon to see the other: the older stays.
+            for newer in &open[1..] {
+                close_duplicate(api, repo, newer.number, issue.number).await?;
+            }
+            update(api, repo, issue, watch, alerts, &body).await
+        }
         None => {
             // GitHub cannot create only if none exists: create, then look
             // again, and if another run opened one too, the older stays.
@@ -106,19 +113,7 @@ pub async fn track(
             if keep == created.number {
                 return Ok(Tracking::Opened(created.number));
             }
-            api.create_comment(
-                repo,
-                created.number,
-                &format!("Duplicate of #{keep}: another nightly run opened it at the same time."),
-            )
-            .await?;
-            api.update_issue(
-                repo,
-                created.number,
-                None,
-                Some(IssueStateReason::Duplicate),
-            )
-            .await?;
+            close_duplicate(api, repo, created.number, keep).await?;
             match open.iter().find(|i| i.number == keep) {
                 Some(older) => update(api, repo, older, watch, alerts, &body).await,
                 None => Ok(Tracking::Updated {
@@ -128,6 +123,24 @@ pub async fn track(
             }
         }
     }
+}
+
+/// Closes issue `number` as a duplicate of `keep`, saying so.
+async fn close_duplicate(
+    api: &Api,
+    repo: &Repo,
+    number: u64,
+    keep: u64,
+) -> Result<(), GithubError> {
+    api.create_comment(
+        repo,
+        number,
+        &format!("Duplicate of #{keep}: another nightly run opened it at the same time."),
+    )
+    .await?;
+    api.update_issue(repo, number, None, Some(IssueStateReason::Duplicate))
+        .await?;
+    Ok(())
 }
 
 async fn update(

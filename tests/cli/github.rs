@@ -2584,3 +2584,44 @@ fn a_scheduled_run_of_the_default_branch_in_actions_is_the_nightly_watch() {
         issues[0].body
     );
 }
+
+#[test]
+fn two_issues_an_earlier_race_left_open_are_made_one_the_next_night() {
+    use crate::nightly::{Bench, Project};
+    let gh = Github::start();
+    // Suite `api`'s marker: the name in hex. A stranger's labelled issue
+    // without it is not perfguard's.
+    let marker = "<!-- perfguard:tracking suite=617069 -->";
+    gh.set(|s| {
+        for (number, body) in [
+            (7, format!("{marker}\nold")),
+            (9, format!("{marker}\nnewer")),
+            (8, "someone's own issue".to_owned()),
+        ] {
+            s.issues.push(IssueRecord {
+                number,
+                title: "t".into(),
+                body,
+                labels: vec!["perfguard-nightly".into()],
+                state: "open".into(),
+                state_reason: None,
+            });
+        }
+    });
+    let p = Project::new("[notify]\nissue = true\n");
+    p.commit(&[Bench("parse", 100.0)], 0.001);
+    assert_eq!(p.night().output().unwrap().status.code(), Some(0));
+    p.commit(&[Bench("parse", 200.0)], 0.001);
+    let out = nightly_against(&p, &gh, true).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("tracking issue #7"), "{stderr}");
+    let state = |n: u64| {
+        let i = gh.issues().into_iter().find(|i| i.number == n).unwrap();
+        (i.state, i.state_reason)
+    };
+    assert_eq!(state(7), ("open".into(), None));
+    assert_eq!(state(9), ("closed".into(), Some("duplicate".into())));
+    assert_eq!(state(8), ("open".into(), None), "not perfguard's");
+    assert!(gh.issues()[0].body.contains("bench/parse"));
+}
