@@ -152,9 +152,10 @@ async fn update(
     body: &str,
 ) -> Result<Tracking, GithubError> {
     let known = render::memory_in(issue.body.as_deref().unwrap_or("")).alerts;
+    let carried = watch.carried_keys();
     let news: Vec<String> = alerts
         .iter()
-        .filter(|k| !known.contains(k))
+        .filter(|k| !known.contains(k) && !carried.contains(k))
         .cloned()
         .collect();
     if issue.body.as_deref() != Some(body) {

@@ -36,6 +36,15 @@ fn range_text(s: &StepFinding) -> String {
     }
 }
 
+/// A step's severity, and its age once it no longer alerts.
+fn step_age(s: &StepFinding) -> String {
+    if s.alerting() || s.severity < crate::compare::Severity::Minor {
+        s.severity.to_string()
+    } else {
+        format!("{}, {} runs ago", s.severity, s.runs_since)
+    }
+}
+
 fn budget_text(b: &BudgetAlert) -> String {
     format!(
         "{:.0} % of the budget left, burning at {:.1}× over {}",
@@ -145,7 +154,7 @@ pub fn findings_markdown(watch: &Watch) -> String {
                 escape(&s.before),
                 escape(&s.after),
                 percent(s.change),
-                s.severity
+                step_age(s)
             ));
         }
         out.push('\n');
@@ -341,7 +350,7 @@ pub fn log_lines(watch: &Watch) -> Vec<String> {
             clean(&s.before),
             clean(&s.after),
             percent(s.change),
-            s.severity
+            step_age(s)
         ));
     }
     for b in &watch.budgets {
@@ -420,6 +429,8 @@ mod tests {
             after: "52.0 MB".into(),
             change: 0.3,
             severity: crate::compare::Severity::Major,
+            reference: 40e6,
+            runs_since: 3,
         });
         w.budgets.push(BudgetAlert {
             metric: "load/error_rate".into(),

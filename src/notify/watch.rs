@@ -56,7 +56,18 @@ pub struct StepFinding {
     pub change: f64,
     /// Graded like a regression; `improved` for a step the better way.
     pub severity: Severity,
+    /// The median before the step, in the metric's base unit.
+    pub reference: f64,
+    /// Runs at the new level, tonight's included.
+    pub runs_since: usize,
 }
+
+/// A step alerts while it is this many runs old or younger: Pettitt's test
+/// finds a clear step once about five runs sit at the new level, so this
+/// leaves a working week of nightlies. After that the tracking issue carries
+/// it as a regression against the level before it, until the metric
+/// recovers or someone closes the issue (which accepts it).
+pub const RECENT_STEP_RUNS: usize = 10;
 
 /// An `[[slo]]` whose budget is at the warning or critical level.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +88,11 @@ impl Regression {
 }
 
 impl StepFinding {
+    /// A step the worse way, young enough to be news.
+    pub fn alerting(&self) -> bool {
+        self.runs_since <= RECENT_STEP_RUNS && self.severity >= Severity::Minor
+    }
+
     /// Its key among the alerts (the step's first commit names it).
     pub fn key(&self) -> String {
         format!(
@@ -179,8 +195,13 @@ impl Watch {
             };
             let levels = policy.thresholds.levels(&step.phase, &step.metric);
             let severity = grade(change, levels);
-            let from_sha = run_before(history, current, &step.phase, &step.metric, step.index)
+            let series = series_of(history, current, &step.phase, &step.metric);
+            let from_sha = step
+                .index
+                .checked_sub(1)
+                .and_then(|i| series.get(i))
                 .and_then(|r| r.git.as_ref().map(|g| g.sha.clone()));
+            let runs_since = series.len().saturating_sub(step.index);
             let url = match (&from_sha, &step.sha) {
                 (Some(f), Some(t)) => links.range(f, t),
                 (None, Some(t)) => links.commit(t),
@@ -196,6 +217,8 @@ impl Watch {
                 after: human(step.after, &m.unit),
                 change,
                 severity,
+                reference: step.before,
+                runs_since,
             });
         }
         steps.reverse();
@@ -227,13 +250,37 @@ impl Watch {
 
     /// The levels the regressions are judged against, for the next night.
     pub fn references(&self) -> Vec<Reference> {
-        self.regressions
+        let mut out: Vec<Reference> = self
+            .regressions
             .iter()
             .map(|r| Reference {
                 phase: r.phase.clone(),
                 metric: r.metric.clone(),
                 value: r.reference,
             })
+            .collect();
+        for s in self.steps.iter().filter(|s| s.alerting()) {
+            if !out
+                .iter()
+                .any(|r| r.phase == s.phase && r.metric == s.metric)
+            {
+                out.push(Reference {
+                    phase: s.phase.clone(),
+                    metric: s.metric.clone(),
+                    value: s.reference,
+                });
+            }
+        }
+        out
+    }
+
+    /// Keys of the regressions carried from an earlier night: reported
+    /// before, so never news.
+    pub fn carried_keys(&self) -> Vec<String> {
+        self.regressions
+            .iter()
+            .filter(|r| r.carried)
+            .map(Regression::key)
             .collect()
     }
 
@@ -244,11 +291,15 @@ impl Watch {
     /// fixed the night after it landed.
     pub fn carry(&mut self, remembered: &[Reference], comparison: &Comparison, policy: &Policy) {
         for r in remembered {
-            if self
+            let covered = self
                 .regressions
                 .iter()
                 .any(|x| x.phase == r.phase && x.metric == r.metric)
-            {
+                || self
+                    .steps
+                    .iter()
+                    .any(|x| x.alerting() && x.phase == r.phase && x.metric == r.metric);
+            if covered {
                 continue;
             }
             let Some(m) = comparison
@@ -290,7 +341,12 @@ impl Watch {
         self.regressions
             .iter()
             .map(|r| r.severity)
-            .chain(self.steps.iter().map(|s| s.severity))
+            .chain(
+                self.steps
+                    .iter()
+                    .filter(|s| s.alerting())
+                    .map(|s| s.severity),
+            )
             .chain(self.budgets.iter().map(BudgetAlert::severity))
             .max()
             .unwrap_or(Severity::Unchanged)
@@ -308,7 +364,7 @@ impl Watch {
         let steps = self
             .steps
             .iter()
-            .filter(|s| s.severity.reaches(on))
+            .filter(|s| s.alerting() && s.severity.reaches(on))
             .map(StepFinding::key);
         let budgets = self
             .budgets
@@ -350,22 +406,14 @@ fn grade(change: f64, levels: crate::config::Levels) -> Severity {
     }
 }
 
-/// The run before position `index` of the series the step was found in:
-/// the history and the current run, keeping the runs that measured the
-/// metric (as `compare::steps` builds it).
-fn run_before<'a>(
-    history: &'a [Run],
-    current: &'a Run,
-    phase: &str,
-    metric: &str,
-    index: usize,
-) -> Option<&'a Run> {
-    let series: Vec<&Run> = history
+/// The series a step was found in: the history and the current run,
+/// keeping the runs that measured the metric (as `compare::steps` builds it).
+fn series_of<'a>(history: &'a [Run], current: &'a Run, phase: &str, metric: &str) -> Vec<&'a Run> {
+    history
         .iter()
         .chain(std::iter::once(current))
         .filter(|r| RunIndex::new(r).metric(phase, metric).is_some())
-        .collect();
-    series.get(index.checked_sub(1)?).copied()
+        .collect()
 }
 
 /// `x` as a percentage with its sign (`+35.0 %`).

@@ -2625,3 +2625,56 @@ fn two_issues_an_earlier_race_left_open_are_made_one_the_next_night() {
     assert_eq!(state(8), ("open".into(), None), "not perfguard's");
     assert!(gh.issues()[0].body.contains("bench/parse"));
 }
+
+#[test]
+fn a_step_older_than_ten_runs_is_carried_until_recovery_and_a_closed_issue_stays_closed() {
+    use crate::nightly::{Bench, Project};
+    let gh = Github::start();
+    let p = Project::new("[notify]\nissue = true\n");
+    // Ten dated nights: parse steps 100 → 135 ms (+35 %, major) at the seventh.
+    for night in 0..10i64 {
+        let wall = if night < 6 { 100.0 } else { 135.0 };
+        p.commit(&[Bench("parse", wall)], 0.001);
+        p.save_dated(20 - night);
+    }
+    let night = || {
+        p.commit(&[Bench("parse", 135.0)], 0.001);
+        let out = nightly_against(&p, &gh, true).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // Tonight the step is 5 runs old and found: news, the issue opens.
+    let stderr = night();
+    assert!(stderr.contains("opened tracking issue #41"), "{stderr}");
+    assert!(
+        gh.issues()[0].body.contains("| bench/parse | [`"),
+        "{}",
+        gh.issues()[0].body
+    );
+    // Runs 6 to 10: the same step, nothing new.
+    for _ in 6..=10 {
+        let stderr = night();
+        assert!(stderr.contains("updated tracking issue #41"), "{stderr}");
+    }
+    // Run 11: the step is history; parse is still 35 % above the level the
+    // issue remembers, so it stays open, as a regression, without news.
+    let stderr = night();
+    assert!(stderr.contains("updated tracking issue #41"), "{stderr}");
+    let body = gh.issues()[0].body.clone();
+    assert!(
+        body.contains("| bench/parse | 100 ms (before it regressed) | 135 ms | +35.0 % | major |"),
+        "{body}"
+    );
+    assert!(gh.issue_comments().is_empty(), "{:?}", gh.issue_comments());
+    // A maintainer accepts the slowdown and closes the issue: the next
+    // night opens no new one.
+    gh.set(|s| s.issues[0].state = "closed".into());
+    let stderr = night();
+    assert!(stderr.contains("no tracking issue needed"), "{stderr}");
+    assert_eq!(gh.issues().len(), 1);
+}

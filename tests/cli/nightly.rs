@@ -63,6 +63,29 @@ impl Project {
         git(self.path(), &["rev-parse", "HEAD"])
     }
 
+    /// Measures the committed `bench.json` for real (`perfguard run`), dates
+    /// the run `days_ago` days before now, as a schedule would have, and
+    /// saves it on the baseline branch.
+    pub(crate) fn save_dated(&self, days_ago: i64) {
+        let out = perfguard(self.path())
+            .args(["run", "-o", "night.json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let mut run: Value =
+            serde_json::from_str(&std::fs::read_to_string(self.path().join("night.json")).unwrap())
+                .unwrap();
+        let at = (chrono::Utc::now() - chrono::Duration::days(days_ago)).to_rfc3339();
+        run["started_at"] = at.clone().into();
+        run["finished_at"] = at.into();
+        write(self.path(), "night.json", &run.to_string());
+        let out = perfguard(self.path())
+            .args(["baseline", "save", "night.json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    }
+
     /// `perfguard check --nightly --save` as a scheduled job outside
     /// GitHub Actions runs it.
     pub(crate) fn night(&self) -> assert_cmd::Command {
@@ -93,25 +116,7 @@ fn a_step_change_in_the_branch_history_is_named_by_its_commit_range_with_a_link(
     for night in 0..12i64 {
         let wall = if night < 6 { 100.0 } else { 135.0 } + (night % 3) as f64 * 0.4;
         shas.push(p.commit(&[Bench("parse", wall), Bench("render", 40.0)], 0.001));
-        let out = perfguard(p.path())
-            .args(["run", "-o", "night.json"])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-        let mut run: Value =
-            serde_json::from_str(&std::fs::read_to_string(p.path().join("night.json")).unwrap())
-                .unwrap();
-        let at = chrono::DateTime::from_timestamp(1_790_000_000 + night * 86_400, 0)
-            .unwrap()
-            .to_rfc3339();
-        run["started_at"] = at.clone().into();
-        run["finished_at"] = at.into();
-        write(p.path(), "night.json", &run.to_string());
-        let out = perfguard(p.path())
-            .args(["baseline", "save", "night.json"])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        p.save_dated(12 - night);
     }
     let listed = git(
         p.path(),
