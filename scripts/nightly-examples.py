@@ -3,10 +3,18 @@
 repository whose baseline branch holds twelve dated nights, then three
 nightly runs of `perfguard check --nightly` against a local stand-in for
 GitHub's issues endpoints and a webhook receiver. Prints each channel's
-output as Markdown. Usage: scripts/nightly-examples.py [PERFGUARD_BINARY]"""
-import copy, datetime, json, os, subprocess, sys, tempfile, threading
+output as Markdown; with --update, replaces the examples in docs/NIGHTLY.md.
+Usage: scripts/nightly-examples.py [--update] [PERFGUARD_BINARY]"""
+import contextlib, copy, datetime, io, json, os, re, subprocess, sys, tempfile, threading
+
+update = "--update" in sys.argv
+sys.argv = [a for a in sys.argv if a != "--update"]
+captured = io.StringIO()
+if update:
+    contextlib.redirect_stdout(captured).__enter__()
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
+docs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "NIGHTLY.md")
 perfguard = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "target/debug/perfguard")
 fixture = json.load(open(os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "github", "issue.json")))
 issues, comments, hooks = [], [], []
@@ -188,3 +196,27 @@ print("### closing comment (state: %s, %s)\n" % (issues[0]["state"], issues[0]["
 block("markdown", comments[-1])
 secret_seen = any("secret" in s for s in (first.stdout, first.stderr, second.stderr, third.stderr))
 print("secret URL printed: %s" % secret_seen)
+
+
+def kind(body):
+    """Which example a fenced block of docs/NIGHTLY.md holds."""
+    if body.startswith("perfguard: phase"):
+        for k in ("opened tracking", "updated tracking", "closed tracking"):
+            if k in body:
+                return k
+    for k, start in (("issue", "<!-- perfguard:tracking"), ("news", "New since"),
+                     ("closing", "Recovered"), ("prom", "# HELP")):
+        if body.startswith(start):
+            return k
+    if body.startswith("{"):
+        return "slack" if '"blocks"' in body else "json" if '"baseline"' in body else None
+    return None
+
+
+if update:
+    sys.stdout = sys.__stdout__
+    fresh = {kind(b): (lang, b) for lang, b in re.findall(r"```(\w*)\n(.*?)```\n", captured.getvalue(), re.S)}
+    fence = lambda m: ("```%s\n%s```\n" % fresh[kind(m.group(2))]) if kind(m.group(2)) in fresh else m.group(0)
+    text = re.sub(r"```(\w*)\n(.*?)```\n", fence, open(docs).read(), flags=re.S)
+    open(docs, "w").write(text)
+    print("updated %s (%d examples); secret URL printed: %s" % (docs, len(fresh), secret_seen))
