@@ -9,9 +9,10 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotifyConfig {
-    /// The lowest severity that notifies (default `major`): a regression's
-    /// severity; an SLO warning counts as major, an SLO at critical as
-    /// critical; a change point as the severity of its step.
+    /// The lowest severity that notifies (default `major`; `never` keeps
+    /// webhooks and the issue quiet): a regression's severity; an SLO
+    /// warning counts as major, an SLO at critical as critical; a change
+    /// point as the severity of its step.
     #[serde(default = "default_on")]
     pub on: FailOn,
     /// Webhook URLs, or `env:NAME` to read one from the environment
