@@ -43,7 +43,7 @@ impl Retry {
                 .and_then(|v| v.trim().parse::<u64>().ok())
         };
         if let Some(n) = num("PERFGUARD_NOTIFY_ATTEMPTS") {
-            r.attempts = (n as u32).clamp(1, 10);
+            r.attempts = n.clamp(1, 10) as u32;
         }
         if let Some(ms) = num("PERFGUARD_NOTIFY_BACKOFF_MS") {
             r.backoff = Duration::from_millis(ms);
@@ -170,7 +170,10 @@ pub fn deliver(
                     failure: Some(format!("{failure} (after {attempt} attempts)")),
                 };
             }
-            let backoff = retry.backoff * 2u32.saturating_pow(attempt - 1);
+            let backoff = retry
+                .backoff
+                .checked_mul(2u32.saturating_pow(attempt - 1))
+                .unwrap_or(retry.max_wait);
             tokio::time::sleep(wait.unwrap_or(backoff).min(retry.max_wait)).await;
         }
     })
