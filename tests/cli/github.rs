@@ -2501,20 +2501,28 @@ fn two_nightly_runs_racing_leave_one_open_issue_and_close_the_newer_as_duplicate
     let runs: Vec<_> = (0..2)
         .map(|_| {
             let mut cmd = nightly_against(&p, &gh, false);
+            // The first listing waits for the other run's, however slow a
+            // loaded machine makes it: no timeout may turn it into a retry
+            // (a second listing of the same run would open the barrier).
+            cmd.env("PERFGUARD_GITHUB_REQUEST_TIMEOUT_MS", "600000")
+                .env("PERFGUARD_GITHUB_DEADLINE_MS", "900000");
             std::thread::spawn(move || cmd.output().unwrap())
         })
         .collect();
+    let mut logs = String::new();
     for r in runs {
         let out = r.join().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        logs.push_str(&stderr);
     }
     let issues = gh.issues();
-    assert_eq!(issues.len(), 2, "the race happened: {issues:?}");
+    assert_eq!(
+        issues.len(),
+        2,
+        "the race happened: {issues:?}\n{logs}\n{:?}",
+        gh.requests()
+    );
     let open: Vec<u64> = issues
         .iter()
         .filter(|i| i.state == "open")
