@@ -66,6 +66,10 @@ fn level(b: &BudgetAlert) -> &'static str {
 /// What a tracking issue remembers for the next night, hidden in its body.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Memory {
+    /// Version of this layout ([`MEMORY_VERSION`]); a memory of another
+    /// version is not read.
+    #[serde(default)]
+    pub schema_version: u32,
     /// The findings reported, as [`Watch::alerts`] keys.
     #[serde(default)]
     pub alerts: Vec<String>,
@@ -75,6 +79,9 @@ pub struct Memory {
 }
 
 const MEMORY: &str = "<!-- perfguard:memory ";
+
+/// The version of [`Memory`] this perfguard writes and reads.
+pub const MEMORY_VERSION: u32 = 1;
 
 /// The tracking issue's body: what stands now, with the marker and the
 /// memory (hidden) that the next night compares against.
@@ -102,6 +109,7 @@ pub fn issue_body(watch: &Watch, keys: &[String]) -> String {
     // In a comment GitHub does not render; base64 has no `-`, so nothing
     // in it can end the comment early.
     let memory = Memory {
+        schema_version: MEMORY_VERSION,
         alerts: keys.to_vec(),
         references: watch.references(),
     };
@@ -260,7 +268,8 @@ pub fn memory_in(body: &str) -> Memory {
     base64::engine::general_purpose::STANDARD
         .decode(rest[..end].trim())
         .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
+        .and_then(|b| serde_json::from_slice::<Memory>(&b).ok())
+        .filter(|m| m.schema_version == MEMORY_VERSION)
         .unwrap_or_default()
 }
 
