@@ -130,6 +130,16 @@ pub struct CheckArgs {
     /// head.json here.
     #[arg(long, value_name = "DIR")]
     pub save_pairs: Option<PathBuf>,
+    /// Judge this run as the nightly watch: change points over the branch's
+    /// history, SLO budgets that fail the check at the critical level, the
+    /// tracking issue and `[notify]`'s webhooks. In GitHub Actions a
+    /// `schedule` or `workflow_dispatch` run of the default branch is one.
+    #[arg(long)]
+    pub nightly: bool,
+    /// Write the run's metrics here in Prometheus' text exposition format
+    /// (for node_exporter's textfile collector).
+    #[arg(long, value_name = "FILE")]
+    pub prometheus: Option<PathBuf>,
 }
 
 /// `check --mode`.
@@ -154,6 +164,8 @@ impl From<PairedArgs> for CheckArgs {
             base: Some(a.base),
             phases: a.phases,
             save_pairs: a.save,
+            nightly: false,
+            prometheus: None,
         }
     }
 }
@@ -273,6 +285,10 @@ pub struct RunArgs {
     /// Write the results JSON here.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// Write the run's metrics here in Prometheus' text exposition format
+    /// (for node_exporter's textfile collector).
+    #[arg(long, value_name = "FILE")]
+    pub prometheus: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

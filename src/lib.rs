@@ -15,6 +15,7 @@ pub mod init;
 pub mod input;
 pub mod interrupt;
 pub mod metrics;
+pub mod notify;
 pub mod paired;
 pub mod phase;
 pub mod process;

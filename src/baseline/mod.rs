@@ -816,7 +816,7 @@ pub fn latest_path(suite: &str, environment: &str) -> String {
 }
 
 /// The file name of a run: `<started_at as %Y%m%dT%H%M%SZ>-<short sha>`,
-/// plus `-<n>` when `existing` already holds that timestamp and commit, `n`
+/// plus `-<n>` when `existing` already holds a run of that second, `n`
 /// past every number used so far, so that names stay in save order.
 pub fn file_name(run: &Run, existing: &[Entry]) -> String {
     let stamp = run.started_at.format("%Y%m%dT%H%M%SZ").to_string();
@@ -832,9 +832,12 @@ pub fn file_name(run: &Run, existing: &[Entry]) -> String {
         })
         .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit()))
         .unwrap_or_else(|| "0000000".into());
+    // Numbered across every save of that second, whatever the commit, so
+    // that runs of two commits in one second keep their save order (sorting
+    // falls back to the SHA's letters otherwise).
     let used = existing
         .iter()
-        .filter(|e| e.stamp == stamp && e.short_sha == sha)
+        .filter(|e| e.stamp == stamp)
         .map(|e| e.seq.max(1))
         .max();
     match used {

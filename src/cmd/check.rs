@@ -1,9 +1,9 @@
 //! `perfguard check`: configuration → phases → baseline → compare (confirming
-//! a failing regression) → report → publish → save; in paired mode,
+//! a failing regression) → nightly watch and notify → report → publish → save; in paired mode,
 //! configuration → base chosen and built → interleaved rounds → paired
 //! compare → report → publish (HEAD on the base branch: baseline mode).
 
-use super::{Outcome, paired, publish};
+use super::{Outcome, nightly, paired, publish};
 use crate::baseline::{self as store, SaveDecision, SavePolicy, Selection, Store};
 use crate::cli::{CheckArgs, ModeArg};
 use crate::compare::{self, Comparison, Mode, Policy, Provenance};
@@ -51,10 +51,18 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
                 github.as_ref().map(|(c, _)| c),
             )? {
                 paired::Plan::Paired { repo, base } => {
-                    let (comparison, base_run, head_run) =
+                    let (mut comparison, base_run, head_run) =
                         paired::measure(&config, &repo, &base, args, &interrupt)?;
-                    let outcome = Outcome::of(&comparison, &[&base_run, &head_run]);
                     let _network = interrupt.blocking();
+                    // A pull request's head: the textfile if asked, never the Pushgateway.
+                    nightly::prometheus(
+                        &config,
+                        &head_run,
+                        Some(&mut comparison),
+                        args.prometheus.as_deref(),
+                        false,
+                    )?;
+                    let outcome = Outcome::of(&comparison, &[&base_run, &head_run]);
                     let outcome = report(&comparison, None, &[], args, github, outcome, color)?;
                     if args.save {
                         eprintln!(
@@ -87,7 +95,7 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
     // From here until the phases run again (confirmation), waits are on the
     // baseline store's remote: a signal ends them at once.
     let network = interrupt.blocking();
-    let mut store = store::open(&config.base_dir(), &store_config, token)?;
+    let mut store = store::open(&config.base_dir(), &store_config, token.clone())?;
     let choice = super::choose_baseline(store.as_mut(), &current)?;
     announce_choice(store.as_ref(), &current, choice.selection.as_ref());
     let baseline = choice.selection.as_ref().map(|s| &s.saved.run);
@@ -118,7 +126,6 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
     }
     comparison.provenance = Some(provenance);
 
-    let outcome = Outcome::of(&comparison, &[&current]);
     // In Actions the `save` input decides; elsewhere `save_on` does.
     let save = SavePolicy::from_flags(
         args.save,
@@ -127,6 +134,41 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
             .as_ref()
             .map_or(SavePolicy::OnSaveOnRefs, |(ctx, i)| i.save_policy(ctx)),
     );
+
+    // The nightly watch and the metrics' export wait on the network only.
+    let network = interrupt.blocking();
+    let actions = github.as_ref().map(|(c, _)| c);
+    let is_nightly = nightly::is_nightly(args.nightly, actions);
+    if is_nightly {
+        let ctx = nightly::context(actions);
+        nightly::watch(
+            &config,
+            &mut comparison,
+            &current,
+            &history,
+            &policy,
+            &ctx,
+            token.as_deref(),
+        );
+    }
+    // The Pushgateway holds one value per suite: only runs of the branch's
+    // history (the nightly, a run saved as a baseline) replace it, never a
+    // pull request's.
+    let recorded = is_nightly
+        || (args.phases.is_empty()
+            && save.decide(&current, &config.baseline.save_on, &|| {
+                store.default_branch()
+            }) == SaveDecision::Save);
+    nightly::prometheus(
+        &config,
+        &current,
+        Some(&mut comparison),
+        args.prometheus.as_deref(),
+        recorded,
+    )?;
+    drop(network);
+
+    let outcome = Outcome::of(&comparison, &[&current]);
     let _network = interrupt.blocking();
     let outcome = report(
         &comparison,

@@ -8,6 +8,7 @@ mod comment;
 mod compare;
 mod ingest;
 mod init;
+mod nightly;
 mod paired;
 mod progress;
 mod publish;

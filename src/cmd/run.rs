@@ -15,6 +15,13 @@ pub(super) fn run(args: &RunArgs, color: bool) -> Result<Outcome, Error> {
     if let Some(out) = &args.output {
         super::write_results(&run, out)?;
     }
+    if let Some(path) = &args.prometheus {
+        let text = crate::notify::prometheus::exposition(&run, None, false);
+        crate::notify::prometheus::write_file(path, &text).map_err(|source| Error::Io {
+            context: format!("cannot write {}", path.display()),
+            source,
+        })?;
+    }
     print!("{}", crate::report::terminal::results(&run, color));
     Ok(Outcome::measured(&[&run]))
 }

@@ -7,6 +7,7 @@ pub mod criterion;
 pub mod http;
 pub mod ingest;
 mod located;
+pub mod notify;
 mod phases;
 pub mod template;
 
@@ -14,6 +15,7 @@ pub use command::{CommandLine, CommandPhase};
 pub use compare::{CompareConfig, CompareMode, Slo, SloConfig};
 pub use criterion::{Criterion, Op};
 pub use ingest::IngestPhase;
+pub use notify::{Endpoint, Notify, NotifyConfig, WebhookFormat};
 pub use phases::{PhaseConfig, criteria_text};
 
 use located::{KeySpans, deserialize, line_column};
@@ -70,6 +72,10 @@ pub struct ConfigFile {
     /// Service-level objectives with error budgets.
     #[serde(default)]
     pub slo: Vec<SloConfig>,
+    /// Where a nightly run's findings go: webhooks, a Pushgateway, the
+    /// tracking issue.
+    #[serde(default)]
+    pub notify: NotifyConfig,
     /// The phases to run, in order.
     #[serde(default)]
     pub phase: Vec<PhaseConfig>,
@@ -305,6 +311,7 @@ pub struct Config {
     pub baseline: BaselineConfig,
     pub compare: CompareConfig,
     pub slos: Vec<Slo>,
+    pub notify: Notify,
     pub phases: Vec<PhaseConfig>,
 }
 
@@ -365,6 +372,7 @@ impl Config {
             .map(|(i, s)| s.parse(i))
             .collect::<Result<Vec<_>, _>>()
             .map_err(located)?;
+        let notify = file.notify.parse().map_err(located)?;
 
         let Some(phase_value) = phase_value else {
             return Err(err(
@@ -420,6 +428,7 @@ impl Config {
             baseline: file.baseline,
             compare: file.compare,
             slos,
+            notify,
             phases,
         })
     }

@@ -385,3 +385,60 @@ fn a_suite_name_that_cannot_name_a_directory_is_refused_before_anything_runs() {
     assert_eq!(e.key.as_deref(), Some("suite.environment"), "{e}");
     assert!(parse(&format!("[suite]\nname = \"api · v2\"\n{PHASE}")).is_ok());
 }
+
+#[test]
+fn notify_defaults_to_major_slack_and_no_issue() {
+    let c = parse(PHASE).unwrap();
+    assert_eq!(c.notify.on, FailOn::Major);
+    assert_eq!(c.notify.webhook_format, WebhookFormat::Slack);
+    assert!(c.notify.webhooks.is_empty() && c.notify.pushgateway.is_none() && !c.notify.issue);
+}
+
+#[test]
+fn notify_reads_urls_and_environment_names() {
+    let c = parse(&format!(
+        "[notify]\non = \"critical\"\nwebhook = [\"env:SLACK_WEBHOOK_URL\", \"https://hooks.example.com/T/B/x\"]\nwebhook_format = \"json\"\npushgateway = \"http://127.0.0.1:9091\"\nissue = true\n{PHASE}"
+    ))
+    .unwrap();
+    assert_eq!(c.notify.on, FailOn::Critical);
+    assert_eq!(
+        c.notify.webhooks,
+        vec![
+            Endpoint::Env("SLACK_WEBHOOK_URL".into()),
+            Endpoint::Url("https://hooks.example.com/T/B/x".into())
+        ]
+    );
+    assert_eq!(c.notify.webhooks[1].describe(), "https://hooks.example.com");
+    assert_eq!(c.notify.webhook_format, WebhookFormat::Json);
+    assert!(c.notify.issue);
+}
+
+#[test]
+fn a_bad_notify_value_names_file_line_and_key() {
+    let e = err(&format!(
+        "[notify]\nwebhook = [\n  \"https://ok.example.com\",\n  \"ftp://files.example.com\",\n]\n{PHASE}"
+    ));
+    assert_eq!(e.key.as_deref(), Some("notify.webhook[1]"), "{e}");
+    assert!(e.message.contains("http or https"), "{e}");
+    assert_eq!(e.location, Some((4, 3)), "the element itself: {e}");
+    let e = err(&format!("[notify]\npushgateway = \"env:9X\"\n{PHASE}"));
+    assert_eq!(e.key.as_deref(), Some("notify.pushgateway"), "{e}");
+    assert_eq!(e.location, Some((2, 1)), "{e}");
+    let e = err(&format!("[notify]\non = \"loud\"\n{PHASE}"));
+    assert_eq!(e.key.as_deref(), Some("notify.on"), "{e}");
+    assert_eq!(e.location.map(|l| l.0), Some(2), "{e}");
+    let e = err(&format!("[notify]\nwebhooks = []\n{PHASE}"));
+    assert_eq!(e.key.as_deref(), Some("notify.webhooks"), "{e}");
+}
+
+#[test]
+fn the_nightly_example_parses_with_its_notify_table() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/nightly.toml");
+    let c = Config::load(&path).unwrap();
+    assert!(c.notify.issue);
+    assert_eq!(
+        c.notify.pushgateway,
+        Some(Endpoint::Env("PUSHGATEWAY_URL".into()))
+    );
+    assert_eq!(c.slos.len(), 1);
+}

@@ -1,6 +1,7 @@
 //! REST client: turns perfguard's few GitHub calls (the token's login, a
 //! pull request's comments page by page, creating and updating a comment,
-//! reading a pull request) into octocrab's typed requests, each bounded by a connect
+//! reading a pull request, listing, opening, updating and closing the
+//! nightly tracking issue) into octocrab's typed requests, each bounded by a connect
 //! timeout, a per-request timeout and one deadline for all of them, and
 //! retried (bounded) on 5xx, lost connections and rate limits, honouring
 //! `Retry-After` and `x-ratelimit-reset`.
@@ -8,7 +9,9 @@
 use super::context::{Repo, Token};
 use super::{GithubError, redact};
 use http::{HeaderMap, Method, StatusCode};
-use octocrab::models::issues::Comment;
+use octocrab::models::IssueState;
+use octocrab::models::issues::IssueStateReason;
+use octocrab::models::issues::{Comment, Issue};
 use octocrab::models::pulls::PullRequest;
 use octocrab::{Octocrab, Page};
 use std::future::Future;
@@ -235,6 +238,76 @@ impl Api {
         let path = format!("/repos/{}/{}/pulls/{number}", repo.owner, repo.name);
         self.send(Method::GET, &path, || async {
             self.octo.pulls(&repo.owner, &repo.name).get(number).await
+        })
+        .await
+    }
+
+    /// The open issues labelled `label`, every page.
+    pub async fn open_issues(&self, repo: &Repo, label: &str) -> Result<Vec<Issue>, GithubError> {
+        let path = format!("/repos/{}/{}/issues", repo.owner, repo.name);
+        let labels = [label.to_owned()];
+        let mut page = self
+            .send(Method::GET, &path, || async {
+                self.octo
+                    .issues(&repo.owner, &repo.name)
+                    .list()
+                    .labels(&labels)
+                    .state(octocrab::params::State::Open)
+                    .per_page(100u8)
+                    .send()
+                    .await
+            })
+            .await?;
+        let mut out = std::mem::take(&mut page.items);
+        while let Some(mut next) = self.next_page(&page).await? {
+            out.append(&mut next.items);
+            page = next;
+        }
+        // The issues endpoint lists pull requests too.
+        out.retain(|i| i.pull_request.is_none());
+        Ok(out)
+    }
+
+    /// Opens an issue.
+    pub async fn create_issue(
+        &self,
+        repo: &Repo,
+        title: &str,
+        body: &str,
+        labels: &[String],
+    ) -> Result<Issue, GithubError> {
+        let path = format!("/repos/{}/{}/issues", repo.owner, repo.name);
+        self.send(Method::POST, &path, || async {
+            self.octo
+                .issues(&repo.owner, &repo.name)
+                .create(title)
+                .body(body)
+                .labels(labels.to_vec())
+                .send()
+                .await
+        })
+        .await
+    }
+
+    /// Replaces issue `number`'s body, closing it with `reason` when given.
+    pub async fn update_issue(
+        &self,
+        repo: &Repo,
+        number: u64,
+        body: Option<&str>,
+        close: Option<IssueStateReason>,
+    ) -> Result<Issue, GithubError> {
+        let path = format!("/repos/{}/{}/issues/{number}", repo.owner, repo.name);
+        self.send(Method::PATCH, &path, || async {
+            let issues = self.octo.issues(&repo.owner, &repo.name);
+            let mut update = issues.update(number);
+            if let Some(b) = body {
+                update = update.body(b);
+            }
+            if let Some(reason) = close.clone() {
+                update = update.state(IssueState::Closed).state_reason(reason);
+            }
+            update.send().await
         })
         .await
     }

@@ -6,6 +6,7 @@ pub mod api;
 pub mod commands;
 pub mod comment;
 pub mod context;
+pub mod issue;
 pub mod untrusted;
 
 use crate::compare::{Comparison, Verdict};

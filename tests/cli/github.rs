@@ -55,7 +55,28 @@ struct State {
     pr_head_sha: String,
     /// The pull request's label names, as `GET /pulls/N` answers them.
     pr_labels: Vec<String>,
+    /// The repository's issues (the nightly tracking issues).
+    issues: Vec<IssueRecord>,
+    /// Comments on those issues: (issue number, body).
+    issue_comments: Vec<(u64, String)>,
+    next_issue: u64,
+    /// The next `list_waits` issue listings each wait at this barrier, so
+    /// two runs both list before either creates (a race, made certain).
+    list_barrier: Option<Arc<std::sync::Barrier>>,
+    list_waits: usize,
     requests: Vec<Request>,
+}
+
+/// An issue as the stand-in keeps it.
+#[derive(Debug, Clone)]
+struct IssueRecord {
+    number: u64,
+    title: String,
+    body: String,
+    labels: Vec<String>,
+    /// `open` or `closed`.
+    state: String,
+    state_reason: Option<String>,
 }
 
 /// The local GitHub.
@@ -78,6 +99,7 @@ impl Github {
             next_id: 1_000,
             page_size: 100,
             pr_head_sha: "36afaef2afdf0ce794d7e4663e7f327664aaa4d7".into(),
+            next_issue: 40,
             ..State::default()
         }));
         let (st, b, p) = (state.clone(), base.clone(), prefix.to_owned());
@@ -140,6 +162,14 @@ impl Github {
     fn set(&self, f: impl FnOnce(&mut State)) {
         f(&mut self.state.lock().unwrap());
     }
+
+    fn issues(&self) -> Vec<IssueRecord> {
+        self.state.lock().unwrap().issues.clone()
+    }
+
+    fn issue_comments(&self) -> Vec<(u64, String)> {
+        self.state.lock().unwrap().issue_comments.clone()
+    }
 }
 
 fn serve(stream: TcpStream, state: &Mutex<State>, base: &str, prefix: &str) {
@@ -170,6 +200,24 @@ fn serve(stream: TcpStream, state: &Mutex<State>, base: &str, prefix: &str) {
     let mut body = vec![0; length];
     reader.read_exact(&mut body).unwrap();
     let body = String::from_utf8(body).unwrap();
+    // A listing of issues may wait for another run's (outside the lock).
+    let barrier = {
+        let mut s = state.lock().unwrap();
+        let listing = method == "GET"
+            && path
+                .split('?')
+                .next()
+                .is_some_and(|p| p.ends_with("/issues"));
+        if listing && s.list_waits > 0 {
+            s.list_waits -= 1;
+            s.list_barrier.clone()
+        } else {
+            None
+        }
+    };
+    if let Some(b) = barrier {
+        b.wait();
+    }
     let (status, headers, text) = {
         let mut s = state.lock().unwrap();
         s.requests.push(Request {
@@ -220,6 +268,41 @@ fn comment_json(id: u64, body: &str, login: &str) -> Value {
     .into();
     c["html_url"] = format!("https://github.com/octo/api/pull/2#issuecomment-{id}").into();
     c
+}
+
+/// An issue in GitHub's REST shape (tests/fixtures/github/issue.json).
+fn issue_json(i: &IssueRecord) -> Value {
+    let mut v = fixture("issue.json");
+    v["number"] = i.number.into();
+    v["id"] = (2_000_000_000 + i.number).into();
+    v["title"] = i.title.clone().into();
+    v["body"] = i.body.clone().into();
+    v["state"] = i.state.clone().into();
+    v["state_reason"] = i.state_reason.clone().map_or(Value::Null, Value::from);
+    v["url"] = format!("https://api.github.com/repos/octo/api/issues/{}", i.number).into();
+    v["html_url"] = format!("https://github.com/octo/api/issues/{}", i.number).into();
+    v["user"]["login"] = ACTIONS_BOT.into();
+    v["user"]["type"] = "Bot".into();
+    v["created_at"] = format!("2026-12-01T00:00:{:02}Z", i.number % 60).into();
+    v["labels"] = i
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(n, name)| {
+            json!({"id": 5_000 + n, "node_id": format!("LA_{n}"), "url": format!("https://api.github.com/repos/octo/api/labels/{name}"),
+                   "name": name, "description": null, "color": "ededed", "default": false})
+        })
+        .collect();
+    v
+}
+
+/// A query parameter's value (`labels=a,b`), percent-decoding `%2C` and `%3A`.
+fn query_value(query: &str, name: &str) -> Option<String> {
+    query.split('&').find_map(|kv| {
+        kv.strip_prefix(name)
+            .and_then(|v| v.strip_prefix('='))
+            .map(|v| v.replace("%2C", ",").replace("%3A", ":"))
+    })
 }
 
 fn route(
@@ -273,6 +356,76 @@ fn route(
                 ));
             }
             (200, headers, Value::Array(items).to_string())
+        }
+        ("GET", ["repos", _, _, "issues"]) => {
+            let state = query_value(query, "state").unwrap_or_else(|| "open".into());
+            let labels: Vec<String> = query_value(query, "labels")
+                .map(|l| l.split(',').map(str::to_owned).collect())
+                .unwrap_or_default();
+            let items: Vec<Value> = s
+                .issues
+                .iter()
+                .filter(|i| state == "all" || i.state == state)
+                .filter(|i| labels.iter().all(|l| i.labels.contains(l)))
+                .map(issue_json)
+                .collect();
+            (200, vec![], Value::Array(items).to_string())
+        }
+        ("POST", ["repos", _, _, "issues"]) => {
+            if s.read_only {
+                return forbidden;
+            }
+            let v: Value = serde_json::from_str(body).unwrap();
+            s.next_issue += 1;
+            let issue = IssueRecord {
+                number: s.next_issue,
+                title: v["title"].as_str().unwrap().to_owned(),
+                body: v["body"].as_str().unwrap_or("").to_owned(),
+                labels: v["labels"]
+                    .as_array()
+                    .map(|a| a.iter().map(|l| l.as_str().unwrap().to_owned()).collect())
+                    .unwrap_or_default(),
+                state: "open".into(),
+                state_reason: None,
+            };
+            let out = issue_json(&issue);
+            s.issues.push(issue);
+            (201, vec![], out.to_string())
+        }
+        ("PATCH", ["repos", _, _, "issues", n]) => {
+            if s.read_only {
+                return forbidden;
+            }
+            let Ok(n) = n.parse::<u64>() else {
+                return not_found;
+            };
+            let v: Value = serde_json::from_str(body).unwrap();
+            let Some(issue) = s.issues.iter_mut().find(|i| i.number == n) else {
+                return not_found;
+            };
+            if let Some(b) = v["body"].as_str() {
+                issue.body = b.to_owned();
+            }
+            if let Some(st) = v["state"].as_str() {
+                issue.state = st.to_owned();
+            }
+            if let Some(r) = v["state_reason"].as_str() {
+                issue.state_reason = Some(r.to_owned());
+            }
+            (200, vec![], issue_json(issue).to_string())
+        }
+        ("POST", ["repos", _, _, "issues", n, "comments"])
+            if s.issues.iter().any(|i| i.number.to_string() == *n) =>
+        {
+            let n: u64 = n.parse().unwrap();
+            let text = serde_json::from_str::<Value>(body).unwrap()["body"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            s.next_id += 1;
+            let id = s.next_id;
+            s.issue_comments.push((n, text.clone()));
+            (201, vec![], comment_json(id, &text, &s.author(id)).to_string())
         }
         ("POST", ["repos", _, _, "issues", _, "comments"]) => {
             if s.read_only {
@@ -2194,4 +2347,342 @@ fn an_answer_that_echoes_the_token_never_prints_it() {
                 .contains(prefix)
         );
     }
+}
+
+/// `check --nightly` of `p`, outside Actions, pointed at the stand-in.
+fn nightly_against(p: &crate::nightly::Project, gh: &Github, save: bool) -> assert_cmd::Command {
+    let mut cmd = p.night_saving(save);
+    cmd.env("GITHUB_REPOSITORY", "octo/api")
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_TOKEN", TOKEN)
+        .env("PERFGUARD_GITHUB_MAX_WAIT_MS", "20");
+    cmd
+}
+
+#[test]
+fn the_tracking_issue_opens_stays_current_comments_only_on_news_and_closes_on_recovery() {
+    use crate::nightly::{Bench, Project};
+    let gh = Github::start();
+    let p = Project::new("[notify]\nissue = true\non = \"major\"\n");
+    let night = |parse: f64, render: f64| {
+        p.commit(&[Bench("parse", parse), Bench("render", render)], 0.001);
+        let out = nightly_against(&p, &gh, true).output().unwrap();
+        assert_token_hidden(&out);
+        out
+    };
+    let open = |gh: &Github| -> Vec<IssueRecord> {
+        gh.issues()
+            .into_iter()
+            .filter(|i| i.state == "open")
+            .collect()
+    };
+
+    // A quiet night: no issue.
+    let out = night(100.0, 40.0);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(gh.issues().is_empty());
+
+    // parse doubles: the issue opens, labelled, with the finding.
+    let out = night(200.0, 40.0);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("opened tracking issue #41"), "{stderr}");
+    let issues = gh.issues();
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].labels, ["perfguard-nightly"]);
+    assert_eq!(
+        issues[0].title,
+        "perfguard nightly: suite api needs attention"
+    );
+    assert!(
+        issues[0]
+            .body
+            .contains("| bench/parse | 100 ms | 200 ms | +100.0 % | critical |"),
+        "{}",
+        issues[0].body
+    );
+    assert!(gh.issue_comments().is_empty());
+
+    // Still slow (tonight's baseline is yesterday's slow run): the same
+    // issue, its body current, no comment: nothing new.
+    let out = night(200.0, 40.0);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("updated tracking issue #41"), "{stderr}");
+    assert_eq!(gh.issues().len(), 1);
+    assert!(
+        gh.issues()[0].body.contains("100 ms (before it regressed)"),
+        "{}",
+        gh.issues()[0].body
+    );
+    assert!(gh.issue_comments().is_empty(), "{:?}", gh.issue_comments());
+
+    // render regresses too: news, so one comment.
+    let out = night(200.0, 80.0);
+    assert_eq!(out.status.code(), Some(1));
+    let comments = gh.issue_comments();
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert_eq!(comments[0].0, 41);
+    assert!(
+        comments[0]
+            .1
+            .contains("critical regression of bench/render: 40.0 ms → 80.0 ms (+100.0 %)"),
+        "{}",
+        comments[0].1
+    );
+    assert!(!comments[0].1.contains("bench/parse"), "{}", comments[0].1);
+    assert_eq!(open(&gh).len(), 1);
+
+    // Both back: closed with a comment.
+    let out = night(100.0, 40.0);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("closed tracking issue #41: recovered"),
+        "{stderr}"
+    );
+    let issue = &gh.issues()[0];
+    assert_eq!(
+        (issue.state.as_str(), issue.state_reason.as_deref()),
+        ("closed", Some("completed"))
+    );
+    let comments = gh.issue_comments();
+    assert_eq!(comments.len(), 2);
+    assert!(
+        comments[1].1.starts_with("Recovered at commit"),
+        "{}",
+        comments[1].1
+    );
+    // Only the issues API was written to: no pull-request comment.
+    assert!(gh.comments().is_empty());
+    let writes: Vec<String> = gh
+        .requests()
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        writes,
+        [
+            "POST /repos/octo/api/issues",
+            "PATCH /repos/octo/api/issues/41",
+            "PATCH /repos/octo/api/issues/41",
+            "POST /repos/octo/api/issues/41/comments",
+            "POST /repos/octo/api/issues/41/comments",
+            "PATCH /repos/octo/api/issues/41",
+        ]
+    );
+    assert!(
+        gh.requests()
+            .iter()
+            .all(|r| r.auth.as_deref() == Some(&format!("Bearer {TOKEN}")))
+    );
+}
+
+#[test]
+fn two_nightly_runs_racing_leave_one_open_issue_and_close_the_newer_as_duplicate() {
+    use crate::nightly::{Bench, Project};
+    let gh = Github::start();
+    let p = Project::new("[notify]\nissue = true\n");
+    p.commit(&[Bench("parse", 100.0)], 0.001);
+    assert_eq!(p.night().output().unwrap().status.code(), Some(0));
+    p.commit(&[Bench("parse", 200.0)], 0.001);
+    // Both runs list the open issues before either creates one.
+    gh.set(|s| {
+        s.list_barrier = Some(Arc::new(std::sync::Barrier::new(2)));
+        s.list_waits = 2;
+    });
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            let mut cmd = nightly_against(&p, &gh, false);
+            // The first listing waits for the other run's, however slow a
+            // loaded machine makes it: no timeout may turn it into a retry
+            // (a second listing of the same run would open the barrier).
+            cmd.env("PERFGUARD_GITHUB_REQUEST_TIMEOUT_MS", "600000")
+                .env("PERFGUARD_GITHUB_DEADLINE_MS", "900000");
+            std::thread::spawn(move || cmd.output().unwrap())
+        })
+        .collect();
+    let mut logs = String::new();
+    for r in runs {
+        let out = r.join().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        logs.push_str(&stderr);
+    }
+    let issues = gh.issues();
+    assert_eq!(
+        issues.len(),
+        2,
+        "the race happened: {issues:?}\n{logs}\n{:?}",
+        gh.requests()
+    );
+    let open: Vec<u64> = issues
+        .iter()
+        .filter(|i| i.state == "open")
+        .map(|i| i.number)
+        .collect();
+    assert_eq!(open, [41], "the older stays open");
+    let newer = issues.iter().find(|i| i.number == 42).unwrap();
+    assert_eq!(newer.state_reason.as_deref(), Some("duplicate"));
+    assert!(
+        gh.issue_comments()
+            .iter()
+            .any(|(n, b)| *n == 42 && b.starts_with("Duplicate of #41")),
+        "{:?}",
+        gh.issue_comments()
+    );
+}
+
+#[test]
+fn a_scheduled_run_of_the_default_branch_in_actions_is_the_nightly_watch() {
+    use crate::nightly::{Bench, Project};
+    let gh = Github::start();
+    let p = Project::new("[notify]\nissue = true\n");
+    p.commit(&[Bench("parse", 100.0)], 0.001);
+    assert_eq!(p.night().output().unwrap().status.code(), Some(0));
+    p.commit(&[Bench("parse", 200.0)], 0.001);
+    let mut event = fixture("push.json");
+    event["repository"]["full_name"] = "octo/api".into();
+    event["repository"]["default_branch"] = "main".into();
+    let event = json!({"schedule": "17 3 * * *", "repository": event["repository"].clone()});
+    let event_path = write(p.path(), "event.json", &event.to_string());
+    let actions = |ref_name: &str| {
+        let mut cmd = perfguard(p.path());
+        cmd.args(["check", "--no-save"])
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_EVENT_NAME", "schedule")
+            .env("GITHUB_EVENT_PATH", &event_path)
+            .env("GITHUB_REPOSITORY", "octo/api")
+            .env("GITHUB_API_URL", gh.api_url())
+            .env("GITHUB_SERVER_URL", "https://github.com")
+            .env("GITHUB_RUN_ID", "777")
+            .env("GITHUB_REF", ref_name)
+            .env("GITHUB_STEP_SUMMARY", p.path().join("summary.md"))
+            .env("GITHUB_OUTPUT", p.path().join("output.txt"))
+            .env("INPUT_TOKEN", TOKEN)
+            .env("PERFGUARD_GITHUB_MAX_WAIT_MS", "20");
+        cmd.output().unwrap()
+    };
+    // A schedule on another branch is not the nightly watch.
+    let out = actions("refs/heads/release");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(gh.issues().is_empty());
+    let out = actions("refs/heads/main");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_token_hidden(&out);
+    let issues = gh.issues();
+    assert_eq!(issues.len(), 1);
+    assert!(
+        issues[0]
+            .body
+            .contains("([workflow run](https://github.com/octo/api/actions/runs/777))"),
+        "{}",
+        issues[0].body
+    );
+}
+
+#[test]
+fn two_issues_an_earlier_race_left_open_are_made_one_the_next_night() {
+    use crate::nightly::{Bench, Project};
+    let gh = Github::start();
+    // Suite `api`'s marker: the name in hex. A stranger's labelled issue
+    // without it is not perfguard's.
+    let marker = "<!-- perfguard:tracking suite=617069 -->";
+    gh.set(|s| {
+        for (number, body) in [
+            (7, format!("{marker}\nold")),
+            (9, format!("{marker}\nnewer")),
+            (8, "someone's own issue".to_owned()),
+        ] {
+            s.issues.push(IssueRecord {
+                number,
+                title: "t".into(),
+                body,
+                labels: vec!["perfguard-nightly".into()],
+                state: "open".into(),
+                state_reason: None,
+            });
+        }
+    });
+    let p = Project::new("[notify]\nissue = true\n");
+    p.commit(&[Bench("parse", 100.0)], 0.001);
+    assert_eq!(p.night().output().unwrap().status.code(), Some(0));
+    p.commit(&[Bench("parse", 200.0)], 0.001);
+    let out = nightly_against(&p, &gh, true).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("tracking issue #7"), "{stderr}");
+    let state = |n: u64| {
+        let i = gh.issues().into_iter().find(|i| i.number == n).unwrap();
+        (i.state, i.state_reason)
+    };
+    assert_eq!(state(7), ("open".into(), None));
+    assert_eq!(state(9), ("closed".into(), Some("duplicate".into())));
+    assert_eq!(state(8), ("open".into(), None), "not perfguard's");
+    assert!(gh.issues()[0].body.contains("bench/parse"));
+}
+
+#[test]
+fn a_step_older_than_ten_runs_is_carried_until_recovery_and_a_closed_issue_stays_closed() {
+    use crate::nightly::{Bench, Project};
+    let gh = Github::start();
+    let p = Project::new("[notify]\nissue = true\n");
+    // Ten dated nights: parse steps 100 → 135 ms (+35 %, major) at the seventh.
+    for night in 0..10i64 {
+        let wall = if night < 6 { 100.0 } else { 135.0 };
+        p.commit(&[Bench("parse", wall)], 0.001);
+        p.save_dated(20 - night);
+    }
+    let night = || {
+        p.commit(&[Bench("parse", 135.0)], 0.001);
+        let out = nightly_against(&p, &gh, true).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // Tonight the step is 5 runs old and found: news, the issue opens.
+    let stderr = night();
+    assert!(stderr.contains("opened tracking issue #41"), "{stderr}");
+    assert!(
+        gh.issues()[0].body.contains("| bench/parse | [`"),
+        "{}",
+        gh.issues()[0].body
+    );
+    // Runs 6 to 10: the same step, nothing new.
+    for _ in 6..=10 {
+        let stderr = night();
+        assert!(stderr.contains("updated tracking issue #41"), "{stderr}");
+    }
+    // Run 11: the step is history; parse is still 35 % above the level the
+    // issue remembers, so it stays open, as a regression, without news.
+    let stderr = night();
+    assert!(stderr.contains("updated tracking issue #41"), "{stderr}");
+    let body = gh.issues()[0].body.clone();
+    assert!(
+        body.contains("| bench/parse | 100 ms (before it regressed) | 135 ms | +35.0 % | major |"),
+        "{body}"
+    );
+    assert!(gh.issue_comments().is_empty(), "{:?}", gh.issue_comments());
+    // A maintainer accepts the slowdown and closes the issue: the next
+    // night opens no new one.
+    gh.set(|s| s.issues[0].state = "closed".into());
+    let stderr = night();
+    assert!(stderr.contains("no tracking issue needed"), "{stderr}");
+    assert_eq!(gh.issues().len(), 1);
 }

@@ -12,5 +12,6 @@ mod import;
 mod ingest;
 mod init;
 mod install;
+mod nightly;
 mod paired;
 mod run;
