@@ -14,11 +14,13 @@ pub mod criterion;
 pub mod criterion_console;
 pub mod generic;
 pub mod go;
+pub mod go_json;
 pub mod google_benchmark;
 pub mod hyperfine;
 pub mod jmh;
 mod json;
 pub mod k6;
+pub mod libtest_json;
 pub mod pytest_benchmark;
 
 use crate::metrics::Unit;
@@ -31,14 +33,15 @@ use std::path::{Path, PathBuf};
 /// A harness output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Format {
-    /// libtest's `#[bench]` text (`test x ... bench: 1,234 ns/iter (+/- 5)`).
+    /// libtest's `#[bench]` text (`test x ... bench: 1,234 ns/iter (+/- 5)`),
+    /// or its JSON events (`--format json`).
     CargoBench,
     /// criterion's `target/criterion` directory, its console text, or
     /// cargo-criterion's JSON messages.
     Criterion,
     /// `hyperfine --export-json`.
     Hyperfine,
-    /// `go test -bench` text, with or without `-benchmem`.
+    /// `go test -bench` text, with or without `-benchmem`, or `go test -json`.
     Go,
     /// Google Benchmark `--benchmark_format=json`.
     GoogleBenchmark,
@@ -103,9 +106,13 @@ impl Format {
     /// single `estimates.json`.
     pub fn parse(self, text: &str) -> Result<Vec<Metric>, Problem> {
         let metrics = match self {
+            Format::CargoBench if json_lines(text, cargo_bench::is_result_line) => {
+                libtest_json::parse(text)
+            }
             Format::CargoBench => cargo_bench::parse(text),
             Format::Criterion => criterion::parse_text(text),
             Format::Hyperfine => hyperfine::parse(text),
+            Format::Go if json_lines(text, go::is_result_line) => go_json::parse(text),
             Format::Go => go::parse(text),
             Format::GoogleBenchmark => google_benchmark::parse(text),
             Format::PytestBenchmark => pytest_benchmark::parse(text),
@@ -178,6 +185,16 @@ impl schemars::JsonSchema for Format {
             "enum": names
         })
     }
+}
+
+/// Whether a text of a format with a text and a JSON-lines form is the JSON
+/// one: its first line that is an event (`{`) or a text result (`is_text`)
+/// is an event. Lines before it are the tools' own status lines.
+fn json_lines(text: &str, is_text: fn(&str) -> bool) -> bool {
+    text.lines()
+        .map(str::trim)
+        .find(|l| l.starts_with('{') || is_text(l))
+        .is_some_and(|l| l.starts_with('{'))
 }
 
 /// What is wrong with a text, and where (1-based line), before the file is
@@ -517,6 +534,9 @@ fn detect_json(text: &str) -> Result<Format, String> {
     {
         return Ok(Format::Criterion);
     }
+    if let Some(format) = detect_event_line(first_line.trim()) {
+        return Ok(format);
+    }
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         format!(
             "it looks like JSON but is not valid at line {}, column {}: {e}",
@@ -555,9 +575,23 @@ fn detect_json(text: &str) -> Result<Format, String> {
     }
 }
 
+/// The format of a line that is one event of a JSON-lines output.
+fn detect_event_line(line: &str) -> Option<Format> {
+    if libtest_json::is_event_line(line) {
+        Some(Format::CargoBench)
+    } else if go_json::is_event_line(line) {
+        Some(Format::Go)
+    } else {
+        None
+    }
+}
+
 fn detect_lines(text: &str) -> Result<Format, String> {
     for line in text.lines().take(10_000) {
         let t = line.trim();
+        if let Some(format) = detect_event_line(t) {
+            return Ok(format);
+        }
         if cargo_bench::is_result_line(t) {
             return Ok(Format::CargoBench);
         }

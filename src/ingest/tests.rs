@@ -54,6 +54,8 @@ fn every_fixture_is_detected_as_its_format() {
         ("cargo-criterion.jsonl", Format::Criterion),
         ("hyperfine.json", Format::Hyperfine),
         ("go-bench.txt", Format::Go),
+        ("libtest.json", Format::CargoBench),
+        ("go-test-json-packages.jsonl", Format::Go),
         ("google-benchmark.json", Format::GoogleBenchmark),
         ("google-benchmark-single.json", Format::GoogleBenchmark),
         ("pytest-benchmark.json", Format::PytestBenchmark),
@@ -921,6 +923,21 @@ fn failed_benchmarks_are_run_failures_naming_the_line() {
         matches!(&err, IngestError::Failed { line: Some(6), message, .. } if message.contains("`BenchmarkBroken` failed")),
         "{err:?}"
     );
+    // Go: a benchmark that panics has no `--- FAIL` line; its panic and the
+    // package's `FAIL` line say so (this was silently left out before).
+    let err = read_path(&fixture_path("go-bench-panic.txt"), None).unwrap_err();
+    assert!(
+        matches!(&err, IngestError::Failed { line: Some(6), message, .. }
+            if message.contains("`BenchmarkPanics` failed (`panic: boom`)")),
+        "{err:?}"
+    );
+    let without_panic: String = fixture("go-bench-panic.txt")
+        .lines()
+        .filter(|l| !l.starts_with("panic:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let err = Format::Go.parse(&without_panic).unwrap_err();
+    assert!(err.failed && err.line == Some(17), "{err:?}");
     // benchmark.js: `broken: ` (the error's enumerable properties: none).
     let err = read_path(&fixture_path("benchmarkjs-failed.txt"), None).unwrap_err();
     assert!(
@@ -1162,4 +1179,214 @@ fn criterion_console_text_values_equal_its_printed_numbers() {
         err.line == Some(1) && err.message.contains("truncated"),
         "{err:?}"
     );
+}
+
+/// The JSON objects of a JSON-lines fixture whose `key` is `value`.
+fn events<'a>(text: &'a str, key: &str, value: &str) -> Vec<(usize, Value)> {
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, l)| Some((i + 1, serde_json::from_str::<Value>(l).ok()?)))
+        .filter(|(_, v)| v[key] == value)
+        .collect()
+}
+
+#[test]
+fn libtest_json_values_equal_its_bench_events() {
+    let text = fixture("libtest.json");
+    let metrics = ingest("libtest.json");
+    let benches = events(&text, "type", "bench");
+    assert_eq!(benches.len(), 3);
+    for (_, b) in &benches {
+        let name = b["name"].as_str().unwrap();
+        let m = get(&metrics, name);
+        // Exactly libtest's printed median, unit for unit.
+        assert_eq!(
+            (m.value, &m.unit, m.direction),
+            (f(&b["median"]), &Unit::Ns, Direction::Lower)
+        );
+        if let Some(mb) = b.get("mib_per_second") {
+            let t = get(&metrics, &format!("{name}.throughput"));
+            assert_eq!(
+                (t.value, &t.unit, t.direction),
+                (f(mb) * 1e6, &Unit::PerSecond, Direction::Higher)
+            );
+        }
+    }
+    assert_eq!(metrics.len(), 4);
+    // The names are the text form's, so switching to JSON keeps history.
+    let text_names: Vec<String> = ingest("cargo-bench.txt")
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    for name in &text_names {
+        get(&metrics, name);
+    }
+    get(&metrics, "parse_name_with_odd_chars_µs_and_spaces");
+    // cargo's status lines on merged standard error are skipped.
+    let merged = format!("   Compiling x v0.1.0\n     Running benches/x.rs\n{text}");
+    assert_eq!(detect(&merged), Ok(Format::CargoBench));
+    assert_eq!(Format::CargoBench.parse(&merged).unwrap(), metrics);
+}
+
+#[test]
+fn libtest_json_failed_benchmark_is_a_run_failure_naming_its_line() {
+    let err = Format::CargoBench
+        .parse(&fixture("libtest-failed.json"))
+        .unwrap_err();
+    assert!(err.failed && err.line == Some(3), "{err:?}");
+    assert!(
+        err.message.contains("`broken` failed") && err.message.contains("panicked"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn libtest_json_hostile_inputs_are_errors_naming_the_line() {
+    let text = fixture("libtest.json");
+    // Cut anywhere before the suite's end event: an error at a line, never
+    // fewer benchmarks.
+    let end = text.rfind("{ \"type\": \"suite\"").unwrap();
+    for cut in (1..end + 10).filter(|c| text.is_char_boundary(*c)) {
+        let err = Format::CargoBench.parse(&text[..cut]).unwrap_err();
+        assert!(err.line.is_some(), "cut at {cut}: {err:?}");
+    }
+    let suite = "{ \"type\": \"suite\", \"event\": \"started\", \"test_count\": 2 }\n";
+    let ok = "{ \"type\": \"suite\", \"event\": \"ok\" }\n";
+    let bench = |name: &str, median: &str| {
+        format!(
+            "{{ \"type\": \"bench\", \"name\": {name}, \"median\": {median}, \"deviation\": 1 }}\n"
+        )
+    };
+    // The same name twice (two bench targets in one output): both lines.
+    let twice = format!(
+        "{suite}{}{ok}{suite}{}{ok}",
+        bench("\"a\"", "1"),
+        bench("\"a\"", "2")
+    );
+    let err = Format::CargoBench.parse(&twice).unwrap_err();
+    assert!(
+        err.line == Some(5) && err.message.contains("first at line 2"),
+        "{err:?}"
+    );
+    // Negative, NaN (not JSON), a number as a name, no median.
+    for (median, name, what) in [
+        ("-3", "\"a\"", "negative"),
+        ("NaN", "\"a\"", "expected value"),
+        ("1", "7", "invalid type"),
+        ("1, \"x\": 1", "\"\"", "without a `name`"),
+    ] {
+        let err = Format::CargoBench
+            .parse(&format!("{suite}{}{ok}", bench(name, median)))
+            .unwrap_err();
+        assert!(
+            err.line == Some(2) && err.message.contains(what),
+            "{median} {name}: {err:?}"
+        );
+    }
+    let err = Format::CargoBench
+        .parse(&format!(
+            "{suite}{{ \"type\": \"bench\", \"name\": \"a\" }}\n{ok}"
+        ))
+        .unwrap_err();
+    assert!(err.message.contains("without `median`"), "{err:?}");
+    // Odd characters stay verbatim.
+    let odd = "\"<b>x</b> | *y* \\u0007 \\\"q\\\"\"";
+    let metrics = Format::CargoBench
+        .parse(&format!("{suite}{}{ok}", bench(odd, "5")))
+        .unwrap();
+    assert_eq!(metrics[0].name, "<b>x</b> | *y* \u{7} \"q\"");
+    // Only a started suite: truncated, not empty results.
+    let err = Format::CargoBench.parse(suite).unwrap_err();
+    assert!(err.message.contains("truncated"), "{err:?}");
+}
+
+#[test]
+fn go_test_json_values_equal_its_printed_lines_qualified_by_package() {
+    let metrics = ingest("go-test-json-packages.jsonl");
+    // The numbers go test printed in each package's `output` events.
+    for (package, ns, mbs, bytes) in [
+        (
+            "example.com/multi/alpha",
+            [219.9, 103.6],
+            [72.76, 154.37],
+            64.0,
+        ),
+        (
+            "example.com/multi/beta",
+            [41.65, 38.53],
+            [384.14, 415.24],
+            4.0,
+        ),
+    ] {
+        let name = format!("{package}.BenchmarkAppend-2");
+        let m = get(&metrics, &name);
+        assert_eq!((m.samples.as_slice(), &m.unit), (&ns[..], &Unit::Ns));
+        assert_eq!(m.value, (ns[0] + ns[1]) / 2.0);
+        let t = get(&metrics, &format!("{name}.MB/s"));
+        assert_eq!(t.samples, mbs.map(|v| v * 1e6));
+        assert_eq!(get(&metrics, &format!("{name}.B/op")).value, bytes);
+        assert_eq!(get(&metrics, &format!("{name}.allocs/op")).value, 1.0);
+    }
+    assert_eq!(metrics.len(), 8);
+    // The text form of the same events gives the same metrics.
+    let text: String = events(&fixture("go-test-json-packages.jsonl"), "Action", "output")
+        .iter()
+        .map(|(_, e)| e["Output"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(Format::Go.parse(&text).unwrap(), metrics);
+}
+
+#[test]
+fn go_test_json_failures_and_cuts_are_errors_naming_the_json_line() {
+    let err = Format::Go
+        .parse(&fixture("go-test-json-failed.jsonl"))
+        .unwrap_err();
+    assert!(err.failed && err.line == Some(10), "{err:?}");
+    assert!(err.message.contains("BenchmarkBroken"), "{err:?}");
+    // A package that fails without a `--- FAIL` line (a panic) fails too.
+    let panicked = concat!(
+        "{\"Action\":\"output\",\"Package\":\"p\",\"Output\":\"BenchmarkX-2   \\t\"}\n",
+        "{\"Action\":\"output\",\"Package\":\"p\",\"Output\":\"panic: boom\\n\"}\n",
+        "{\"Action\":\"output\",\"Package\":\"p\",\"Output\":\"BenchmarkY-2 \\t 10\\t 5 ns/op\\n\"}\n",
+        "{\"Action\":\"fail\",\"Package\":\"p\",\"Elapsed\":0.1}\n",
+    );
+    let err = Format::Go.parse(panicked).unwrap_err();
+    assert!(err.failed && err.line == Some(4), "{err:?}");
+    // Cut anywhere before the last package's end event: an error at a line,
+    // unless the cut falls right after a package's own end event, which
+    // leaves the complete output of the packages before it.
+    let text = fixture("go-test-json-packages.jsonl");
+    let end = text.rfind("{\"Time\"").unwrap();
+    let mut whole_packages = 0;
+    for cut in (1..end + 10).filter(|c| text.is_char_boundary(*c)) {
+        let part = &text[..cut];
+        match Format::Go.parse(part) {
+            Err(err) => assert!(err.line.is_some(), "cut at {cut}: {err:?}"),
+            Ok(metrics) => {
+                let last: Value = serde_json::from_str(part.lines().last().unwrap()).unwrap();
+                assert!(
+                    last["Action"] == "pass" && last.get("Test").is_none(),
+                    "{cut}"
+                );
+                let alpha = get(&metrics, "BenchmarkAppend-2");
+                assert_eq!(alpha.samples, [219.9, 103.6]);
+                whole_packages += 1;
+            }
+        }
+    }
+    assert_eq!(whole_packages, 2, "before and after its newline");
+    // A result line whose numbers are bad points at the event it came from.
+    let bad = text.replacen("219.9 ns/op", "-219.9 ns/op", 1);
+    let err = Format::Go.parse(&bad).unwrap_err();
+    assert!(
+        err.line == Some(7) && err.message.contains("negative"),
+        "{err:?}"
+    );
+    let nan = text.replacen("219.9 ns/op", "NaN ns/op", 1);
+    assert_eq!(Format::Go.parse(&nan).unwrap_err().line, Some(7));
+    // Not an event: the line is named.
+    let err = Format::Go
+        .parse("{\"Action\":\"output\",\"Package\":\"p\",\"Output\":\"x\"}\n{\"Action\": 3}\n")
+        .unwrap_err();
+    assert_eq!(err.line, Some(2), "{err:?}");
 }
