@@ -13,6 +13,7 @@ pub mod catch2;
 pub mod criterion;
 pub mod criterion_console;
 pub mod generic;
+pub mod github_action_benchmark;
 pub mod go;
 pub mod go_json;
 pub mod google_benchmark;
@@ -59,10 +60,14 @@ pub enum Format {
     K6,
     /// perfguard's generic JSON (see docs/INGEST.md).
     Generic,
+    /// github-action-benchmark's custom JSON for `customBiggerIsBetter`.
+    CustomBiggerIsBetter,
+    /// github-action-benchmark's custom JSON for `customSmallerIsBetter`.
+    CustomSmallerIsBetter,
 }
 
 impl Format {
-    pub const ALL: [Format; 12] = [
+    pub const ALL: [Format; 14] = [
         Format::CargoBench,
         Format::Criterion,
         Format::Hyperfine,
@@ -75,6 +80,8 @@ impl Format {
         Format::BenchmarkJs,
         Format::K6,
         Format::Generic,
+        Format::CustomBiggerIsBetter,
+        Format::CustomSmallerIsBetter,
     ];
 
     /// The name used on the command line, in configuration and as the
@@ -93,6 +100,8 @@ impl Format {
             Format::BenchmarkJs => "benchmarkjs",
             Format::K6 => "k6",
             Format::Generic => "generic",
+            Format::CustomBiggerIsBetter => "custom-bigger-is-better",
+            Format::CustomSmallerIsBetter => "custom-smaller-is-better",
         }
     }
 
@@ -122,6 +131,8 @@ impl Format {
             Format::BenchmarkJs => benchmarkjs::parse(text),
             Format::K6 => k6::parse(text),
             Format::Generic => generic::parse(text),
+            Format::CustomBiggerIsBetter => github_action_benchmark::parse(text, Direction::Higher),
+            Format::CustomSmallerIsBetter => github_action_benchmark::parse(text, Direction::Lower),
         }?;
         // Unit conversion can overflow (1e305 s in ns); refuse, never emit inf.
         if let Some(m) = metrics.iter().find(|m| {
@@ -552,6 +563,8 @@ fn detect_json(text: &str) -> Result<Format, String> {
                 .is_some_and(|b| b.get("primaryMetric").is_some() || b.get("jmhVersion").is_some())
             {
                 Ok(Format::Jmh)
+            } else if github_action_benchmark::looks_like(items) {
+                Err("it is github-action-benchmark's custom JSON (`range`, `extra`), which does not say which way is better; pass --format custom-bigger-is-better or custom-smaller-is-better".into())
             } else if first.is_some_and(|b| b.get("name").is_some() && b.get("value").is_some()) {
                 Ok(Format::Generic)
             } else {
@@ -614,9 +627,23 @@ fn detect_lines(text: &str) -> Result<Format, String> {
 /// The 1-based line where `"key"` first appears in JSON text, to point at
 /// a problem found after parsing.
 pub(crate) fn line_of_key(text: &str, key: &str) -> Option<usize> {
-    let quoted = serde_json::to_string(key).ok()?;
-    let at = text.find(&quoted)?;
-    Some(text[..at].matches('\n').count() + 1)
+    lines_of_key(text, key).first().copied()
+}
+
+/// The 1-based lines where `"key"` appears in JSON text, in order.
+pub(crate) fn lines_of_key(text: &str, key: &str) -> Vec<usize> {
+    let Ok(quoted) = serde_json::to_string(key) else {
+        return Vec::new();
+    };
+    let mut line = 1;
+    let mut from = 0;
+    let mut lines = Vec::new();
+    while let Some(at) = text[from..].find(&quoted) {
+        line += text[from..from + at].matches('\n').count();
+        lines.push(line);
+        from += at + quoted.len();
+    }
+    lines
 }
 
 /// A time metric in nanoseconds, lower is better.

@@ -1390,3 +1390,102 @@ fn go_test_json_failures_and_cuts_are_errors_naming_the_json_line() {
         .unwrap_err();
     assert_eq!(err.line, Some(2), "{err:?}");
 }
+
+#[test]
+fn github_action_benchmark_custom_values_and_direction_from_the_tool_name() {
+    let text = fixture("github-action-benchmark-custom.json");
+    let entries = json("github-action-benchmark-custom.json");
+    for (format, direction) in [
+        (Format::CustomBiggerIsBetter, Direction::Higher),
+        (Format::CustomSmallerIsBetter, Direction::Lower),
+    ] {
+        let metrics = read_path(
+            &fixture_path("github-action-benchmark-custom.json"),
+            Some(format),
+        )
+        .unwrap()
+        .metrics;
+        assert_eq!(metrics.len(), 5);
+        assert!(metrics.iter().all(|m| m.direction == direction));
+        for (e, (unit, factor)) in entries.as_array().unwrap().iter().zip([
+            (Unit::Other("Percent".into()), 1.0),
+            (Unit::Other("Megabytes".into()), 1.0),
+            (Unit::Ns, 1e6),
+            (Unit::Ns, 1.0),
+            (Unit::PerSecond, 1.0),
+        ]) {
+            let m = get(&metrics, e["name"].as_str().unwrap());
+            assert_eq!((&m.unit, m.value), (&unit, f(&e["value"]) * factor));
+        }
+    }
+    // Ingested today, imported from the same tool's data.js: the same metrics.
+    let data_js = format!(
+        "window.BENCHMARK_DATA = {{\"lastUpdate\": 1, \"repoUrl\": \"x\", \"entries\": {{\"s\": [\
+         {{\"commit\": {{\"id\": \"{}\"}}, \"date\": 1700000000000, \"tool\": \"customSmallerIsBetter\", \"benches\": {text}}}]}}}}",
+        "a".repeat(40)
+    );
+    let runs =
+        crate::baseline::import::parse_data_js(&data_js, Path::new("data.js"), "s", "ci").unwrap();
+    assert_eq!(
+        runs[0].phases[0].metrics,
+        Format::CustomSmallerIsBetter.parse(&text).unwrap()
+    );
+    // Detection will not guess the direction.
+    let err = read_path(&fixture_path("github-action-benchmark-custom.json"), None).unwrap_err();
+    assert!(err.to_string().contains("custom-bigger-is-better"), "{err}");
+}
+
+#[test]
+fn github_action_benchmark_custom_hostile_inputs_name_the_line() {
+    let format = Format::CustomSmallerIsBetter;
+    let text = fixture("github-action-benchmark-custom.json");
+    // Cut anywhere: an error at the line where the JSON stops.
+    for cut in (1..text.trim_end().len()).filter(|c| text.is_char_boundary(*c)) {
+        let err = format.parse(&text[..cut]).unwrap_err();
+        assert_eq!(
+            err.line,
+            Some(text[..cut].matches('\n').count() + 1),
+            "cut at {cut}: {err:?}"
+        );
+    }
+    let err = format
+        .parse("[\n{\"name\": \"a\", \"unit\": \"ms\", \"value\": 1},\n{\"name\": \"a\", \"unit\": \"ms\", \"value\": 2}\n]")
+        .unwrap_err();
+    assert!(
+        err.line == Some(3) && err.message.contains("`a` again (first at `[0]`)"),
+        "{err:?}"
+    );
+    for (value, line, what) in [
+        ("-1", 2, "negative"),
+        ("NaN", 2, "expected value"),
+        ("\"5\"", 2, "invalid type"),
+    ] {
+        let err = format
+            .parse(&format!(
+                "[\n{{\"name\": \"a\", \"unit\": \"ms\", \"value\": {value}}}\n]"
+            ))
+            .unwrap_err();
+        assert!(
+            err.line == Some(line) && err.message.contains(what),
+            "{value}: {err:?}"
+        );
+    }
+    let err = format
+        .parse("[{\"name\": \" \", \"unit\": \"ms\", \"value\": 1}]")
+        .unwrap_err();
+    assert!(err.message.contains("[0].name"), "{err:?}");
+    let err = format
+        .parse("[{\"name\": \"a\", \"value\": 1}]")
+        .unwrap_err();
+    assert!(err.message.contains("unit"), "{err:?}");
+    // Odd characters stay verbatim; a value too large once in ns is refused.
+    let odd = format
+        .parse(r#"[{"name": "a\u0000|*b*<i>", "unit": "x", "value": 0}]"#)
+        .unwrap();
+    assert_eq!(odd[0].name, "a\u{0}|*b*<i>");
+    assert!(
+        format
+            .parse(r#"[{"name": "a", "unit": "s", "value": 1e308}]"#)
+            .is_err()
+    );
+}
