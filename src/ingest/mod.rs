@@ -8,6 +8,7 @@
 
 pub mod benchmarkdotnet;
 pub mod benchmarkjs;
+pub mod bmf;
 pub mod cargo_bench;
 pub mod catch2;
 pub mod criterion;
@@ -64,10 +65,12 @@ pub enum Format {
     CustomBiggerIsBetter,
     /// github-action-benchmark's custom JSON for `customSmallerIsBetter`.
     CustomSmallerIsBetter,
+    /// Bencher Metric Format JSON.
+    Bmf,
 }
 
 impl Format {
-    pub const ALL: [Format; 14] = [
+    pub const ALL: [Format; 15] = [
         Format::CargoBench,
         Format::Criterion,
         Format::Hyperfine,
@@ -82,6 +85,7 @@ impl Format {
         Format::Generic,
         Format::CustomBiggerIsBetter,
         Format::CustomSmallerIsBetter,
+        Format::Bmf,
     ];
 
     /// The name used on the command line, in configuration and as the
@@ -102,6 +106,7 @@ impl Format {
             Format::Generic => "generic",
             Format::CustomBiggerIsBetter => "custom-bigger-is-better",
             Format::CustomSmallerIsBetter => "custom-smaller-is-better",
+            Format::Bmf => "bmf",
         }
     }
 
@@ -133,6 +138,7 @@ impl Format {
             Format::Generic => generic::parse(text),
             Format::CustomBiggerIsBetter => github_action_benchmark::parse(text, Direction::Higher),
             Format::CustomSmallerIsBetter => github_action_benchmark::parse(text, Direction::Lower),
+            Format::Bmf => bmf::parse(text),
         }?;
         // Unit conversion can overflow (1e305 s in ns); refuse, never emit inf.
         if let Some(m) = metrics.iter().find(|m| {
@@ -584,6 +590,7 @@ fn detect_json(text: &str) -> Result<Format, String> {
         _ if has("metrics") && (has("root_group") || has("state")) => Ok(Format::K6),
         _ if has("benchmarks") => Ok(Format::Generic),
         _ if has("mean") && has("median") && has("std_dev") => Ok(Format::Criterion),
+        _ if bmf::looks_like(&value) => Ok(Format::Bmf),
         _ => Err("it is JSON, but of no shape perfguard knows".into()),
     }
 }

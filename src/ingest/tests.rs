@@ -66,6 +66,7 @@ fn every_fixture_is_detected_as_its_format() {
         ("benchmarkjs.txt", Format::BenchmarkJs),
         ("k6-summary.json", Format::K6),
         ("generic.json", Format::Generic),
+        ("bmf.json", Format::Bmf),
     ] {
         let path = fixture_path(file);
         if !path.exists() && file.ends_with(".jsonl") {
@@ -1488,4 +1489,103 @@ fn github_action_benchmark_custom_hostile_inputs_name_the_line() {
             .parse(r#"[{"name": "a", "unit": "s", "value": 1e308}]"#)
             .is_err()
     );
+}
+
+#[test]
+fn bmf_values_equal_its_numbers_latency_is_the_benchmark_itself() {
+    let doc = json("bmf.json");
+    let metrics = ingest("bmf.json");
+    let mut seen = 0;
+    for (name, measures) in doc.as_object().unwrap() {
+        for (slug, m) in measures.as_object().unwrap() {
+            let (metric, unit, factor, direction) = match slug.as_str() {
+                "latency" => (name.clone(), Unit::Ns, 1.0, Direction::Lower),
+                "throughput" => (
+                    format!("{name}.{slug}"),
+                    Unit::PerSecond,
+                    1.0,
+                    Direction::Higher,
+                ),
+                "file-size" => (format!("{name}.{slug}"), Unit::Bytes, 1.0, Direction::Lower),
+                "build-time" => (format!("{name}.{slug}"), Unit::Ns, 1e9, Direction::Lower),
+                "instructions" | "estimated-cycles" => {
+                    (format!("{name}.{slug}"), Unit::Count, 1.0, Direction::Lower)
+                }
+                other => (
+                    format!("{name}.{slug}"),
+                    Unit::Other(other.into()),
+                    1.0,
+                    Direction::Lower,
+                ),
+            };
+            let got = get(&metrics, &metric);
+            assert_eq!(
+                (&got.unit, got.value, got.direction),
+                (&unit, f(&m["value"]) * factor, direction),
+                "{metric}"
+            );
+            seen += 1;
+        }
+    }
+    assert_eq!((seen, metrics.len()), (8, 8));
+    // Exact to the last bit, and a negative lower_value (value − deviation,
+    // as Bencher's adapters write it) is not an error.
+    assert_eq!(get(&metrics, "bencher::mock_0").value, 54.648447036743164);
+}
+
+#[test]
+fn bmf_hostile_inputs_name_the_line() {
+    let text = fixture("bmf.json");
+    for cut in (1..text.trim_end().len()).filter(|c| text.is_char_boundary(*c)) {
+        let err = Format::Bmf.parse(&text[..cut]).unwrap_err();
+        assert_eq!(
+            err.line,
+            Some(text[..cut].matches('\n').count() + 1),
+            "cut at {cut}: {err:?}"
+        );
+    }
+    // A name twice: serde_json would keep the last; here it is an error.
+    let twice = "{\n\"a\": {\"latency\": {\"value\": 1}},\n\"a\": {\"latency\": {\"value\": 2}}\n}";
+    let err = Format::Bmf.parse(twice).unwrap_err();
+    assert!(
+        err.line == Some(3) && err.message.contains("`a` appears twice"),
+        "{err:?}"
+    );
+    let err = Format::Bmf
+        .parse("{\"a\": {\n\"latency\": {\"value\": 1},\n\"latency\": {\"value\": 2}}}")
+        .unwrap_err();
+    assert!(
+        err.line == Some(3) && err.message.contains("at `a`"),
+        "{err:?}"
+    );
+    for (value, what) in [
+        ("-1", "negative"),
+        ("NaN", "expected value"),
+        ("\"1\"", "invalid type"),
+    ] {
+        let err = Format::Bmf
+            .parse(&format!(
+                "{{\"a\": {{\n\"latency\": {{\"value\": {value}}}}}}}"
+            ))
+            .unwrap_err();
+        assert!(
+            err.line == Some(2)
+                && err.message.contains(what)
+                && err.message.contains("a.latency.value"),
+            "{value}: {err:?}"
+        );
+    }
+    let err = Format::Bmf.parse("{\"a\": {\"latency\": {}}}").unwrap_err();
+    assert!(err.message.contains("value"), "{err:?}");
+    let err = Format::Bmf.parse("{\"a\": {}}").unwrap_err();
+    assert!(err.message.contains("no measures"), "{err:?}");
+    let err = Format::Bmf
+        .parse("{\"\": {\"latency\": {\"value\": 1}}}")
+        .unwrap_err();
+    assert!(err.message.contains("empty name"), "{err:?}");
+    // Odd characters stay verbatim.
+    let odd = Format::Bmf
+        .parse(r#"{"a|*b*\n<i>": {"latency": {"value": 0}}}"#)
+        .unwrap();
+    assert_eq!(odd[0].name, "a|*b*\n<i>");
 }
