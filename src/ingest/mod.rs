@@ -24,6 +24,7 @@ mod json;
 pub mod k6;
 pub mod libtest_json;
 pub mod pytest_benchmark;
+pub mod vitest;
 
 use crate::metrics::Unit;
 use crate::results::{Direction, Metric};
@@ -67,10 +68,12 @@ pub enum Format {
     CustomSmallerIsBetter,
     /// Bencher Metric Format JSON.
     Bmf,
+    /// `vitest bench --outputJson`.
+    Vitest,
 }
 
 impl Format {
-    pub const ALL: [Format; 15] = [
+    pub const ALL: [Format; 16] = [
         Format::CargoBench,
         Format::Criterion,
         Format::Hyperfine,
@@ -86,6 +89,7 @@ impl Format {
         Format::CustomBiggerIsBetter,
         Format::CustomSmallerIsBetter,
         Format::Bmf,
+        Format::Vitest,
     ];
 
     /// The name used on the command line, in configuration and as the
@@ -107,6 +111,7 @@ impl Format {
             Format::CustomBiggerIsBetter => "custom-bigger-is-better",
             Format::CustomSmallerIsBetter => "custom-smaller-is-better",
             Format::Bmf => "bmf",
+            Format::Vitest => "vitest",
         }
     }
 
@@ -139,6 +144,7 @@ impl Format {
             Format::CustomBiggerIsBetter => github_action_benchmark::parse(text, Direction::Higher),
             Format::CustomSmallerIsBetter => github_action_benchmark::parse(text, Direction::Lower),
             Format::Bmf => bmf::parse(text),
+            Format::Vitest => vitest::parse(text),
         }?;
         // Unit conversion can overflow (1e305 s in ns); refuse, never emit inf.
         if let Some(m) = metrics.iter().find(|m| {
@@ -590,6 +596,7 @@ fn detect_json(text: &str) -> Result<Format, String> {
         _ if has("metrics") && (has("root_group") || has("state")) => Ok(Format::K6),
         _ if has("benchmarks") => Ok(Format::Generic),
         _ if has("mean") && has("median") && has("std_dev") => Ok(Format::Criterion),
+        _ if vitest::looks_like(&value) => Ok(Format::Vitest),
         _ if bmf::looks_like(&value) => Ok(Format::Bmf),
         _ => Err("it is JSON, but of no shape perfguard knows".into()),
     }

@@ -67,6 +67,7 @@ fn every_fixture_is_detected_as_its_format() {
         ("k6-summary.json", Format::K6),
         ("generic.json", Format::Generic),
         ("bmf.json", Format::Bmf),
+        ("vitest.json", Format::Vitest),
     ] {
         let path = fixture_path(file);
         if !path.exists() && file.ends_with(".jsonl") {
@@ -1588,4 +1589,124 @@ fn bmf_hostile_inputs_name_the_line() {
         .parse(r#"{"a|*b*\n<i>": {"latency": {"value": 0}}}"#)
         .unwrap();
     assert_eq!(odd[0].name, "a|*b*\n<i>");
+}
+
+/// vitest's console rows: (group, name, hz, mean ms) as printed.
+fn vitest_printed(console: &str) -> Vec<(String, String, f64, f64)> {
+    let mut group = String::new();
+    let mut rows = Vec::new();
+    for line in console.lines() {
+        let t = line.trim();
+        if let Some(g) = t.strip_prefix("✓ ") {
+            // `bench/x.bench.js > parse 533ms`
+            group = g.rsplit_once(' ').unwrap().0.to_owned();
+        } else if let Some(row) = t.strip_prefix("· ") {
+            let words: Vec<&str> = row.split_whitespace().collect();
+            let n = words.len();
+            // name … hz min max mean p75 p99 p995 p999 rme samples
+            let name = words[..n - 10].join(" ");
+            rows.push((
+                group.clone(),
+                name,
+                number(words[n - 10]).unwrap(),
+                number(words[n - 7]).unwrap(),
+            ));
+        }
+    }
+    rows
+}
+
+#[test]
+fn vitest_values_equal_its_printed_hz_and_mean() {
+    let metrics = ingest("vitest.json");
+    let printed = vitest_printed(&fixture("vitest-console.txt"));
+    assert_eq!(printed.len(), 3);
+    for (group, name, hz, mean_ms) in &printed {
+        let full = format!("{group} > {name}");
+        let m = get(&metrics, &full);
+        assert_eq!((&m.unit, m.direction), (&Unit::Ns, Direction::Lower));
+        // Within the digits printed: mean to 4 decimals of ms, hz to 2.
+        assert!(
+            (m.value / 1e6 - mean_ms).abs() <= 0.00005,
+            "{full}: {}",
+            m.value
+        );
+        let h = get(&metrics, &format!("{full}.hz"));
+        assert!((h.value - hz).abs() <= 0.005, "{full}: {}", h.value);
+        assert_eq!(
+            (&h.unit, h.direction),
+            (&Unit::PerSecond, Direction::Higher)
+        );
+    }
+    // Exactly the JSON's numbers, ms → ns.
+    let doc = json("vitest.json");
+    let b = &doc["files"][0]["groups"][1]["benchmarks"][0];
+    let m = get(&metrics, "bench/fixture.bench.js > render > small");
+    assert_eq!(m.value, f(&b["mean"]) * 1e6);
+    let median = get(&metrics, "bench/fixture.bench.js > render > small.median");
+    assert_eq!(median.value, f(&b["median"]) * 1e6);
+    assert_eq!(
+        get(&metrics, "bench/fixture.bench.js > render > small.p99").value,
+        f(&b["p99"]) * 1e6
+    );
+    // `small` in two describe blocks: two benchmarks; 3 × 4 metrics.
+    get(&metrics, "bench/fixture.bench.js > parse > small");
+    assert_eq!(metrics.len(), 12);
+    // Samples, when vitest writes them, are the primary metric's (ms → ns).
+    let with =
+        fixture("vitest.json").replacen("\"samples\": []", "\"samples\": [0.0005, 0.0007]", 1);
+    let m = Format::Vitest.parse(&with).unwrap();
+    assert_eq!(m[0].samples, [0.0005 * 1e6, 0.0007 * 1e6]);
+}
+
+#[test]
+fn vitest_failed_and_hostile_inputs_name_the_line() {
+    // A task that throws: vitest exits 0 and writes the name only.
+    let err = read_path(&fixture_path("vitest-failed.json"), None).unwrap_err();
+    assert!(
+        matches!(&err, IngestError::Failed { line: Some(36), message, .. } if message.contains("`bench/failed.bench.js > broken`")),
+        "{err:?}"
+    );
+    assert_eq!(err.exit_code(), 3);
+    let text = fixture("vitest.json");
+    for cut in (1..text.trim_end().len()).filter(|c| text.is_char_boundary(*c)) {
+        let err = Format::Vitest.parse(&text[..cut]).unwrap_err();
+        assert_eq!(
+            err.line,
+            Some(text[..cut].matches('\n').count() + 1),
+            "cut at {cut}: {err:?}"
+        );
+    }
+    let one = |name: &str, mean: &str| format!("{{\"name\": {name}, \"mean\": {mean}, \"hz\": 5}}");
+    let doc = |benches: &str| {
+        format!(
+            "{{\"files\": [{{\"groups\": [{{\"fullName\": \"f > g\", \"benchmarks\": [\n{benches}\n]}}]}}]}}"
+        )
+    };
+    let err = Format::Vitest
+        .parse(&doc(&format!(
+            "{},\n{}",
+            one("\"a\"", "1"),
+            one("\"a\"", "2")
+        )))
+        .unwrap_err();
+    assert!(
+        err.line == Some(3) && err.message.contains("`f > g > a` appears twice"),
+        "{err:?}"
+    );
+    for (mean, what) in [
+        ("-1", "negative"),
+        ("NaN", "expected value"),
+        ("\"1\"", "invalid type"),
+    ] {
+        let err = Format::Vitest.parse(&doc(&one("\"a\"", mean))).unwrap_err();
+        assert!(
+            err.line == Some(2) && err.message.contains(what),
+            "{mean}: {err:?}"
+        );
+    }
+    let odd = Format::Vitest
+        .parse(&doc(&one("\"<b>|*x*\\u0000\"", "1")))
+        .unwrap();
+    assert_eq!(odd[0].name, "f > g > <b>|*x*\u{0}");
 }
