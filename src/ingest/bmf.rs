@@ -4,44 +4,11 @@
 //! `BENCHMARK.MEASURE`, with the unit and direction of Bencher's built-in
 //! measure of that slug, or kept as named (lower is better) for a custom one.
 
-use super::json::{self, NonNeg};
+use super::json::{self, NonNeg, UniqueKeys};
 use super::{Problem, ns_per};
 use crate::metrics::Unit;
 use crate::results::{Direction, Metric};
 use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
-use std::fmt;
-use std::marker::PhantomData;
-
-/// A JSON object's entries in order, refusing a key seen twice (serde_json's
-/// map would keep the last one silently: a lost benchmark).
-struct Entries<T>(Vec<(String, T)>);
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Entries<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Each<T>(PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for Each<T> {
-            type Value = Entries<T>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut entries: Vec<(String, T)> = Vec::new();
-                while let Some(key) = map.next_key::<String>()? {
-                    if entries.iter().any(|(k, _)| *k == key) {
-                        return Err(de::Error::custom(format!(
-                            "`{key}` appears twice in one object; Bencher would keep only one"
-                        )));
-                    }
-                    let value = map.next_value()?;
-                    entries.push((key, value));
-                }
-                Ok(Entries(entries))
-            }
-        }
-        d.deserialize_map(Each(PhantomData))
-    }
-}
 
 /// One measure's metric. `lower_value`/`upper_value` are a spread Bencher
 /// adapters write as value ∓ deviation (negative for a noisy small value):
@@ -88,7 +55,7 @@ fn measure(slug: &str) -> (Unit, f64, Direction) {
 }
 
 pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
-    let benchmarks: Entries<Entries<Measured>> = json::from_str(text)?;
+    let benchmarks: UniqueKeys<UniqueKeys<Measured>> = json::from_str(text)?;
     let mut metrics = Vec::new();
     for (name, measures) in benchmarks.0 {
         let line = || super::line_of_key(text, &name);

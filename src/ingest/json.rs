@@ -3,7 +3,10 @@
 
 use super::Problem;
 use serde::de::DeserializeOwned;
+use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
+use std::fmt;
+use std::marker::PhantomData;
 
 /// Deserializes `text` as `T`; errors carry serde_json's line and the key
 /// path (`benchmarks[2].stats.median`).
@@ -63,5 +66,35 @@ impl<'de> Deserialize<'de> for TimeUnit {
         super::ns_per(&s).map(TimeUnit).ok_or_else(|| {
             serde::de::Error::custom(format!("unknown time unit `{s}`; expected ns, us, ms or s"))
         })
+    }
+}
+
+/// A JSON object's entries in order, refusing a key seen twice (serde_json's
+/// map would keep the last one silently: a lost benchmark).
+pub(crate) struct UniqueKeys<T>(pub Vec<(String, T)>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for UniqueKeys<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Each<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Each<T> {
+            type Value = UniqueKeys<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries: Vec<(String, T)> = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if entries.iter().any(|(k, _)| *k == key) {
+                        return Err(de::Error::custom(format!(
+                            "`{key}` appears twice in one object; a JSON parser would keep only the last"
+                        )));
+                    }
+                    let value = map.next_value()?;
+                    entries.push((key, value));
+                }
+                Ok(UniqueKeys(entries))
+            }
+        }
+        d.deserialize_map(Each(PhantomData))
     }
 }

@@ -6,6 +6,7 @@
 //! reads files (bounded in size), detects formats and names the file and line
 //! of every problem.
 
+pub mod asv;
 pub mod benchmarkdotnet;
 pub mod benchmarkjs;
 pub mod bmf;
@@ -70,10 +71,12 @@ pub enum Format {
     Bmf,
     /// `vitest bench --outputJson`.
     Vitest,
+    /// An asv (airspeed velocity) results file.
+    Asv,
 }
 
 impl Format {
-    pub const ALL: [Format; 16] = [
+    pub const ALL: [Format; 17] = [
         Format::CargoBench,
         Format::Criterion,
         Format::Hyperfine,
@@ -90,6 +93,7 @@ impl Format {
         Format::CustomSmallerIsBetter,
         Format::Bmf,
         Format::Vitest,
+        Format::Asv,
     ];
 
     /// The name used on the command line, in configuration and as the
@@ -112,6 +116,7 @@ impl Format {
             Format::CustomSmallerIsBetter => "custom-smaller-is-better",
             Format::Bmf => "bmf",
             Format::Vitest => "vitest",
+            Format::Asv => "asv",
         }
     }
 
@@ -145,6 +150,7 @@ impl Format {
             Format::CustomSmallerIsBetter => github_action_benchmark::parse(text, Direction::Lower),
             Format::Bmf => bmf::parse(text),
             Format::Vitest => vitest::parse(text),
+            Format::Asv => asv::parse(text),
         }?;
         // Unit conversion can overflow (1e305 s in ns); refuse, never emit inf.
         if let Some(m) = metrics.iter().find(|m| {
@@ -560,6 +566,11 @@ fn detect_json(text: &str) -> Result<Format, String> {
     if let Some(format) = detect_event_line(first_line.trim()) {
         return Ok(format);
     }
+    // asv writes Python's `NaN`, which JSON parsers refuse: tell it by its
+    // own key before parsing.
+    if text.contains("\"result_columns\"") && text.contains("\"results\"") {
+        return Ok(Format::Asv);
+    }
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         format!(
             "it looks like JSON but is not valid at line {}, column {}: {e}",
@@ -596,6 +607,7 @@ fn detect_json(text: &str) -> Result<Format, String> {
         _ if has("metrics") && (has("root_group") || has("state")) => Ok(Format::K6),
         _ if has("benchmarks") => Ok(Format::Generic),
         _ if has("mean") && has("median") && has("std_dev") => Ok(Format::Criterion),
+        _ if asv::looks_like(&value) => Ok(Format::Asv),
         _ if vitest::looks_like(&value) => Ok(Format::Vitest),
         _ if bmf::looks_like(&value) => Ok(Format::Bmf),
         _ => Err("it is JSON, but of no shape perfguard knows".into()),

@@ -68,6 +68,7 @@ fn every_fixture_is_detected_as_its_format() {
         ("generic.json", Format::Generic),
         ("bmf.json", Format::Bmf),
         ("vitest.json", Format::Vitest),
+        ("asv.json", Format::Asv),
     ] {
         let path = fixture_path(file);
         if !path.exists() && file.ends_with(".jsonl") {
@@ -1709,4 +1710,175 @@ fn vitest_failed_and_hostile_inputs_name_the_line() {
         .parse(&doc(&one("\"<b>|*x*\\u0000\"", "1")))
         .unwrap();
     assert_eq!(odd[0].name, "f > g > <b>|*x*\u{0}");
+}
+
+/// asv's printed number (`128±10ns`, `1.45±0.2μs`, `8.06k`, `25.9M`, `42`)
+/// in ns for times, as a plain number otherwise.
+fn asv_printed(text: &str) -> f64 {
+    let head = text.split('±').next().unwrap();
+    let unit_of = |t: &str| {
+        let split = t
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(t.len());
+        (t[..split].parse::<f64>().unwrap(), t[split..].to_owned())
+    };
+    let (value, unit) = unit_of(head);
+    let unit = if unit.is_empty() {
+        unit_of(text).1
+    } else {
+        unit
+    };
+    let unit = unit.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '±');
+    value
+        * match unit {
+            "" => 1.0,
+            "k" => 1e3,
+            "M" => 1e6,
+            "G" => 1e9,
+            "ns" => 1.0,
+            "μs" | "us" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            other => panic!("unit {other:?} in {text}"),
+        }
+}
+
+#[test]
+fn asv_values_equal_its_printed_numbers_with_samples() {
+    let metrics = ingest("asv.json");
+    let console = fixture("asv-console.txt");
+    let mut checked = 0;
+    let mut table_of = None;
+    for line in console.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let [_, "···", name, value] = words[..]
+            && name.starts_with("bench.")
+        {
+            if matches!(value, "ok" | "n/a") {
+                table_of = (value == "ok").then(|| name.to_owned());
+                continue;
+            }
+            let m = get(&metrics, name);
+            let printed = asv_printed(value);
+            assert!(
+                (m.value - printed).abs() <= 0.005 * printed,
+                "{name}: {} vs {value}",
+                m.value
+            );
+            checked += 1;
+        } else if let (Some(name), [param, value]) = (&table_of, &words[..])
+            && param.parse::<u64>().is_ok()
+        {
+            let m = get(&metrics, &format!("{name}({param})"));
+            let printed = asv_printed(value);
+            assert!(
+                (m.value - printed).abs() <= 0.005 * printed,
+                "{name}({param}): {}",
+                m.value
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 8);
+    // Exactly the file's numbers; samples from --record-samples, s → ns.
+    let raw = fixture("asv.json");
+    let doc: Value = serde_json::from_str(&raw.replace("NaN", "null")).unwrap();
+    let row = &doc["results"]["bench.time_fib15"];
+    let m = get(&metrics, "bench.time_fib15");
+    assert_eq!(m.value, f(&row[0][0]) * 1e9);
+    let samples: Vec<f64> = row[11][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| f(v) * 1e9)
+        .collect();
+    assert_eq!((m.samples.len(), &m.samples), (10, &samples));
+    let mem = get(&metrics, "bench.peakmem_list");
+    assert_eq!(
+        (&mem.unit, mem.value),
+        (&Unit::Bytes, f(&doc["results"]["bench.peakmem_list"][0][0]))
+    );
+    assert_eq!(get(&metrics, "bench.track_answer").unit, Unit::Count);
+    get(&metrics, "bench.time_sum(10000)");
+    // The skipped benchmark (NaN, `n/a`) has no value and is left out.
+    assert!(metrics.iter().all(|m| !m.name.contains("Skipped")));
+    assert_eq!(metrics.len(), 8);
+}
+
+#[test]
+fn asv_failed_and_hostile_inputs_are_errors_naming_the_benchmark() {
+    let err = read_path(&fixture_path("asv-failed.json"), None).unwrap_err();
+    assert!(
+        matches!(&err, IngestError::Failed { message, .. } if message.contains("`bench.time_broken`: failed")),
+        "{err:?}"
+    );
+    // A failed combination of a parameterized benchmark names it.
+    let pair = fixture("asv-failed.json").replace(
+        "\"bench.time_broken\": [null,",
+        "\"bench.time_broken_gone\": [[1.0],",
+    );
+    let err = Format::Asv.parse(&pair).unwrap_err();
+    assert!(
+        err.failed && err.message.contains("`bench.time_pair(2, 'y')` failed"),
+        "{err:?}"
+    );
+    let text = fixture("asv.json");
+    for cut in (1..text.trim_end().len())
+        .step_by(7)
+        .filter(|c| text.is_char_boundary(*c))
+    {
+        let err = Format::Asv.parse(&text[..cut]).unwrap_err();
+        assert_eq!(err.line, Some(1), "cut at {cut}: {err:?}");
+    }
+    let doc = |results: &str| {
+        format!(
+            "{{\"version\": 2, \"result_columns\": [\"result\", \"params\", \"samples\"],\n\"results\": {{\n{results}\n}}}}"
+        )
+    };
+    let err = Format::Asv
+        .parse(&doc(
+            "\"b.time_a\": [[1.0], []],\n\"b.time_a\": [[2.0], []]",
+        ))
+        .unwrap_err();
+    assert!(
+        err.line == Some(4) && err.message.contains("appears twice"),
+        "{err:?}"
+    );
+    for (value, what) in [
+        ("-1.0", "negative"),
+        ("Infinity", "not a number"),
+        ("\"x\"", "not a number"),
+    ] {
+        let err = Format::Asv
+            .parse(&doc(&format!("\"b.time_a\": [[{value}], []]")))
+            .unwrap_err();
+        assert!(
+            err.line == Some(3) && err.message.contains(what),
+            "{value}: {err:?}"
+        );
+    }
+    let err = Format::Asv
+        .parse(&doc("\"b.time_a\": [[1.0, 2.0, 3.0], [[\"1\", \"2\"]]]"))
+        .unwrap_err();
+    assert!(
+        err.message
+            .contains("3 results for 2 parameter combinations"),
+        "{err:?}"
+    );
+    let err = Format::Asv
+        .parse(&doc("\"b.time_a\": [[1.0], [], [[1.0, -2.0]]]"))
+        .unwrap_err();
+    assert!(err.message.contains("sample"), "{err:?}");
+    let err = Format::Asv
+        .parse("{\"version\": 1, \"results\": {\"b.time_a\": 1.0}}")
+        .unwrap_err();
+    assert!(err.message.contains("asv update"), "{err:?}");
+    // `NaN` inside a name is text, not a skip; odd names stay verbatim.
+    let odd = Format::Asv
+        .parse(&doc("\"b.time_NaN <b>|*x*\": [[2.0], []]"))
+        .unwrap();
+    assert_eq!(
+        (odd[0].name.as_str(), odd[0].value),
+        ("b.time_NaN <b>|*x*", 2e9)
+    );
 }
