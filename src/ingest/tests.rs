@@ -1882,3 +1882,18 @@ fn asv_failed_and_hostile_inputs_are_errors_naming_the_benchmark() {
         ("b.time_NaN <b>|*x*", 2e9)
     );
 }
+
+#[test]
+fn fuzz_seeds_list_every_format_in_order() {
+    // fuzz/seed.py prefixes each fixture with its format's index in
+    // Format::ALL; a format added here must be added there, in order.
+    let seed = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seed.py"))
+        .unwrap();
+    let order = &seed[seed.find("ORDER = [").unwrap()..];
+    let order = &order[..order.find(']').unwrap()];
+    let listed: Vec<&str> = order.split('"').skip(1).step_by(2).collect();
+    assert_eq!(listed, Format::ALL.map(Format::as_str));
+    for format in Format::ALL {
+        assert!(seed.contains(&format!("\"{format}\": [")), "{format}");
+    }
+}
