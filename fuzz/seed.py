@@ -5,7 +5,7 @@ import os
 
 ORDER = ["cargo-bench", "criterion", "hyperfine", "go", "google-benchmark", "pytest-benchmark",
          "jmh", "benchmarkdotnet", "catch2", "benchmarkjs", "k6", "generic",
-         "custom-bigger-is-better", "custom-smaller-is-better", "bmf", "vitest", "asv"]
+         "custom-bigger-is-better", "custom-smaller-is-better", "bmf", "vitest", "asv", "ruby"]
 FILES = {
     "cargo-bench": ["cargo-bench.txt", "libtest.json", "libtest-failed.json"],
     "criterion": ["cargo-criterion.jsonl"],
@@ -25,6 +25,7 @@ FILES = {
     "bmf": ["bmf.json"],
     "vitest": ["vitest.json", "vitest-failed.json"],
     "asv": ["asv.json", "asv-failed.json"],
+    "ruby": ["ruby-benchmark.txt", "ruby-benchmark-ips.txt", "ruby-benchmark-ips.json"],
 }
 src = "tests/fixtures/ingest"
 out = "fuzz/corpus/parsers"

@@ -25,6 +25,7 @@ mod json;
 pub mod k6;
 pub mod libtest_json;
 pub mod pytest_benchmark;
+pub mod ruby;
 pub mod vitest;
 
 use crate::metrics::Unit;
@@ -73,10 +74,12 @@ pub enum Format {
     Vitest,
     /// An asv (airspeed velocity) results file.
     Asv,
+    /// Ruby's `Benchmark.bm`/`bmbm` text, benchmark-ips text or JSON.
+    Ruby,
 }
 
 impl Format {
-    pub const ALL: [Format; 17] = [
+    pub const ALL: [Format; 18] = [
         Format::CargoBench,
         Format::Criterion,
         Format::Hyperfine,
@@ -94,6 +97,7 @@ impl Format {
         Format::Bmf,
         Format::Vitest,
         Format::Asv,
+        Format::Ruby,
     ];
 
     /// The name used on the command line, in configuration and as the
@@ -117,6 +121,7 @@ impl Format {
             Format::Bmf => "bmf",
             Format::Vitest => "vitest",
             Format::Asv => "asv",
+            Format::Ruby => "ruby",
         }
     }
 
@@ -151,6 +156,7 @@ impl Format {
             Format::Bmf => bmf::parse(text),
             Format::Vitest => vitest::parse(text),
             Format::Asv => asv::parse(text),
+            Format::Ruby => ruby::parse(text),
         }?;
         // Unit conversion can overflow (1e305 s in ns); refuse, never emit inf.
         if let Some(m) = metrics.iter().find(|m| {
@@ -586,6 +592,8 @@ fn detect_json(text: &str) -> Result<Format, String> {
                 .is_some_and(|b| b.get("primaryMetric").is_some() || b.get("jmhVersion").is_some())
             {
                 Ok(Format::Jmh)
+            } else if ruby::looks_like_json(items) {
+                Ok(Format::Ruby)
             } else if github_action_benchmark::looks_like(items) {
                 Err("it is github-action-benchmark's custom JSON (`range`, `extra`), which does not say which way is better; pass --format custom-bigger-is-better or custom-smaller-is-better".into())
             } else if first.is_some_and(|b| b.get("name").is_some() && b.get("value").is_some()) {
@@ -645,6 +653,9 @@ fn detect_lines(text: &str) -> Result<Format, String> {
         }
         if criterion_console::is_time_line(t) {
             return Ok(Format::Criterion);
+        }
+        if ruby::looks_like(t) {
+            return Ok(Format::Ruby);
         }
     }
     Err("no line looks like any known harness's results".into())

@@ -69,6 +69,9 @@ fn every_fixture_is_detected_as_its_format() {
         ("bmf.json", Format::Bmf),
         ("vitest.json", Format::Vitest),
         ("asv.json", Format::Asv),
+        ("ruby-benchmark.txt", Format::Ruby),
+        ("ruby-benchmark-ips.txt", Format::Ruby),
+        ("ruby-benchmark-ips.json", Format::Ruby),
     ] {
         let path = fixture_path(file);
         if !path.exists() && file.ends_with(".jsonl") {
@@ -1896,4 +1899,154 @@ fn fuzz_seeds_list_every_format_in_order() {
     for format in Format::ALL {
         assert!(seed.contains(&format!("\"{format}\": [")), "{format}");
     }
+}
+
+#[test]
+fn ruby_benchmark_values_equal_its_printed_seconds() {
+    let text = fixture("ruby-benchmark.txt");
+    let metrics = ingest("ruby-benchmark.txt");
+    let mut rows = 0;
+    let mut rehearsal = false;
+    for line in text.lines() {
+        rehearsal = (rehearsal || line.starts_with("Rehearsal")) && !line.contains("total:");
+        let Some((head, real)) = line.strip_suffix(')').and_then(|l| l.rsplit_once('(')) else {
+            continue;
+        };
+        let words: Vec<&str> = head.split_whitespace().collect();
+        let n = words.len();
+        let name = words[..n - 3].join(" ");
+        if rehearsal {
+            // bmbm's rehearsal is discarded, by bmbm and here: the value is
+            // the second section's.
+            assert_ne!(
+                get(&metrics, &name).value,
+                number(real.trim()).unwrap() * 1e9
+            );
+            continue;
+        }
+        let m = get(&metrics, &name);
+        assert_eq!(
+            (m.value, &m.unit),
+            (number(real.trim()).unwrap() * 1e9, &Unit::Ns)
+        );
+        for (suffix, at) in [("user", n - 3), ("system", n - 2), ("total", n - 1)] {
+            let v = get(&metrics, &format!("{name}.{suffix}")).value;
+            assert_eq!(v, number(words[at]).unwrap() * 1e9, "{name}.{suffix}");
+        }
+        rows += 1;
+    }
+    assert_eq!((rows, metrics.len()), (5, 20));
+    get(&metrics, "times: a*10");
+    get(&metrics, "<b>upto</b>");
+}
+
+#[test]
+fn benchmark_ips_text_and_json_equal_its_numbers() {
+    let text = ingest("ruby-benchmark-ips.txt");
+    let json_report = ingest("ruby-benchmark-ips.json");
+    let doc = json("ruby-benchmark-ips.json");
+    let printed = fixture("ruby-benchmark-ips.txt");
+    for e in doc.as_array().unwrap() {
+        let name = e["name"].as_str().unwrap();
+        let exact = get(&json_report, name);
+        assert_eq!(
+            (exact.value, &exact.unit, exact.direction),
+            (
+                f(&e["central_tendency"]),
+                &Unit::PerSecond,
+                Direction::Higher
+            )
+        );
+        // The text's rate as printed (`15.465k`: 5 digits) and the
+        // comparison's (`15465.3 i/s`) agree with the exact value.
+        let t = get(&text, name);
+        assert!(
+            close_printed(t.value, exact.value),
+            "{name}: {} vs {}",
+            t.value,
+            exact.value
+        );
+        let compared = printed
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("{name}:")))
+            .unwrap();
+        let compared = number(compared.split_whitespace().next().unwrap()).unwrap();
+        assert!((compared - exact.value).abs() <= 0.05, "{name}");
+    }
+    assert_eq!((text.len(), json_report.len()), (3, 3));
+    // The wrapped long label is one benchmark.
+    get(&text, "a very long benchmark name that wraps");
+}
+
+#[test]
+fn ruby_cuts_and_hostile_inputs_are_errors_naming_the_line() {
+    for file in ["ruby-benchmark.txt", "ruby-benchmark-ips.txt"] {
+        let text = fixture(file);
+        let whole = ingest(file);
+        let cuts = mid_line_cuts(&text, |l| {
+            l.ends_with(')') || l.contains(" i/s") || l.starts_with("a very long")
+        });
+        assert!(cuts.len() > 100, "{file}");
+        for (line, cut) in cuts {
+            match Format::Ruby.parse(cut) {
+                Err(err) => assert_eq!(
+                    err.line,
+                    Some(line),
+                    "{file} {:?}: {err:?}",
+                    &cut[cut.len().saturating_sub(30)..]
+                ),
+                // Only a cut in the warm-up section (before any result) can
+                // leave whole results, and those must equal the whole file's.
+                Ok(part) => {
+                    for m in part {
+                        assert_eq!(m.value, get(&whole, &m.name).value, "{file}");
+                    }
+                }
+            }
+        }
+    }
+    let header = "              user     system      total        real\n";
+    let row = |name: &str, real: &str| format!("{name:<12}0.1   0.0   0.1 ({real})\n");
+    let err = Format::Ruby
+        .parse(&format!("{header}{}{}", row("a", "0.2"), row("a", "0.3")))
+        .unwrap_err();
+    assert!(
+        err.line == Some(3) && err.message.contains("first at line 2"),
+        "{err:?}"
+    );
+    for (real, what) in [
+        ("-0.2", "negative"),
+        ("NaN", "expected"),
+        ("0.2x", "expected"),
+    ] {
+        let err = Format::Ruby
+            .parse(&format!("{header}{}", row("a", real)))
+            .unwrap_err();
+        assert!(
+            err.line == Some(2) && err.message.contains(what),
+            "{real}: {err:?}"
+        );
+    }
+    let err = Format::Ruby
+        .parse(&format!("{header}{}", row("", "0.2")))
+        .unwrap_err();
+    assert_eq!(err.line, Some(2), "{err:?}");
+    let odd = Format::Ruby
+        .parse(&format!("{header}{}", row("a|*b* <i>", "0.2")))
+        .unwrap();
+    assert_eq!(odd[0].name, "a|*b* <i>");
+    let ips = "Calculating -------------------------------------\n";
+    let err = Format::Ruby
+        .parse(&format!(
+            "{ips}                   x     -1.000k (± 1.0%) i/s -  1.0k in 1.0s\n"
+        ))
+        .unwrap_err();
+    assert!(err.message.contains("negative"), "{err:?}");
+    let err = Format::Ruby
+        .parse("[{\"name\": \"a\", \"ips\": 1},\n{\"name\": \"a\", \"ips\": 2}]")
+        .unwrap_err();
+    assert!(
+        err.line == Some(2) && err.message.contains("again"),
+        "{err:?}"
+    );
 }
