@@ -1,6 +1,7 @@
 //! Ingest: turns the output of other benchmark harnesses (cargo bench,
 //! criterion, hyperfine, Go, Google Benchmark, pytest-benchmark, JMH,
-//! BenchmarkDotNet, Catch2, benchmark.js, k6, generic JSON) into metrics.
+//! BenchmarkDotNet, Catch2, benchmark.js, k6, vitest, asv, Ruby,
+//! github-action-benchmark custom JSON, BMF, generic JSON) into metrics.
 //!
 //! Each format's parser is a pure function from text to metrics; this module
 //! reads files (bounded in size), detects formats and names the file and line
