@@ -21,6 +21,7 @@ pub mod go;
 pub mod go_json;
 pub mod google_benchmark;
 pub mod hyperfine;
+pub mod iai_callgrind;
 pub mod jmh;
 mod json;
 pub mod k6;
@@ -77,10 +78,12 @@ pub enum Format {
     Asv,
     /// Ruby's `Benchmark.bm`/`bmbm` text, benchmark-ips text or JSON.
     Ruby,
+    /// iai-callgrind's (gungraun's) console text.
+    IaiCallgrind,
 }
 
 impl Format {
-    pub const ALL: [Format; 18] = [
+    pub const ALL: [Format; 19] = [
         Format::CargoBench,
         Format::Criterion,
         Format::Hyperfine,
@@ -99,6 +102,7 @@ impl Format {
         Format::Vitest,
         Format::Asv,
         Format::Ruby,
+        Format::IaiCallgrind,
     ];
 
     /// The name used on the command line, in configuration and as the
@@ -123,6 +127,7 @@ impl Format {
             Format::Vitest => "vitest",
             Format::Asv => "asv",
             Format::Ruby => "ruby",
+            Format::IaiCallgrind => "iai-callgrind",
         }
     }
 
@@ -158,6 +163,7 @@ impl Format {
             Format::Vitest => vitest::parse(text),
             Format::Asv => asv::parse(text),
             Format::Ruby => ruby::parse(text),
+            Format::IaiCallgrind => iai_callgrind::parse(text),
         }?;
         // Unit conversion can overflow (1e305 s in ns); refuse, never emit inf.
         if let Some(m) = metrics.iter().find(|m| {
@@ -657,6 +663,9 @@ fn detect_lines(text: &str) -> Result<Format, String> {
         }
         if ruby::looks_like(t) {
             return Ok(Format::Ruby);
+        }
+        if iai_callgrind::is_instructions_line(t) {
+            return Ok(Format::IaiCallgrind);
         }
     }
     Err("no line looks like any known harness's results".into())

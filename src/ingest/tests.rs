@@ -72,6 +72,8 @@ fn every_fixture_is_detected_as_its_format() {
         ("ruby-benchmark.txt", Format::Ruby),
         ("ruby-benchmark-ips.txt", Format::Ruby),
         ("ruby-benchmark-ips.json", Format::Ruby),
+        ("iai-callgrind.txt", Format::IaiCallgrind),
+        ("iai-callgrind-compared.txt", Format::IaiCallgrind),
     ] {
         let path = fixture_path(file);
         if !path.exists() && file.ends_with(".jsonl") {
@@ -2049,4 +2051,88 @@ fn ruby_cuts_and_hostile_inputs_are_errors_naming_the_line() {
         err.line == Some(2) && err.message.contains("again"),
         "{err:?}"
     );
+}
+
+#[test]
+fn iai_callgrind_counts_equal_its_printed_numbers() {
+    for file in ["iai-callgrind.txt", "iai-callgrind-compared.txt"] {
+        let text = fixture(file);
+        let metrics = ingest(file);
+        let mut name = "";
+        let mut checked = 0;
+        for line in text.lines() {
+            if line.starts_with("iai::") {
+                name = line;
+            } else if let Some((key, rest)) = line.trim().split_once(':')
+                && line.starts_with("  ")
+            {
+                let new: f64 = rest.split('|').next().unwrap().trim().parse().unwrap();
+                let metric = if key == "Instructions" {
+                    name.to_owned()
+                } else {
+                    format!("{name}.{key}")
+                };
+                let m = get(&metrics, &metric);
+                assert_eq!(
+                    (m.value, &m.unit, m.direction),
+                    (new, &Unit::Count, Direction::Lower)
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!((checked, metrics.len()), (18, 18), "{file}");
+    }
+    // The new value, not iai-callgrind's old one.
+    let compared = ingest("iai-callgrind-compared.txt");
+    assert_eq!(
+        get(&compared, "iai::fib_group::bench_fib long:21").value,
+        336510.0
+    );
+}
+
+#[test]
+fn iai_callgrind_cuts_and_hostile_inputs_are_errors_naming_the_line() {
+    for file in ["iai-callgrind.txt", "iai-callgrind-compared.txt"] {
+        let text = fixture(file);
+        let whole = ingest(file);
+        let cuts = mid_line_cuts(&text, |l| l.starts_with("iai::") || l.contains('|'));
+        assert!(cuts.len() > 500, "{file}");
+        for (line, cut) in cuts {
+            let err = Format::IaiCallgrind.parse(cut).unwrap_err();
+            assert_eq!(
+                err.line,
+                Some(line),
+                "{file} {:?}: {err:?}",
+                &cut[cut.len().saturating_sub(30)..]
+            );
+        }
+        // Cut at a line's end: the benchmarks read are whole and equal.
+        let upto = &text[..text.find("  RAM Hits").unwrap()];
+        for m in Format::IaiCallgrind.parse(upto).unwrap() {
+            assert_eq!(m.value, get(&whole, &m.name).value);
+        }
+    }
+    let block =
+        |name: &str, n: &str| format!("{name}\n  Instructions:     {n}|N/A     (*********)\n");
+    let err = Format::IaiCallgrind
+        .parse(&format!("{}{}", block("a::b", "1"), block("a::b", "2")))
+        .unwrap_err();
+    assert!(
+        err.line == Some(3) && err.message.contains("first at line 1"),
+        "{err:?}"
+    );
+    for (n, what) in [("1e400", "not a count"), ("1x", "not a count")] {
+        let err = Format::IaiCallgrind.parse(&block("a::b", n)).unwrap_err();
+        assert!(
+            err.line == Some(2) && err.message.contains(what),
+            "{n}: {err:?}"
+        );
+    }
+    // A negative or NaN count does not start like a number: no result at all.
+    assert!(Format::IaiCallgrind.parse(&block("a::b", "-1")).is_err());
+    assert!(Format::IaiCallgrind.parse(&block("a::b", "NaN")).is_err());
+    let odd = Format::IaiCallgrind
+        .parse(&block("m::<b>|*x* y:1", "5"))
+        .unwrap();
+    assert_eq!(odd[0].name, "m::<b>|*x* y:1");
 }
