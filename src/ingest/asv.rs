@@ -102,7 +102,7 @@ fn combinations(params: &[Vec<String>]) -> Vec<Vec<&str>> {
 }
 
 /// A list column of one benchmark: a list per combination, or `null`s.
-fn column<'a>(row: &'a [Value], at: Option<usize>) -> Option<&'a Vec<Value>> {
+fn column(row: &[Value], at: Option<usize>) -> Option<&Vec<Value>> {
     at.and_then(|i| row.get(i)).and_then(Value::as_array)
 }
 

@@ -1190,7 +1190,7 @@ fn criterion_console_text_values_equal_its_printed_numbers() {
 }
 
 /// The JSON objects of a JSON-lines fixture whose `key` is `value`.
-fn events<'a>(text: &'a str, key: &str, value: &str) -> Vec<(usize, Value)> {
+fn events(text: &str, key: &str, value: &str) -> Vec<(usize, Value)> {
     text.lines()
         .enumerate()
         .filter_map(|(i, l)| Some((i + 1, serde_json::from_str::<Value>(l).ok()?)))
