@@ -5,7 +5,7 @@ import os
 
 ORDER = ["cargo-bench", "criterion", "hyperfine", "go", "google-benchmark", "pytest-benchmark",
          "jmh", "benchmarkdotnet", "catch2", "benchmarkjs", "k6", "generic",
-         "custom-bigger-is-better", "custom-smaller-is-better", "bmf", "vitest", "asv", "ruby", "iai-callgrind"]
+         "custom-bigger-is-better", "custom-smaller-is-better", "bmf", "vitest", "asv", "ruby", "iai-callgrind", "julia"]
 FILES = {
     "cargo-bench": ["cargo-bench.txt", "libtest.json", "libtest-failed.json"],
     "criterion": ["cargo-criterion.jsonl"],
@@ -27,6 +27,7 @@ FILES = {
     "asv": ["asv.json", "asv-failed.json"],
     "ruby": ["ruby-benchmark.txt", "ruby-benchmark-ips.txt", "ruby-benchmark-ips.json"],
     "iai-callgrind": ["iai-callgrind.txt", "iai-callgrind-compared.txt"],
+    "julia": ["julia-benchmarktools.json"],
 }
 src = "tests/fixtures/ingest"
 out = "fuzz/corpus/parsers"

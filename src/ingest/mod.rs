@@ -24,6 +24,7 @@ pub mod hyperfine;
 pub mod iai_callgrind;
 pub mod jmh;
 mod json;
+pub mod julia;
 pub mod k6;
 pub mod libtest_json;
 pub mod pytest_benchmark;
@@ -80,10 +81,12 @@ pub enum Format {
     Ruby,
     /// iai-callgrind's (gungraun's) console text.
     IaiCallgrind,
+    /// Julia BenchmarkTools' saved JSON.
+    Julia,
 }
 
 impl Format {
-    pub const ALL: [Format; 19] = [
+    pub const ALL: [Format; 20] = [
         Format::CargoBench,
         Format::Criterion,
         Format::Hyperfine,
@@ -103,6 +106,7 @@ impl Format {
         Format::Asv,
         Format::Ruby,
         Format::IaiCallgrind,
+        Format::Julia,
     ];
 
     /// The name used on the command line, in configuration and as the
@@ -128,6 +132,7 @@ impl Format {
             Format::Asv => "asv",
             Format::Ruby => "ruby",
             Format::IaiCallgrind => "iai-callgrind",
+            Format::Julia => "julia",
         }
     }
 
@@ -164,6 +169,7 @@ impl Format {
             Format::Asv => asv::parse(text),
             Format::Ruby => ruby::parse(text),
             Format::IaiCallgrind => iai_callgrind::parse(text),
+            Format::Julia => julia::parse(text),
         }?;
         // Unit conversion can overflow (1e305 s in ns); refuse, never emit inf.
         if let Some(m) = metrics.iter().find(|m| {
@@ -595,7 +601,9 @@ fn detect_json(text: &str) -> Result<Format, String> {
     match &value {
         serde_json::Value::Array(items) => {
             let first = items.first();
-            if first
+            if julia::looks_like(&value) {
+                Ok(Format::Julia)
+            } else if first
                 .is_some_and(|b| b.get("primaryMetric").is_some() || b.get("jmhVersion").is_some())
             {
                 Ok(Format::Jmh)

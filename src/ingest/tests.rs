@@ -74,6 +74,7 @@ fn every_fixture_is_detected_as_its_format() {
         ("ruby-benchmark-ips.json", Format::Ruby),
         ("iai-callgrind.txt", Format::IaiCallgrind),
         ("iai-callgrind-compared.txt", Format::IaiCallgrind),
+        ("julia-benchmarktools.json", Format::Julia),
     ] {
         let path = fixture_path(file);
         if !path.exists() && file.ends_with(".jsonl") {
@@ -2135,4 +2136,85 @@ fn iai_callgrind_cuts_and_hostile_inputs_are_errors_naming_the_line() {
         .parse(&block("m::<b>|*x* y:1", "5"))
         .unwrap();
     assert_eq!(odd[0].name, "m::<b>|*x* y:1");
+}
+
+#[test]
+fn julia_trials_are_median_and_samples_estimates_their_time() {
+    let metrics = ingest("julia-benchmarktools.json");
+    let doc = json("julia-benchmarktools.json");
+    let group = &doc[1][0][1]["data"];
+    let small = &group["parse"][1]["data"]["small"][1];
+    let times: Vec<f64> = small["times"].as_array().unwrap().iter().map(f).collect();
+    let m = get(&metrics, "parse/small");
+    assert_eq!((m.value, &m.samples, &m.unit), (1003.5, &times, &Unit::Ns));
+    assert_eq!(
+        get(&metrics, "parse/small.memory").value,
+        f(&small["memory"])
+    );
+    assert_eq!(
+        get(&metrics, "parse/small.allocs").value,
+        f(&small["allocs"])
+    );
+    // A tuple key stays as BenchmarkTools wrote it; numbers keep every bit.
+    assert_eq!(get(&metrics, "parse/(1, \"x\")").value, 54.648447036743164);
+    let fib = get(&metrics, "fib 20");
+    assert_eq!(
+        (fib.value, fib.samples.len()),
+        (f(&group["fib 20"][1]["time"]), 0)
+    );
+    assert_eq!(metrics.len(), 9);
+}
+
+#[test]
+fn julia_hostile_inputs_are_errors_naming_the_line() {
+    let text = fixture("julia-benchmarktools.json");
+    for cut in (1..text.trim_end().len()).filter(|c| text.is_char_boundary(*c)) {
+        let err = Format::Julia.parse(&text[..cut]).unwrap_err();
+        assert_eq!(
+            err.line,
+            Some(text[..cut].matches('\n').count() + 1),
+            "cut at {cut}: {err:?}"
+        );
+    }
+    let doc = |data: &str| {
+        format!(
+            "[{{\"BenchmarkTools\": \"1.5.0\"}}, [[\"BenchmarkGroup\", {{\"tags\": [], \"data\": {{\n{data}\n}}}}]]]"
+        )
+    };
+    let est =
+        |t: &str| format!("[\"TrialEstimate\", {{\"time\": {t}, \"memory\": 0, \"allocs\": 0}}]");
+    let err = Format::Julia
+        .parse(&doc(&format!("\"a\": {},\n\"a\": {}", est("1"), est("2"))))
+        .unwrap_err();
+    assert!(
+        err.line == Some(3) && err.message.contains("`a` appears twice"),
+        "{err:?}"
+    );
+    for (t, what) in [
+        ("-1", "negative"),
+        ("NaN", "expected value"),
+        ("\"1\"", "not a number"),
+    ] {
+        let err = Format::Julia
+            .parse(&doc(&format!("\"a\": {}", est(t))))
+            .unwrap_err();
+        assert!(
+            err.line == Some(2) && err.message.contains(what),
+            "{t}: {err:?}"
+        );
+    }
+    let err = Format::Julia
+        .parse(&doc("\"a\": [\"TrialJudgement\", {}]"))
+        .unwrap_err();
+    assert!(err.message.contains("not a measurement"), "{err:?}");
+    let err = Format::Julia
+        .parse(&doc(
+            "\"a\": [\"Trial\", {\"times\": [], \"memory\": 0, \"allocs\": 0}]",
+        ))
+        .unwrap_err();
+    assert!(err.message.contains("no times"), "{err:?}");
+    let odd = Format::Julia
+        .parse(&doc(&format!("\"<b>|*x*\\u0000\": {}", est("5"))))
+        .unwrap();
+    assert_eq!(odd[0].name, "<b>|*x*\u{0}");
 }
