@@ -1,15 +1,17 @@
 """Seeds fuzz/corpus/parsers with every ingest fixture: once prefixed by its
-format's index in `Format::ALL` (that parser), once by 12 (detection).
+format's index in `Format::ALL` (that parser), once by len(ORDER) (detection).
 Run from the repository root: python3 fuzz/seed.py"""
 import os
 
 ORDER = ["cargo-bench", "criterion", "hyperfine", "go", "google-benchmark", "pytest-benchmark",
-         "jmh", "benchmarkdotnet", "catch2", "benchmarkjs", "k6", "generic"]
+         "jmh", "benchmarkdotnet", "catch2", "benchmarkjs", "k6", "generic",
+         "custom-bigger-is-better", "custom-smaller-is-better", "bmf", "vitest", "asv", "ruby", "iai-callgrind", "julia"]
 FILES = {
-    "cargo-bench": ["cargo-bench.txt"],
+    "cargo-bench": ["cargo-bench.txt", "libtest.json", "libtest-failed.json"],
     "criterion": ["cargo-criterion.jsonl"],
     "hyperfine": ["hyperfine.json"],
-    "go": ["go-bench.txt"],
+    "go": ["go-bench.txt", "go-bench-packages.txt", "go-bench-panic.txt",
+           "go-test-json-packages.jsonl", "go-test-json-failed.jsonl"],
     "google-benchmark": ["google-benchmark.json", "google-benchmark-single.json"],
     "pytest-benchmark": ["pytest-benchmark-nodata.json"],
     "jmh": ["jmh.json"],
@@ -18,6 +20,14 @@ FILES = {
     "benchmarkjs": ["benchmarkjs.txt"],
     "k6": ["k6-summary.json"],
     "generic": ["generic.json"],
+    "custom-bigger-is-better": ["github-action-benchmark-custom.json"],
+    "custom-smaller-is-better": ["github-action-benchmark-custom.json"],
+    "bmf": ["bmf.json"],
+    "vitest": ["vitest.json", "vitest-failed.json"],
+    "asv": ["asv.json", "asv-failed.json"],
+    "ruby": ["ruby-benchmark.txt", "ruby-benchmark-ips.txt", "ruby-benchmark-ips.json"],
+    "iai-callgrind": ["iai-callgrind.txt", "iai-callgrind-compared.txt"],
+    "julia": ["julia-benchmarktools.json"],
 }
 src = "tests/fixtures/ingest"
 out = "fuzz/corpus/parsers"

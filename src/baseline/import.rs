@@ -13,10 +13,7 @@
 //! latest. `range` and `extra` are dropped: a `± N` is not samples, and
 //! perfguard keeps no other spread.
 
-use crate::metrics::Unit;
-use crate::results::{
-    Direction, Environment, GitInfo, Metric, PhaseKind, PhaseResult, Run, SCHEMA_VERSION,
-};
+use crate::results::{Environment, GitInfo, Metric, PhaseKind, PhaseResult, Run, SCHEMA_VERSION};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -274,51 +271,13 @@ fn phase(name: &str, entry: &RawEntry) -> Result<PhaseResult, String> {
     Ok(phase)
 }
 
-/// Which way is better, as github-action-benchmark decides it per tool.
-fn direction(tool: &str) -> Result<Direction, String> {
-    match tool {
-        "customBiggerIsBetter" | "benchmarkjs" | "pytest" => Ok(Direction::Higher),
-        "cargo"
-        | "go"
-        | "googlecpp"
-        | "catch2"
-        | "julia"
-        | "jmh"
-        | "benchmarkdotnet"
-        | "benchmarkluau"
-        | "customSmallerIsBetter" => Ok(Direction::Lower),
-        other => Err(format!(
-            "unknown `tool` {other:?}: which way is better is not known (known: cargo, go, benchmarkjs, pytest, googlecpp, catch2, julia, jmh, benchmarkdotnet, benchmarkluau, customBiggerIsBetter, customSmallerIsBetter)"
-        )),
-    }
-}
-
-/// A data.js unit as perfguard's, with the factor that takes values there:
-/// times per iteration or operation to `ns`, rates to `per_second`, sizes
-/// to `bytes`; anything else kept as written.
-fn unit(text: &str) -> (Unit, f64) {
-    let t = text.trim();
-    let per = t
-        .split_once('/')
-        .map_or(t, |(head, tail)| match tail {
-            "iter" | "op" | "call" | "iteration" => head,
-            _ => t,
-        })
-        .trim();
-    match per {
-        "ns" => (Unit::Ns, 1.0),
-        "us" | "µs" | "μs" => (Unit::Ns, 1e3),
-        "ms" => (Unit::Ns, 1e6),
-        "s" | "sec" => (Unit::Ns, 1e9),
-        "ops/sec" | "ops/s" | "op/s" | "iter/sec" | "iter/s" => (Unit::PerSecond, 1.0),
-        "B" | "bytes" => (Unit::Bytes, 1.0),
-        _ => (Unit::Other(t.to_owned()), 1.0),
-    }
-}
+use crate::ingest::github_action_benchmark::{direction, unit};
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::Unit;
+    use crate::results::Direction;
 
     fn parse(text: &str) -> Result<Vec<Run>, ImportError> {
         parse_data_js(text, Path::new("data.js"), "s", "ci")

@@ -34,6 +34,14 @@ fn starts_like_result(line: &str) -> bool {
         && w.next().is_some_and(|n| n.parse::<u64>().is_ok())
 }
 
+/// The benchmark a goroutine trace line names
+/// (`example.com/p.BenchmarkX(0xc000…)`).
+fn panicking_benchmark(line: &str) -> Option<&str> {
+    let at = line.find(".Benchmark")?;
+    let name = &line[at + 1..];
+    Some(&name[..name.find('(')?])
+}
+
 /// One result line, checked: its package, name and value–unit pairs.
 struct Row<'a> {
     package: Option<&'a str>,
@@ -125,6 +133,23 @@ fn rows(text: &str) -> Result<Vec<Row<'_>>, Problem> {
             return Err(Problem::failed(
                 line_no,
                 format!("`{name}` failed (`--- FAIL`); go test measured nothing for it"),
+            ));
+        }
+        // A benchmark that panics gets no `--- FAIL` line: go test prints the
+        // panic, its goroutines, and `FAIL\tPACKAGE`.
+        if t.starts_with("panic: ")
+            || t.strip_prefix("FAIL")
+                .is_some_and(|r| r.starts_with([' ', '\t']))
+        {
+            let culprit = text
+                .lines()
+                .skip(i)
+                .find_map(panicking_benchmark)
+                .map(|n| format!("`{n}` "))
+                .unwrap_or_default();
+            return Err(Problem::failed(
+                line_no,
+                format!("a benchmark {culprit}failed (`{t}`); go test measured nothing for it"),
             ));
         }
         if !is_result_line(t) {

@@ -1,25 +1,35 @@
 //! Ingest: turns the output of other benchmark harnesses (cargo bench,
 //! criterion, hyperfine, Go, Google Benchmark, pytest-benchmark, JMH,
-//! BenchmarkDotNet, Catch2, benchmark.js, k6, generic JSON) into metrics.
+//! BenchmarkDotNet, Catch2, benchmark.js, k6, vitest, asv, Ruby,
+//! github-action-benchmark custom JSON, BMF, generic JSON) into metrics.
 //!
 //! Each format's parser is a pure function from text to metrics; this module
 //! reads files (bounded in size), detects formats and names the file and line
 //! of every problem.
 
+pub mod asv;
 pub mod benchmarkdotnet;
 pub mod benchmarkjs;
+pub mod bmf;
 pub mod cargo_bench;
 pub mod catch2;
 pub mod criterion;
 pub mod criterion_console;
 pub mod generic;
+pub mod github_action_benchmark;
 pub mod go;
+pub mod go_json;
 pub mod google_benchmark;
 pub mod hyperfine;
+pub mod iai_callgrind;
 pub mod jmh;
 mod json;
+pub mod julia;
 pub mod k6;
+pub mod libtest_json;
 pub mod pytest_benchmark;
+pub mod ruby;
+pub mod vitest;
 
 use crate::metrics::Unit;
 use crate::results::{Direction, Metric};
@@ -31,14 +41,15 @@ use std::path::{Path, PathBuf};
 /// A harness output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Format {
-    /// libtest's `#[bench]` text (`test x ... bench: 1,234 ns/iter (+/- 5)`).
+    /// libtest's `#[bench]` text (`test x ... bench: 1,234 ns/iter (+/- 5)`),
+    /// or its JSON events (`--format json`).
     CargoBench,
     /// criterion's `target/criterion` directory, its console text, or
     /// cargo-criterion's JSON messages.
     Criterion,
     /// `hyperfine --export-json`.
     Hyperfine,
-    /// `go test -bench` text, with or without `-benchmem`.
+    /// `go test -bench` text, with or without `-benchmem`, or `go test -json`.
     Go,
     /// Google Benchmark `--benchmark_format=json`.
     GoogleBenchmark,
@@ -56,10 +67,26 @@ pub enum Format {
     K6,
     /// perfguard's generic JSON (see docs/INGEST.md).
     Generic,
+    /// github-action-benchmark's custom JSON for `customBiggerIsBetter`.
+    CustomBiggerIsBetter,
+    /// github-action-benchmark's custom JSON for `customSmallerIsBetter`.
+    CustomSmallerIsBetter,
+    /// Bencher Metric Format JSON.
+    Bmf,
+    /// `vitest bench --outputJson`.
+    Vitest,
+    /// An asv (airspeed velocity) results file.
+    Asv,
+    /// Ruby's `Benchmark.bm`/`bmbm` text, benchmark-ips text or JSON.
+    Ruby,
+    /// iai-callgrind's (gungraun's) console text.
+    IaiCallgrind,
+    /// Julia BenchmarkTools' saved JSON.
+    Julia,
 }
 
 impl Format {
-    pub const ALL: [Format; 12] = [
+    pub const ALL: [Format; 20] = [
         Format::CargoBench,
         Format::Criterion,
         Format::Hyperfine,
@@ -72,6 +99,14 @@ impl Format {
         Format::BenchmarkJs,
         Format::K6,
         Format::Generic,
+        Format::CustomBiggerIsBetter,
+        Format::CustomSmallerIsBetter,
+        Format::Bmf,
+        Format::Vitest,
+        Format::Asv,
+        Format::Ruby,
+        Format::IaiCallgrind,
+        Format::Julia,
     ];
 
     /// The name used on the command line, in configuration and as the
@@ -90,6 +125,14 @@ impl Format {
             Format::BenchmarkJs => "benchmarkjs",
             Format::K6 => "k6",
             Format::Generic => "generic",
+            Format::CustomBiggerIsBetter => "custom-bigger-is-better",
+            Format::CustomSmallerIsBetter => "custom-smaller-is-better",
+            Format::Bmf => "bmf",
+            Format::Vitest => "vitest",
+            Format::Asv => "asv",
+            Format::Ruby => "ruby",
+            Format::IaiCallgrind => "iai-callgrind",
+            Format::Julia => "julia",
         }
     }
 
@@ -103,9 +146,13 @@ impl Format {
     /// single `estimates.json`.
     pub fn parse(self, text: &str) -> Result<Vec<Metric>, Problem> {
         let metrics = match self {
+            Format::CargoBench if json_lines(text, cargo_bench::is_result_line) => {
+                libtest_json::parse(text)
+            }
             Format::CargoBench => cargo_bench::parse(text),
             Format::Criterion => criterion::parse_text(text),
             Format::Hyperfine => hyperfine::parse(text),
+            Format::Go if json_lines(text, go::is_result_line) => go_json::parse(text),
             Format::Go => go::parse(text),
             Format::GoogleBenchmark => google_benchmark::parse(text),
             Format::PytestBenchmark => pytest_benchmark::parse(text),
@@ -115,6 +162,14 @@ impl Format {
             Format::BenchmarkJs => benchmarkjs::parse(text),
             Format::K6 => k6::parse(text),
             Format::Generic => generic::parse(text),
+            Format::CustomBiggerIsBetter => github_action_benchmark::parse(text, Direction::Higher),
+            Format::CustomSmallerIsBetter => github_action_benchmark::parse(text, Direction::Lower),
+            Format::Bmf => bmf::parse(text),
+            Format::Vitest => vitest::parse(text),
+            Format::Asv => asv::parse(text),
+            Format::Ruby => ruby::parse(text),
+            Format::IaiCallgrind => iai_callgrind::parse(text),
+            Format::Julia => julia::parse(text),
         }?;
         // Unit conversion can overflow (1e305 s in ns); refuse, never emit inf.
         if let Some(m) = metrics.iter().find(|m| {
@@ -178,6 +233,16 @@ impl schemars::JsonSchema for Format {
             "enum": names
         })
     }
+}
+
+/// Whether a text of a format with a text and a JSON-lines form is the JSON
+/// one: its first line that is an event (`{`) or a text result (`is_text`)
+/// is an event. Lines before it are the tools' own status lines.
+fn json_lines(text: &str, is_text: fn(&str) -> bool) -> bool {
+    text.lines()
+        .map(str::trim)
+        .find(|l| l.starts_with('{') || is_text(l))
+        .is_some_and(|l| l.starts_with('{'))
 }
 
 /// What is wrong with a text, and where (1-based line), before the file is
@@ -517,6 +582,14 @@ fn detect_json(text: &str) -> Result<Format, String> {
     {
         return Ok(Format::Criterion);
     }
+    if let Some(format) = detect_event_line(first_line.trim()) {
+        return Ok(format);
+    }
+    // asv writes Python's `NaN`, which JSON parsers refuse: tell it by its
+    // own key before parsing.
+    if text.contains("\"result_columns\"") && text.contains("\"results\"") {
+        return Ok(Format::Asv);
+    }
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         format!(
             "it looks like JSON but is not valid at line {}, column {}: {e}",
@@ -528,10 +601,16 @@ fn detect_json(text: &str) -> Result<Format, String> {
     match &value {
         serde_json::Value::Array(items) => {
             let first = items.first();
-            if first
+            if julia::looks_like(&value) {
+                Ok(Format::Julia)
+            } else if first
                 .is_some_and(|b| b.get("primaryMetric").is_some() || b.get("jmhVersion").is_some())
             {
                 Ok(Format::Jmh)
+            } else if ruby::looks_like_json(items) {
+                Ok(Format::Ruby)
+            } else if github_action_benchmark::looks_like(items) {
+                Err("it is github-action-benchmark's custom JSON (`range`, `extra`), which does not say which way is better; pass --format custom-bigger-is-better or custom-smaller-is-better".into())
             } else if first.is_some_and(|b| b.get("name").is_some() && b.get("value").is_some()) {
                 Ok(Format::Generic)
             } else {
@@ -551,13 +630,30 @@ fn detect_json(text: &str) -> Result<Format, String> {
         _ if has("metrics") && (has("root_group") || has("state")) => Ok(Format::K6),
         _ if has("benchmarks") => Ok(Format::Generic),
         _ if has("mean") && has("median") && has("std_dev") => Ok(Format::Criterion),
+        _ if asv::looks_like(&value) => Ok(Format::Asv),
+        _ if vitest::looks_like(&value) => Ok(Format::Vitest),
+        _ if bmf::looks_like(&value) => Ok(Format::Bmf),
         _ => Err("it is JSON, but of no shape perfguard knows".into()),
+    }
+}
+
+/// The format of a line that is one event of a JSON-lines output.
+fn detect_event_line(line: &str) -> Option<Format> {
+    if libtest_json::is_event_line(line) {
+        Some(Format::CargoBench)
+    } else if go_json::is_event_line(line) {
+        Some(Format::Go)
+    } else {
+        None
     }
 }
 
 fn detect_lines(text: &str) -> Result<Format, String> {
     for line in text.lines().take(10_000) {
         let t = line.trim();
+        if let Some(format) = detect_event_line(t) {
+            return Ok(format);
+        }
         if cargo_bench::is_result_line(t) {
             return Ok(Format::CargoBench);
         }
@@ -573,6 +669,12 @@ fn detect_lines(text: &str) -> Result<Format, String> {
         if criterion_console::is_time_line(t) {
             return Ok(Format::Criterion);
         }
+        if ruby::looks_like(t) {
+            return Ok(Format::Ruby);
+        }
+        if iai_callgrind::is_instructions_line(t) {
+            return Ok(Format::IaiCallgrind);
+        }
     }
     Err("no line looks like any known harness's results".into())
 }
@@ -580,9 +682,23 @@ fn detect_lines(text: &str) -> Result<Format, String> {
 /// The 1-based line where `"key"` first appears in JSON text, to point at
 /// a problem found after parsing.
 pub(crate) fn line_of_key(text: &str, key: &str) -> Option<usize> {
-    let quoted = serde_json::to_string(key).ok()?;
-    let at = text.find(&quoted)?;
-    Some(text[..at].matches('\n').count() + 1)
+    lines_of_key(text, key).first().copied()
+}
+
+/// The 1-based lines where `"key"` appears in JSON text, in order.
+pub(crate) fn lines_of_key(text: &str, key: &str) -> Vec<usize> {
+    let Ok(quoted) = serde_json::to_string(key) else {
+        return Vec::new();
+    };
+    let mut line = 1;
+    let mut from = 0;
+    let mut lines = Vec::new();
+    while let Some(at) = text[from..].find(&quoted) {
+        line += text[from..from + at].matches('\n').count();
+        lines.push(line);
+        from += at + quoted.len();
+    }
+    lines
 }
 
 /// A time metric in nanoseconds, lower is better.

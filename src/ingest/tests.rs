@@ -54,6 +54,8 @@ fn every_fixture_is_detected_as_its_format() {
         ("cargo-criterion.jsonl", Format::Criterion),
         ("hyperfine.json", Format::Hyperfine),
         ("go-bench.txt", Format::Go),
+        ("libtest.json", Format::CargoBench),
+        ("go-test-json-packages.jsonl", Format::Go),
         ("google-benchmark.json", Format::GoogleBenchmark),
         ("google-benchmark-single.json", Format::GoogleBenchmark),
         ("pytest-benchmark.json", Format::PytestBenchmark),
@@ -64,6 +66,15 @@ fn every_fixture_is_detected_as_its_format() {
         ("benchmarkjs.txt", Format::BenchmarkJs),
         ("k6-summary.json", Format::K6),
         ("generic.json", Format::Generic),
+        ("bmf.json", Format::Bmf),
+        ("vitest.json", Format::Vitest),
+        ("asv.json", Format::Asv),
+        ("ruby-benchmark.txt", Format::Ruby),
+        ("ruby-benchmark-ips.txt", Format::Ruby),
+        ("ruby-benchmark-ips.json", Format::Ruby),
+        ("iai-callgrind.txt", Format::IaiCallgrind),
+        ("iai-callgrind-compared.txt", Format::IaiCallgrind),
+        ("julia-benchmarktools.json", Format::Julia),
     ] {
         let path = fixture_path(file);
         if !path.exists() && file.ends_with(".jsonl") {
@@ -921,6 +932,21 @@ fn failed_benchmarks_are_run_failures_naming_the_line() {
         matches!(&err, IngestError::Failed { line: Some(6), message, .. } if message.contains("`BenchmarkBroken` failed")),
         "{err:?}"
     );
+    // Go: a benchmark that panics has no `--- FAIL` line; its panic and the
+    // package's `FAIL` line say so (this was silently left out before).
+    let err = read_path(&fixture_path("go-bench-panic.txt"), None).unwrap_err();
+    assert!(
+        matches!(&err, IngestError::Failed { line: Some(6), message, .. }
+            if message.contains("`BenchmarkPanics` failed (`panic: boom`)")),
+        "{err:?}"
+    );
+    let without_panic: String = fixture("go-bench-panic.txt")
+        .lines()
+        .filter(|l| !l.starts_with("panic:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let err = Format::Go.parse(&without_panic).unwrap_err();
+    assert!(err.failed && err.line == Some(17), "{err:?}");
     // benchmark.js: `broken: ` (the error's enumerable properties: none).
     let err = read_path(&fixture_path("benchmarkjs-failed.txt"), None).unwrap_err();
     assert!(
@@ -1162,4 +1188,1033 @@ fn criterion_console_text_values_equal_its_printed_numbers() {
         err.line == Some(1) && err.message.contains("truncated"),
         "{err:?}"
     );
+}
+
+/// The JSON objects of a JSON-lines fixture whose `key` is `value`.
+fn events(text: &str, key: &str, value: &str) -> Vec<(usize, Value)> {
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, l)| Some((i + 1, serde_json::from_str::<Value>(l).ok()?)))
+        .filter(|(_, v)| v[key] == value)
+        .collect()
+}
+
+#[test]
+fn libtest_json_values_equal_its_bench_events() {
+    let text = fixture("libtest.json");
+    let metrics = ingest("libtest.json");
+    let benches = events(&text, "type", "bench");
+    assert_eq!(benches.len(), 3);
+    for (_, b) in &benches {
+        let name = b["name"].as_str().unwrap();
+        let m = get(&metrics, name);
+        // Exactly libtest's printed median, unit for unit.
+        assert_eq!(
+            (m.value, &m.unit, m.direction),
+            (f(&b["median"]), &Unit::Ns, Direction::Lower)
+        );
+        if let Some(mb) = b.get("mib_per_second") {
+            let t = get(&metrics, &format!("{name}.throughput"));
+            assert_eq!(
+                (t.value, &t.unit, t.direction),
+                (f(mb) * 1e6, &Unit::PerSecond, Direction::Higher)
+            );
+        }
+    }
+    assert_eq!(metrics.len(), 4);
+    // The names are the text form's, so switching to JSON keeps history.
+    let text_names: Vec<String> = ingest("cargo-bench.txt")
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    for name in &text_names {
+        get(&metrics, name);
+    }
+    get(&metrics, "parse_name_with_odd_chars_µs_and_spaces");
+    // cargo's status lines on merged standard error are skipped.
+    let merged = format!("   Compiling x v0.1.0\n     Running benches/x.rs\n{text}");
+    assert_eq!(detect(&merged), Ok(Format::CargoBench));
+    assert_eq!(Format::CargoBench.parse(&merged).unwrap(), metrics);
+}
+
+#[test]
+fn libtest_json_failed_benchmark_is_a_run_failure_naming_its_line() {
+    let err = Format::CargoBench
+        .parse(&fixture("libtest-failed.json"))
+        .unwrap_err();
+    assert!(err.failed && err.line == Some(3), "{err:?}");
+    assert!(
+        err.message.contains("`broken` failed") && err.message.contains("panicked"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn libtest_json_hostile_inputs_are_errors_naming_the_line() {
+    let text = fixture("libtest.json");
+    // Cut anywhere before the suite's end event: an error at a line, never
+    // fewer benchmarks.
+    let end = text.rfind("{ \"type\": \"suite\"").unwrap();
+    for cut in (1..end + 10).filter(|c| text.is_char_boundary(*c)) {
+        let err = Format::CargoBench.parse(&text[..cut]).unwrap_err();
+        assert!(err.line.is_some(), "cut at {cut}: {err:?}");
+    }
+    let suite = "{ \"type\": \"suite\", \"event\": \"started\", \"test_count\": 2 }\n";
+    let ok = "{ \"type\": \"suite\", \"event\": \"ok\" }\n";
+    let bench = |name: &str, median: &str| {
+        format!(
+            "{{ \"type\": \"bench\", \"name\": {name}, \"median\": {median}, \"deviation\": 1 }}\n"
+        )
+    };
+    // The same name twice (two bench targets in one output): both lines.
+    let twice = format!(
+        "{suite}{}{ok}{suite}{}{ok}",
+        bench("\"a\"", "1"),
+        bench("\"a\"", "2")
+    );
+    let err = Format::CargoBench.parse(&twice).unwrap_err();
+    assert!(
+        err.line == Some(5) && err.message.contains("first at line 2"),
+        "{err:?}"
+    );
+    // Negative, NaN (not JSON), a number as a name, no median.
+    for (median, name, what) in [
+        ("-3", "\"a\"", "negative"),
+        ("NaN", "\"a\"", "expected value"),
+        ("1", "7", "invalid type"),
+        ("1, \"x\": 1", "\"\"", "without a `name`"),
+    ] {
+        let err = Format::CargoBench
+            .parse(&format!("{suite}{}{ok}", bench(name, median)))
+            .unwrap_err();
+        assert!(
+            err.line == Some(2) && err.message.contains(what),
+            "{median} {name}: {err:?}"
+        );
+    }
+    let err = Format::CargoBench
+        .parse(&format!(
+            "{suite}{{ \"type\": \"bench\", \"name\": \"a\" }}\n{ok}"
+        ))
+        .unwrap_err();
+    assert!(err.message.contains("without `median`"), "{err:?}");
+    // Odd characters stay verbatim.
+    let odd = "\"<b>x</b> | *y* \\u0007 \\\"q\\\"\"";
+    let metrics = Format::CargoBench
+        .parse(&format!("{suite}{}{ok}", bench(odd, "5")))
+        .unwrap();
+    assert_eq!(metrics[0].name, "<b>x</b> | *y* \u{7} \"q\"");
+    // Only a started suite: truncated, not empty results.
+    let err = Format::CargoBench.parse(suite).unwrap_err();
+    assert!(err.message.contains("truncated"), "{err:?}");
+}
+
+#[test]
+fn go_test_json_values_equal_its_printed_lines_qualified_by_package() {
+    let metrics = ingest("go-test-json-packages.jsonl");
+    // The numbers go test printed in each package's `output` events.
+    for (package, ns, mbs, bytes) in [
+        (
+            "example.com/multi/alpha",
+            [219.9, 103.6],
+            [72.76, 154.37],
+            64.0,
+        ),
+        (
+            "example.com/multi/beta",
+            [41.65, 38.53],
+            [384.14, 415.24],
+            4.0,
+        ),
+    ] {
+        let name = format!("{package}.BenchmarkAppend-2");
+        let m = get(&metrics, &name);
+        assert_eq!((m.samples.as_slice(), &m.unit), (&ns[..], &Unit::Ns));
+        assert_eq!(m.value, (ns[0] + ns[1]) / 2.0);
+        let t = get(&metrics, &format!("{name}.MB/s"));
+        assert_eq!(t.samples, mbs.map(|v| v * 1e6));
+        assert_eq!(get(&metrics, &format!("{name}.B/op")).value, bytes);
+        assert_eq!(get(&metrics, &format!("{name}.allocs/op")).value, 1.0);
+    }
+    assert_eq!(metrics.len(), 8);
+    // The text form of the same events gives the same metrics.
+    let text: String = events(&fixture("go-test-json-packages.jsonl"), "Action", "output")
+        .iter()
+        .map(|(_, e)| e["Output"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(Format::Go.parse(&text).unwrap(), metrics);
+}
+
+#[test]
+fn go_test_json_failures_and_cuts_are_errors_naming_the_json_line() {
+    let err = Format::Go
+        .parse(&fixture("go-test-json-failed.jsonl"))
+        .unwrap_err();
+    assert!(err.failed && err.line == Some(10), "{err:?}");
+    assert!(err.message.contains("BenchmarkBroken"), "{err:?}");
+    // A package that fails without a `--- FAIL` line (a panic) fails too.
+    let panicked = concat!(
+        "{\"Action\":\"output\",\"Package\":\"p\",\"Output\":\"BenchmarkX-2   \\t\"}\n",
+        "{\"Action\":\"output\",\"Package\":\"p\",\"Output\":\"panic: boom\\n\"}\n",
+        "{\"Action\":\"output\",\"Package\":\"p\",\"Output\":\"BenchmarkY-2 \\t 10\\t 5 ns/op\\n\"}\n",
+        "{\"Action\":\"fail\",\"Package\":\"p\",\"Elapsed\":0.1}\n",
+    );
+    let err = Format::Go.parse(panicked).unwrap_err();
+    assert!(err.failed && err.line == Some(4), "{err:?}");
+    // Cut anywhere before the last package's end event: an error at a line,
+    // unless the cut falls right after a package's own end event, which
+    // leaves the complete output of the packages before it.
+    let text = fixture("go-test-json-packages.jsonl");
+    let end = text.rfind("{\"Time\"").unwrap();
+    let mut whole_packages = 0;
+    for cut in (1..end + 10).filter(|c| text.is_char_boundary(*c)) {
+        let part = &text[..cut];
+        match Format::Go.parse(part) {
+            Err(err) => assert!(err.line.is_some(), "cut at {cut}: {err:?}"),
+            Ok(metrics) => {
+                let last: Value = serde_json::from_str(part.lines().last().unwrap()).unwrap();
+                assert!(
+                    last["Action"] == "pass" && last.get("Test").is_none(),
+                    "{cut}"
+                );
+                let alpha = get(&metrics, "BenchmarkAppend-2");
+                assert_eq!(alpha.samples, [219.9, 103.6]);
+                whole_packages += 1;
+            }
+        }
+    }
+    assert_eq!(whole_packages, 2, "before and after its newline");
+    // A result line whose numbers are bad points at the event it came from.
+    let bad = text.replacen("219.9 ns/op", "-219.9 ns/op", 1);
+    let err = Format::Go.parse(&bad).unwrap_err();
+    assert!(
+        err.line == Some(7) && err.message.contains("negative"),
+        "{err:?}"
+    );
+    let nan = text.replacen("219.9 ns/op", "NaN ns/op", 1);
+    assert_eq!(Format::Go.parse(&nan).unwrap_err().line, Some(7));
+    // Not an event: the line is named.
+    let err = Format::Go
+        .parse("{\"Action\":\"output\",\"Package\":\"p\",\"Output\":\"x\"}\n{\"Action\": 3}\n")
+        .unwrap_err();
+    assert_eq!(err.line, Some(2), "{err:?}");
+}
+
+#[test]
+fn github_action_benchmark_custom_values_and_direction_from_the_tool_name() {
+    let text = fixture("github-action-benchmark-custom.json");
+    let entries = json("github-action-benchmark-custom.json");
+    for (format, direction) in [
+        (Format::CustomBiggerIsBetter, Direction::Higher),
+        (Format::CustomSmallerIsBetter, Direction::Lower),
+    ] {
+        let metrics = read_path(
+            &fixture_path("github-action-benchmark-custom.json"),
+            Some(format),
+        )
+        .unwrap()
+        .metrics;
+        assert_eq!(metrics.len(), 5);
+        assert!(metrics.iter().all(|m| m.direction == direction));
+        for (e, (unit, factor)) in entries.as_array().unwrap().iter().zip([
+            (Unit::Other("Percent".into()), 1.0),
+            (Unit::Other("Megabytes".into()), 1.0),
+            (Unit::Ns, 1e6),
+            (Unit::Ns, 1.0),
+            (Unit::PerSecond, 1.0),
+        ]) {
+            let m = get(&metrics, e["name"].as_str().unwrap());
+            assert_eq!((&m.unit, m.value), (&unit, f(&e["value"]) * factor));
+        }
+    }
+    // Ingested today, imported from the same tool's data.js: the same metrics.
+    let data_js = format!(
+        "window.BENCHMARK_DATA = {{\"lastUpdate\": 1, \"repoUrl\": \"x\", \"entries\": {{\"s\": [\
+         {{\"commit\": {{\"id\": \"{}\"}}, \"date\": 1700000000000, \"tool\": \"customSmallerIsBetter\", \"benches\": {text}}}]}}}}",
+        "a".repeat(40)
+    );
+    let runs =
+        crate::baseline::import::parse_data_js(&data_js, Path::new("data.js"), "s", "ci").unwrap();
+    assert_eq!(
+        runs[0].phases[0].metrics,
+        Format::CustomSmallerIsBetter.parse(&text).unwrap()
+    );
+    // Detection will not guess the direction.
+    let err = read_path(&fixture_path("github-action-benchmark-custom.json"), None).unwrap_err();
+    assert!(err.to_string().contains("custom-bigger-is-better"), "{err}");
+}
+
+#[test]
+fn github_action_benchmark_custom_hostile_inputs_name_the_line() {
+    let format = Format::CustomSmallerIsBetter;
+    let text = fixture("github-action-benchmark-custom.json");
+    // Cut anywhere: an error at the line where the JSON stops.
+    for cut in (1..text.trim_end().len()).filter(|c| text.is_char_boundary(*c)) {
+        let err = format.parse(&text[..cut]).unwrap_err();
+        assert_eq!(
+            err.line,
+            Some(text[..cut].matches('\n').count() + 1),
+            "cut at {cut}: {err:?}"
+        );
+    }
+    let err = format
+        .parse("[\n{\"name\": \"a\", \"unit\": \"ms\", \"value\": 1},\n{\"name\": \"a\", \"unit\": \"ms\", \"value\": 2}\n]")
+        .unwrap_err();
+    assert!(
+        err.line == Some(3) && err.message.contains("`a` again (first at `[0]`)"),
+        "{err:?}"
+    );
+    for (value, line, what) in [
+        ("-1", 2, "negative"),
+        ("NaN", 2, "expected value"),
+        ("\"5\"", 2, "invalid type"),
+    ] {
+        let err = format
+            .parse(&format!(
+                "[\n{{\"name\": \"a\", \"unit\": \"ms\", \"value\": {value}}}\n]"
+            ))
+            .unwrap_err();
+        assert!(
+            err.line == Some(line) && err.message.contains(what),
+            "{value}: {err:?}"
+        );
+    }
+    let err = format
+        .parse("[{\"name\": \" \", \"unit\": \"ms\", \"value\": 1}]")
+        .unwrap_err();
+    assert!(err.message.contains("[0].name"), "{err:?}");
+    let err = format
+        .parse("[{\"name\": \"a\", \"value\": 1}]")
+        .unwrap_err();
+    assert!(err.message.contains("unit"), "{err:?}");
+    // Odd characters stay verbatim; a value too large once in ns is refused.
+    let odd = format
+        .parse(r#"[{"name": "a\u0000|*b*<i>", "unit": "x", "value": 0}]"#)
+        .unwrap();
+    assert_eq!(odd[0].name, "a\u{0}|*b*<i>");
+    assert!(
+        format
+            .parse(r#"[{"name": "a", "unit": "s", "value": 1e308}]"#)
+            .is_err()
+    );
+}
+
+#[test]
+fn bmf_values_equal_its_numbers_latency_is_the_benchmark_itself() {
+    let doc = json("bmf.json");
+    let metrics = ingest("bmf.json");
+    let mut seen = 0;
+    for (name, measures) in doc.as_object().unwrap() {
+        for (slug, m) in measures.as_object().unwrap() {
+            let (metric, unit, factor, direction) = match slug.as_str() {
+                "latency" => (name.clone(), Unit::Ns, 1.0, Direction::Lower),
+                "throughput" => (
+                    format!("{name}.{slug}"),
+                    Unit::PerSecond,
+                    1.0,
+                    Direction::Higher,
+                ),
+                "file-size" => (format!("{name}.{slug}"), Unit::Bytes, 1.0, Direction::Lower),
+                "build-time" => (format!("{name}.{slug}"), Unit::Ns, 1e9, Direction::Lower),
+                "instructions" | "estimated-cycles" => {
+                    (format!("{name}.{slug}"), Unit::Count, 1.0, Direction::Lower)
+                }
+                other => (
+                    format!("{name}.{slug}"),
+                    Unit::Other(other.into()),
+                    1.0,
+                    Direction::Lower,
+                ),
+            };
+            let got = get(&metrics, &metric);
+            assert_eq!(
+                (&got.unit, got.value, got.direction),
+                (&unit, f(&m["value"]) * factor, direction),
+                "{metric}"
+            );
+            seen += 1;
+        }
+    }
+    assert_eq!((seen, metrics.len()), (8, 8));
+    // Exact to the last bit, and a negative lower_value (value − deviation,
+    // as Bencher's adapters write it) is not an error.
+    assert_eq!(get(&metrics, "bencher::mock_0").value, 54.648447036743164);
+}
+
+#[test]
+fn bmf_hostile_inputs_name_the_line() {
+    let text = fixture("bmf.json");
+    for cut in (1..text.trim_end().len()).filter(|c| text.is_char_boundary(*c)) {
+        let err = Format::Bmf.parse(&text[..cut]).unwrap_err();
+        assert_eq!(
+            err.line,
+            Some(text[..cut].matches('\n').count() + 1),
+            "cut at {cut}: {err:?}"
+        );
+    }
+    // A name twice: serde_json would keep the last; here it is an error.
+    let twice = "{\n\"a\": {\"latency\": {\"value\": 1}},\n\"a\": {\"latency\": {\"value\": 2}}\n}";
+    let err = Format::Bmf.parse(twice).unwrap_err();
+    assert!(
+        err.line == Some(3) && err.message.contains("`a` appears twice"),
+        "{err:?}"
+    );
+    let err = Format::Bmf
+        .parse("{\"a\": {\n\"latency\": {\"value\": 1},\n\"latency\": {\"value\": 2}}}")
+        .unwrap_err();
+    assert!(
+        err.line == Some(3) && err.message.contains("at `a`"),
+        "{err:?}"
+    );
+    for (value, what) in [
+        ("-1", "negative"),
+        ("NaN", "expected value"),
+        ("\"1\"", "invalid type"),
+    ] {
+        let err = Format::Bmf
+            .parse(&format!(
+                "{{\"a\": {{\n\"latency\": {{\"value\": {value}}}}}}}"
+            ))
+            .unwrap_err();
+        assert!(
+            err.line == Some(2)
+                && err.message.contains(what)
+                && err.message.contains("a.latency.value"),
+            "{value}: {err:?}"
+        );
+    }
+    let err = Format::Bmf.parse("{\"a\": {\"latency\": {}}}").unwrap_err();
+    assert!(err.message.contains("value"), "{err:?}");
+    let err = Format::Bmf.parse("{\"a\": {}}").unwrap_err();
+    assert!(err.message.contains("no measures"), "{err:?}");
+    let err = Format::Bmf
+        .parse("{\"\": {\"latency\": {\"value\": 1}}}")
+        .unwrap_err();
+    assert!(err.message.contains("empty name"), "{err:?}");
+    // Odd characters stay verbatim.
+    let odd = Format::Bmf
+        .parse(r#"{"a|*b*\n<i>": {"latency": {"value": 0}}}"#)
+        .unwrap();
+    assert_eq!(odd[0].name, "a|*b*\n<i>");
+}
+
+/// vitest's console rows: (group, name, hz, mean ms) as printed.
+fn vitest_printed(console: &str) -> Vec<(String, String, f64, f64)> {
+    let mut group = String::new();
+    let mut rows = Vec::new();
+    for line in console.lines() {
+        let t = line.trim();
+        if let Some(g) = t.strip_prefix("✓ ") {
+            // `bench/x.bench.js > parse 533ms`
+            group = g.rsplit_once(' ').unwrap().0.to_owned();
+        } else if let Some(row) = t.strip_prefix("· ") {
+            let words: Vec<&str> = row.split_whitespace().collect();
+            let n = words.len();
+            // name … hz min max mean p75 p99 p995 p999 rme samples
+            let name = words[..n - 10].join(" ");
+            rows.push((
+                group.clone(),
+                name,
+                number(words[n - 10]).unwrap(),
+                number(words[n - 7]).unwrap(),
+            ));
+        }
+    }
+    rows
+}
+
+#[test]
+fn vitest_values_equal_its_printed_hz_and_mean() {
+    let metrics = ingest("vitest.json");
+    let printed = vitest_printed(&fixture("vitest-console.txt"));
+    assert_eq!(printed.len(), 3);
+    for (group, name, hz, mean_ms) in &printed {
+        let full = format!("{group} > {name}");
+        let m = get(&metrics, &full);
+        assert_eq!((&m.unit, m.direction), (&Unit::Ns, Direction::Lower));
+        // Within the digits printed: mean to 4 decimals of ms, hz to 2.
+        assert!(
+            (m.value / 1e6 - mean_ms).abs() <= 0.00005,
+            "{full}: {}",
+            m.value
+        );
+        let h = get(&metrics, &format!("{full}.hz"));
+        assert!((h.value - hz).abs() <= 0.005, "{full}: {}", h.value);
+        assert_eq!(
+            (&h.unit, h.direction),
+            (&Unit::PerSecond, Direction::Higher)
+        );
+    }
+    // Exactly the JSON's numbers, ms → ns.
+    let doc = json("vitest.json");
+    let b = &doc["files"][0]["groups"][1]["benchmarks"][0];
+    let m = get(&metrics, "bench/fixture.bench.js > render > small");
+    assert_eq!(m.value, f(&b["mean"]) * 1e6);
+    let median = get(&metrics, "bench/fixture.bench.js > render > small.median");
+    assert_eq!(median.value, f(&b["median"]) * 1e6);
+    assert_eq!(
+        get(&metrics, "bench/fixture.bench.js > render > small.p99").value,
+        f(&b["p99"]) * 1e6
+    );
+    // `small` in two describe blocks: two benchmarks; 3 × 4 metrics.
+    get(&metrics, "bench/fixture.bench.js > parse > small");
+    assert_eq!(metrics.len(), 12);
+    // Samples, when vitest writes them, are the primary metric's (ms → ns).
+    let with =
+        fixture("vitest.json").replacen("\"samples\": []", "\"samples\": [0.0005, 0.0007]", 1);
+    let m = Format::Vitest.parse(&with).unwrap();
+    assert_eq!(m[0].samples, [0.0005 * 1e6, 0.0007 * 1e6]);
+}
+
+#[test]
+fn vitest_failed_and_hostile_inputs_name_the_line() {
+    // A task that throws: vitest exits 0 and writes the name only.
+    let err = read_path(&fixture_path("vitest-failed.json"), None).unwrap_err();
+    assert!(
+        matches!(&err, IngestError::Failed { line: Some(36), message, .. } if message.contains("`bench/failed.bench.js > broken`")),
+        "{err:?}"
+    );
+    assert_eq!(err.exit_code(), 3);
+    let text = fixture("vitest.json");
+    for cut in (1..text.trim_end().len()).filter(|c| text.is_char_boundary(*c)) {
+        let err = Format::Vitest.parse(&text[..cut]).unwrap_err();
+        assert_eq!(
+            err.line,
+            Some(text[..cut].matches('\n').count() + 1),
+            "cut at {cut}: {err:?}"
+        );
+    }
+    let one = |name: &str, mean: &str| format!("{{\"name\": {name}, \"mean\": {mean}, \"hz\": 5}}");
+    let doc = |benches: &str| {
+        format!(
+            "{{\"files\": [{{\"groups\": [{{\"fullName\": \"f > g\", \"benchmarks\": [\n{benches}\n]}}]}}]}}"
+        )
+    };
+    let err = Format::Vitest
+        .parse(&doc(&format!(
+            "{},\n{}",
+            one("\"a\"", "1"),
+            one("\"a\"", "2")
+        )))
+        .unwrap_err();
+    assert!(
+        err.line == Some(3) && err.message.contains("`f > g > a` appears twice"),
+        "{err:?}"
+    );
+    for (mean, what) in [
+        ("-1", "negative"),
+        ("NaN", "expected value"),
+        ("\"1\"", "invalid type"),
+    ] {
+        let err = Format::Vitest.parse(&doc(&one("\"a\"", mean))).unwrap_err();
+        assert!(
+            err.line == Some(2) && err.message.contains(what),
+            "{mean}: {err:?}"
+        );
+    }
+    let odd = Format::Vitest
+        .parse(&doc(&one("\"<b>|*x*\\u0000\"", "1")))
+        .unwrap();
+    assert_eq!(odd[0].name, "f > g > <b>|*x*\u{0}");
+}
+
+/// asv's printed number (`128±10ns`, `1.45±0.2μs`, `8.06k`, `25.9M`, `42`)
+/// in ns for times, as a plain number otherwise.
+fn asv_printed(text: &str) -> f64 {
+    let head = text.split('±').next().unwrap();
+    let unit_of = |t: &str| {
+        let split = t
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(t.len());
+        (t[..split].parse::<f64>().unwrap(), t[split..].to_owned())
+    };
+    let (value, unit) = unit_of(head);
+    let unit = if unit.is_empty() {
+        unit_of(text).1
+    } else {
+        unit
+    };
+    let unit = unit.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '±');
+    value
+        * match unit {
+            "" => 1.0,
+            "k" => 1e3,
+            "M" => 1e6,
+            "G" => 1e9,
+            "ns" => 1.0,
+            "μs" | "us" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            other => panic!("unit {other:?} in {text}"),
+        }
+}
+
+#[test]
+fn asv_values_equal_its_printed_numbers_with_samples() {
+    let metrics = ingest("asv.json");
+    let console = fixture("asv-console.txt");
+    let mut checked = 0;
+    let mut table_of = None;
+    for line in console.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let [_, "···", name, value] = words[..]
+            && name.starts_with("bench.")
+        {
+            if matches!(value, "ok" | "n/a") {
+                table_of = (value == "ok").then(|| name.to_owned());
+                continue;
+            }
+            let m = get(&metrics, name);
+            let printed = asv_printed(value);
+            assert!(
+                (m.value - printed).abs() <= 0.005 * printed,
+                "{name}: {} vs {value}",
+                m.value
+            );
+            checked += 1;
+        } else if let (Some(name), [param, value]) = (&table_of, &words[..])
+            && param.parse::<u64>().is_ok()
+        {
+            let m = get(&metrics, &format!("{name}({param})"));
+            let printed = asv_printed(value);
+            assert!(
+                (m.value - printed).abs() <= 0.005 * printed,
+                "{name}({param}): {}",
+                m.value
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 8);
+    // Exactly the file's numbers; samples from --record-samples, s → ns.
+    let raw = fixture("asv.json");
+    let doc: Value = serde_json::from_str(&raw.replace("NaN", "null")).unwrap();
+    let row = &doc["results"]["bench.time_fib15"];
+    let m = get(&metrics, "bench.time_fib15");
+    assert_eq!(m.value, f(&row[0][0]) * 1e9);
+    let samples: Vec<f64> = row[11][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| f(v) * 1e9)
+        .collect();
+    assert_eq!((m.samples.len(), &m.samples), (10, &samples));
+    let mem = get(&metrics, "bench.peakmem_list");
+    assert_eq!(
+        (&mem.unit, mem.value),
+        (&Unit::Bytes, f(&doc["results"]["bench.peakmem_list"][0][0]))
+    );
+    assert_eq!(get(&metrics, "bench.track_answer").unit, Unit::Count);
+    get(&metrics, "bench.time_sum(10000)");
+    // The skipped benchmark (NaN, `n/a`) has no value and is left out.
+    assert!(metrics.iter().all(|m| !m.name.contains("Skipped")));
+    assert_eq!(metrics.len(), 8);
+}
+
+#[test]
+fn asv_failed_and_hostile_inputs_are_errors_naming_the_benchmark() {
+    let err = read_path(&fixture_path("asv-failed.json"), None).unwrap_err();
+    assert!(
+        matches!(&err, IngestError::Failed { message, .. } if message.contains("`bench.time_broken`: failed")),
+        "{err:?}"
+    );
+    // A failed combination of a parameterized benchmark names it.
+    let pair = fixture("asv-failed.json").replace(
+        "\"bench.time_broken\": [null,",
+        "\"bench.time_broken_gone\": [[1.0],",
+    );
+    let err = Format::Asv.parse(&pair).unwrap_err();
+    assert!(
+        err.failed && err.message.contains("`bench.time_pair(2, 'y')` failed"),
+        "{err:?}"
+    );
+    let text = fixture("asv.json");
+    for cut in (1..text.trim_end().len())
+        .step_by(7)
+        .filter(|c| text.is_char_boundary(*c))
+    {
+        let err = Format::Asv.parse(&text[..cut]).unwrap_err();
+        assert_eq!(err.line, Some(1), "cut at {cut}: {err:?}");
+    }
+    let doc = |results: &str| {
+        format!(
+            "{{\"version\": 2, \"result_columns\": [\"result\", \"params\", \"samples\"],\n\"results\": {{\n{results}\n}}}}"
+        )
+    };
+    let err = Format::Asv
+        .parse(&doc(
+            "\"b.time_a\": [[1.0], []],\n\"b.time_a\": [[2.0], []]",
+        ))
+        .unwrap_err();
+    assert!(
+        err.line == Some(4) && err.message.contains("appears twice"),
+        "{err:?}"
+    );
+    for (value, what) in [
+        ("-1.0", "negative"),
+        ("Infinity", "not a number"),
+        ("\"x\"", "not a number"),
+    ] {
+        let err = Format::Asv
+            .parse(&doc(&format!("\"b.time_a\": [[{value}], []]")))
+            .unwrap_err();
+        assert!(
+            err.line == Some(3) && err.message.contains(what),
+            "{value}: {err:?}"
+        );
+    }
+    let err = Format::Asv
+        .parse(&doc("\"b.time_a\": [[1.0, 2.0, 3.0], [[\"1\", \"2\"]]]"))
+        .unwrap_err();
+    assert!(
+        err.message
+            .contains("3 results for 2 parameter combinations"),
+        "{err:?}"
+    );
+    let err = Format::Asv
+        .parse(&doc("\"b.time_a\": [[1.0], [], [[1.0, -2.0]]]"))
+        .unwrap_err();
+    assert!(err.message.contains("sample"), "{err:?}");
+    let err = Format::Asv
+        .parse("{\"version\": 1, \"results\": {\"b.time_a\": 1.0}}")
+        .unwrap_err();
+    assert!(err.message.contains("asv update"), "{err:?}");
+    // `NaN` inside a name is text, not a skip; odd names stay verbatim.
+    let odd = Format::Asv
+        .parse(&doc("\"b.time_NaN <b>|*x*\": [[2.0], []]"))
+        .unwrap();
+    assert_eq!(
+        (odd[0].name.as_str(), odd[0].value),
+        ("b.time_NaN <b>|*x*", 2e9)
+    );
+}
+
+#[test]
+fn fuzz_seeds_list_every_format_in_order() {
+    // fuzz/seed.py prefixes each fixture with its format's index in
+    // Format::ALL; a format added here must be added there, in order.
+    let seed = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seed.py"))
+        .unwrap();
+    let order = &seed[seed.find("ORDER = [").unwrap()..];
+    let order = &order[..order.find(']').unwrap()];
+    let listed: Vec<&str> = order.split('"').skip(1).step_by(2).collect();
+    assert_eq!(listed, Format::ALL.map(Format::as_str));
+    for format in Format::ALL {
+        assert!(seed.contains(&format!("\"{format}\": [")), "{format}");
+    }
+}
+
+#[test]
+fn ruby_benchmark_values_equal_its_printed_seconds() {
+    let text = fixture("ruby-benchmark.txt");
+    let metrics = ingest("ruby-benchmark.txt");
+    let mut rows = 0;
+    let mut rehearsal = false;
+    for line in text.lines() {
+        rehearsal = (rehearsal || line.starts_with("Rehearsal")) && !line.contains("total:");
+        let Some((head, real)) = line.strip_suffix(')').and_then(|l| l.rsplit_once('(')) else {
+            continue;
+        };
+        let words: Vec<&str> = head.split_whitespace().collect();
+        let n = words.len();
+        let name = words[..n - 3].join(" ");
+        if rehearsal {
+            // bmbm's rehearsal is discarded, by bmbm and here: the value is
+            // the second section's.
+            assert_ne!(
+                get(&metrics, &name).value,
+                number(real.trim()).unwrap() * 1e9
+            );
+            continue;
+        }
+        let m = get(&metrics, &name);
+        assert_eq!(
+            (m.value, &m.unit),
+            (number(real.trim()).unwrap() * 1e9, &Unit::Ns)
+        );
+        for (suffix, at) in [("user", n - 3), ("system", n - 2), ("total", n - 1)] {
+            let v = get(&metrics, &format!("{name}.{suffix}")).value;
+            assert_eq!(v, number(words[at]).unwrap() * 1e9, "{name}.{suffix}");
+        }
+        rows += 1;
+    }
+    assert_eq!((rows, metrics.len()), (5, 20));
+    get(&metrics, "times: a*10");
+    get(&metrics, "<b>upto</b>");
+}
+
+#[test]
+fn benchmark_ips_text_and_json_equal_its_numbers() {
+    let text = ingest("ruby-benchmark-ips.txt");
+    let json_report = ingest("ruby-benchmark-ips.json");
+    let doc = json("ruby-benchmark-ips.json");
+    let printed = fixture("ruby-benchmark-ips.txt");
+    for e in doc.as_array().unwrap() {
+        let name = e["name"].as_str().unwrap();
+        let exact = get(&json_report, name);
+        assert_eq!(
+            (exact.value, &exact.unit, exact.direction),
+            (
+                f(&e["central_tendency"]),
+                &Unit::PerSecond,
+                Direction::Higher
+            )
+        );
+        // The text's rate as printed (`15.465k`: 5 digits) and the
+        // comparison's (`15465.3 i/s`) agree with the exact value.
+        let t = get(&text, name);
+        assert!(
+            close_printed(t.value, exact.value),
+            "{name}: {} vs {}",
+            t.value,
+            exact.value
+        );
+        let compared = printed
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("{name}:")))
+            .unwrap();
+        let compared = number(compared.split_whitespace().next().unwrap()).unwrap();
+        assert!((compared - exact.value).abs() <= 0.05, "{name}");
+    }
+    assert_eq!((text.len(), json_report.len()), (3, 3));
+    // The wrapped long label is one benchmark.
+    get(&text, "a very long benchmark name that wraps");
+}
+
+#[test]
+fn ruby_cuts_and_hostile_inputs_are_errors_naming_the_line() {
+    for file in ["ruby-benchmark.txt", "ruby-benchmark-ips.txt"] {
+        let text = fixture(file);
+        let whole = ingest(file);
+        let cuts = mid_line_cuts(&text, |l| {
+            l.ends_with(')') || l.contains(" i/s") || l.starts_with("a very long")
+        });
+        assert!(cuts.len() > 100, "{file}");
+        for (line, cut) in cuts {
+            match Format::Ruby.parse(cut) {
+                Err(err) => assert_eq!(
+                    err.line,
+                    Some(line),
+                    "{file} {:?}: {err:?}",
+                    &cut[cut.len().saturating_sub(30)..]
+                ),
+                // Only a cut in the warm-up section (before any result) can
+                // leave whole results, and those must equal the whole file's.
+                Ok(part) => {
+                    for m in part {
+                        assert_eq!(m.value, get(&whole, &m.name).value, "{file}");
+                    }
+                }
+            }
+        }
+    }
+    let header = "              user     system      total        real\n";
+    let row = |name: &str, real: &str| format!("{name:<12}0.1   0.0   0.1 ({real})\n");
+    let err = Format::Ruby
+        .parse(&format!("{header}{}{}", row("a", "0.2"), row("a", "0.3")))
+        .unwrap_err();
+    assert!(
+        err.line == Some(3) && err.message.contains("first at line 2"),
+        "{err:?}"
+    );
+    for (real, what) in [
+        ("-0.2", "negative"),
+        ("NaN", "expected"),
+        ("0.2x", "expected"),
+    ] {
+        let err = Format::Ruby
+            .parse(&format!("{header}{}", row("a", real)))
+            .unwrap_err();
+        assert!(
+            err.line == Some(2) && err.message.contains(what),
+            "{real}: {err:?}"
+        );
+    }
+    let err = Format::Ruby
+        .parse(&format!("{header}{}", row("", "0.2")))
+        .unwrap_err();
+    assert_eq!(err.line, Some(2), "{err:?}");
+    let odd = Format::Ruby
+        .parse(&format!("{header}{}", row("a|*b* <i>", "0.2")))
+        .unwrap();
+    assert_eq!(odd[0].name, "a|*b* <i>");
+    let ips = "Calculating -------------------------------------\n";
+    let err = Format::Ruby
+        .parse(&format!(
+            "{ips}                   x     -1.000k (± 1.0%) i/s -  1.0k in 1.0s\n"
+        ))
+        .unwrap_err();
+    assert!(err.message.contains("negative"), "{err:?}");
+    let err = Format::Ruby
+        .parse("[{\"name\": \"a\", \"ips\": 1},\n{\"name\": \"a\", \"ips\": 2}]")
+        .unwrap_err();
+    assert!(
+        err.line == Some(2) && err.message.contains("again"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn iai_callgrind_counts_equal_its_printed_numbers() {
+    for file in ["iai-callgrind.txt", "iai-callgrind-compared.txt"] {
+        let text = fixture(file);
+        let metrics = ingest(file);
+        let mut name = "";
+        let mut checked = 0;
+        for line in text.lines() {
+            if line.starts_with("iai::") {
+                name = line;
+            } else if let Some((key, rest)) = line.trim().split_once(':')
+                && line.starts_with("  ")
+            {
+                let new: f64 = rest.split('|').next().unwrap().trim().parse().unwrap();
+                let metric = if key == "Instructions" {
+                    name.to_owned()
+                } else {
+                    format!("{name}.{key}")
+                };
+                let m = get(&metrics, &metric);
+                assert_eq!(
+                    (m.value, &m.unit, m.direction),
+                    (new, &Unit::Count, Direction::Lower)
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!((checked, metrics.len()), (18, 18), "{file}");
+    }
+    // The new value, not iai-callgrind's old one.
+    let compared = ingest("iai-callgrind-compared.txt");
+    assert_eq!(
+        get(&compared, "iai::fib_group::bench_fib long:21").value,
+        336510.0
+    );
+}
+
+#[test]
+fn iai_callgrind_cuts_and_hostile_inputs_are_errors_naming_the_line() {
+    for file in ["iai-callgrind.txt", "iai-callgrind-compared.txt"] {
+        let text = fixture(file);
+        let whole = ingest(file);
+        let cuts = mid_line_cuts(&text, |l| l.starts_with("iai::") || l.contains('|'));
+        assert!(cuts.len() > 500, "{file}");
+        for (line, cut) in cuts {
+            let err = Format::IaiCallgrind.parse(cut).unwrap_err();
+            assert_eq!(
+                err.line,
+                Some(line),
+                "{file} {:?}: {err:?}",
+                &cut[cut.len().saturating_sub(30)..]
+            );
+        }
+        // Cut at a line's end: the benchmarks read are whole and equal.
+        let upto = &text[..text.find("  RAM Hits").unwrap()];
+        for m in Format::IaiCallgrind.parse(upto).unwrap() {
+            assert_eq!(m.value, get(&whole, &m.name).value);
+        }
+    }
+    let block =
+        |name: &str, n: &str| format!("{name}\n  Instructions:     {n}|N/A     (*********)\n");
+    let err = Format::IaiCallgrind
+        .parse(&format!("{}{}", block("a::b", "1"), block("a::b", "2")))
+        .unwrap_err();
+    assert!(
+        err.line == Some(3) && err.message.contains("first at line 1"),
+        "{err:?}"
+    );
+    for (n, what) in [("1e400", "not a count"), ("1x", "not a count")] {
+        let err = Format::IaiCallgrind.parse(&block("a::b", n)).unwrap_err();
+        assert!(
+            err.line == Some(2) && err.message.contains(what),
+            "{n}: {err:?}"
+        );
+    }
+    // A negative or NaN count does not start like a number: no result at all.
+    assert!(Format::IaiCallgrind.parse(&block("a::b", "-1")).is_err());
+    assert!(Format::IaiCallgrind.parse(&block("a::b", "NaN")).is_err());
+    let odd = Format::IaiCallgrind
+        .parse(&block("m::<b>|*x* y:1", "5"))
+        .unwrap();
+    assert_eq!(odd[0].name, "m::<b>|*x* y:1");
+}
+
+#[test]
+fn julia_trials_are_median_and_samples_estimates_their_time() {
+    let metrics = ingest("julia-benchmarktools.json");
+    let doc = json("julia-benchmarktools.json");
+    let group = &doc[1][0][1]["data"];
+    let small = &group["parse"][1]["data"]["small"][1];
+    let times: Vec<f64> = small["times"].as_array().unwrap().iter().map(f).collect();
+    let m = get(&metrics, "parse/small");
+    assert_eq!((m.value, &m.samples, &m.unit), (1003.5, &times, &Unit::Ns));
+    assert_eq!(
+        get(&metrics, "parse/small.memory").value,
+        f(&small["memory"])
+    );
+    assert_eq!(
+        get(&metrics, "parse/small.allocs").value,
+        f(&small["allocs"])
+    );
+    // A tuple key stays as BenchmarkTools wrote it; numbers keep every bit.
+    assert_eq!(get(&metrics, "parse/(1, \"x\")").value, 54.648447036743164);
+    let fib = get(&metrics, "fib 20");
+    assert_eq!(
+        (fib.value, fib.samples.len()),
+        (f(&group["fib 20"][1]["time"]), 0)
+    );
+    assert_eq!(metrics.len(), 9);
+}
+
+#[test]
+fn julia_hostile_inputs_are_errors_naming_the_line() {
+    let text = fixture("julia-benchmarktools.json");
+    for cut in (1..text.trim_end().len()).filter(|c| text.is_char_boundary(*c)) {
+        let err = Format::Julia.parse(&text[..cut]).unwrap_err();
+        assert_eq!(
+            err.line,
+            Some(text[..cut].matches('\n').count() + 1),
+            "cut at {cut}: {err:?}"
+        );
+    }
+    let doc = |data: &str| {
+        format!(
+            "[{{\"BenchmarkTools\": \"1.5.0\"}}, [[\"BenchmarkGroup\", {{\"tags\": [], \"data\": {{\n{data}\n}}}}]]]"
+        )
+    };
+    let est =
+        |t: &str| format!("[\"TrialEstimate\", {{\"time\": {t}, \"memory\": 0, \"allocs\": 0}}]");
+    let err = Format::Julia
+        .parse(&doc(&format!("\"a\": {},\n\"a\": {}", est("1"), est("2"))))
+        .unwrap_err();
+    assert!(
+        err.line == Some(3) && err.message.contains("`a` appears twice"),
+        "{err:?}"
+    );
+    for (t, what) in [
+        ("-1", "negative"),
+        ("NaN", "expected value"),
+        ("\"1\"", "not a number"),
+    ] {
+        let err = Format::Julia
+            .parse(&doc(&format!("\"a\": {}", est(t))))
+            .unwrap_err();
+        assert!(
+            err.line == Some(2) && err.message.contains(what),
+            "{t}: {err:?}"
+        );
+    }
+    let err = Format::Julia
+        .parse(&doc("\"a\": [\"TrialJudgement\", {}]"))
+        .unwrap_err();
+    assert!(err.message.contains("not a measurement"), "{err:?}");
+    let err = Format::Julia
+        .parse(&doc(
+            "\"a\": [\"Trial\", {\"times\": [], \"memory\": 0, \"allocs\": 0}]",
+        ))
+        .unwrap_err();
+    assert!(err.message.contains("no times"), "{err:?}");
+    let odd = Format::Julia
+        .parse(&doc(&format!("\"<b>|*x*\\u0000\": {}", est("5"))))
+        .unwrap();
+    assert_eq!(odd[0].name, "<b>|*x*\u{0}");
 }

@@ -455,3 +455,95 @@ fn results_the_previous_release_saved_still_match_every_metric() {
         }
     }
 }
+
+#[test]
+fn new_formats_are_detected_and_their_failures_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    for (fixture_name, phase) in [
+        ("libtest.json", "cargo-bench"),
+        ("go-test-json-packages.jsonl", "go"),
+        ("bmf.json", "bmf"),
+        ("vitest.json", "vitest"),
+        ("asv.json", "asv"),
+        ("ruby-benchmark-ips.json", "ruby"),
+    ] {
+        copy_fixture(dir.path(), fixture_name, fixture_name);
+        let out = perfguard(dir.path())
+            .args(["ingest", fixture_name, "-o", "r.json"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{fixture_name}: {}",
+            stderr(&out)
+        );
+        let run = Run::read(&dir.path().join("r.json")).unwrap();
+        assert_eq!(run.phases[0].name, phase, "{fixture_name}");
+        assert!(!run.phases[0].metrics.is_empty(), "{fixture_name}");
+    }
+    // github-action-benchmark's custom JSON needs its direction named.
+    copy_fixture(
+        dir.path(),
+        "github-action-benchmark-custom.json",
+        "custom.json",
+    );
+    let out = perfguard(dir.path())
+        .args(["ingest", "custom.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("custom-smaller-is-better"),
+        "{}",
+        stderr(&out)
+    );
+    perfguard(dir.path())
+        .args([
+            "ingest",
+            "--format",
+            "custom-bigger-is-better",
+            "custom.json",
+            "-o",
+            "c.json",
+        ])
+        .assert()
+        .code(0);
+    // Failed benchmarks in the new formats: exit 3, naming file and line.
+    for (fixture_name, says) in [
+        (
+            "libtest-failed.json",
+            "libtest-failed.json:3: cargo-bench output: `broken` failed",
+        ),
+        (
+            "go-test-json-failed.jsonl",
+            "go-test-json-failed.jsonl:10: go output: `BenchmarkBroken` failed",
+        ),
+        (
+            "vitest-failed.json",
+            "vitest-failed.json:36: vitest output:",
+        ),
+        (
+            "asv-failed.json",
+            "asv-failed.json:1: asv output: `bench.time_broken`: failed",
+        ),
+        (
+            "go-bench-panic.txt",
+            "go-bench-panic.txt:6: go output: a benchmark `BenchmarkPanics` failed",
+        ),
+    ] {
+        copy_fixture(dir.path(), fixture_name, fixture_name);
+        let out = perfguard(dir.path())
+            .args(["ingest", fixture_name, "-o", "f.json"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{fixture_name}: {}",
+            stderr(&out)
+        );
+        assert!(stderr(&out).contains(says), "{}", stderr(&out));
+        assert!(!dir.path().join("f.json").exists());
+    }
+}
