@@ -44,20 +44,9 @@ struct Package {
 pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
     let mut packages: Vec<Package> = Vec::new();
     let mut last_line = 0;
-    for (i, line) in text.lines().enumerate() {
-        let line_no = i + 1;
-        let t = line.trim();
-        // go's own messages on merged standard error are not events.
-        if !t.starts_with('{') {
-            continue;
-        }
+    for event in json::events::<Event>(text, "one go test -json event per line") {
+        let (line_no, event) = event?;
         last_line = line_no;
-        let event: Event = json::from_str(t).map_err(|p| {
-            Problem::at(
-                line_no,
-                format!("expected one go test -json event per line: {}", p.message),
-            )
-        })?;
         // Build events (`build-output`, go 1.24+) carry no Package.
         let Some(name) = event.package else { continue };
         let at = match packages.iter().position(|p| p.name == name) {

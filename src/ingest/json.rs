@@ -8,6 +8,26 @@ use serde::{Deserialize, Deserializer};
 use std::fmt;
 use std::marker::PhantomData;
 
+/// The events of a stream with one JSON object per line (`go test -json`,
+/// libtest's `--format json`), each with its line number. Lines that do not
+/// start with `{` are skipped: the tool's own messages on a merged standard
+/// error are not events. A line that does not read as `T` is an error at
+/// that line, saying what `what` expected.
+pub(crate) fn events<'a, T: DeserializeOwned>(
+    text: &'a str,
+    what: &'a str,
+) -> impl Iterator<Item = Result<(usize, T), Problem>> + 'a {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| line.trim().starts_with('{'))
+        .map(move |(i, line)| {
+            let line_no = i + 1;
+            from_str(line.trim())
+                .map(|event| (line_no, event))
+                .map_err(|p| Problem::at(line_no, format!("expected {what}: {}", p.message)))
+        })
+}
+
 /// Deserializes `text` as `T`; errors carry serde_json's line and the key
 /// path (`benchmarks[2].stats.median`).
 pub(crate) fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, Problem> {

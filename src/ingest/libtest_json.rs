@@ -44,21 +44,11 @@ pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
     // The line of a suite's `started` event until its `ok`/`failed` one.
     let mut open_suite: Option<usize> = None;
     let mut last_line = 0;
-    for (i, line) in text.lines().enumerate() {
-        let line_no = i + 1;
-        let t = line.trim();
-        // cargo's own status lines (`Running benches/x.rs`) when stderr is
-        // merged in; every libtest line is a JSON object.
-        if !t.starts_with('{') {
-            continue;
-        }
+    // cargo's own status lines (`Running benches/x.rs`) on a merged stderr
+    // are skipped: every libtest line is a JSON object.
+    for event in json::events::<Event>(text, "one libtest JSON event per line") {
+        let (line_no, event) = event?;
         last_line = line_no;
-        let event: Event = json::from_str(t).map_err(|p| {
-            Problem::at(
-                line_no,
-                format!("expected one libtest JSON event per line: {}", p.message),
-            )
-        })?;
         match (event.kind.as_str(), event.event.as_deref()) {
             ("suite", Some("started")) => open_suite = Some(line_no),
             ("suite", Some(_)) => open_suite = None,
