@@ -284,16 +284,20 @@ fn issue_json(i: &IssueRecord) -> Value {
     v["user"]["login"] = ACTIONS_BOT.into();
     v["user"]["type"] = "Bot".into();
     v["created_at"] = format!("2026-12-01T00:00:{:02}Z", i.number % 60).into();
-    v["labels"] = i
-        .labels
+    v["labels"] = labels(&i.labels, 5_000);
+    v
+}
+
+/// Label objects as GitHub returns them, numbered from `first_id`.
+fn labels(names: &[String], first_id: usize) -> Value {
+    names
         .iter()
         .enumerate()
         .map(|(n, name)| {
-            json!({"id": 5_000 + n, "node_id": format!("LA_{n}"), "url": format!("https://api.github.com/repos/octo/api/labels/{name}"),
+            json!({"id": first_id + n, "node_id": format!("LA_{n}"), "url": format!("https://api.github.com/repos/octo/api/labels/{name}"),
                    "name": name, "description": null, "color": "ededed", "default": false})
         })
-        .collect();
-    v
+        .collect()
 }
 
 /// A query parameter's value (`labels=a,b`), percent-decoding `%2C` and `%3A`.
@@ -475,15 +479,7 @@ fn route(
             let mut pr = fixture("pull_request_opened.json")["pull_request"].clone();
             pr["number"] = n.parse::<u64>().unwrap().into();
             pr["head"]["sha"] = s.pr_head_sha.clone().into();
-            pr["labels"] = s
-                .pr_labels
-                .iter()
-                .enumerate()
-                .map(|(i, name)| {
-                    json!({"id": 4_000 + i, "node_id": format!("LA_{i}"), "url": format!("https://api.github.com/repos/octo/api/labels/{name}"),
-                           "name": name, "description": null, "color": "ededed", "default": false})
-                })
-                .collect();
+            pr["labels"] = labels(&s.pr_labels, 4_000);
             (200, vec![], pr.to_string())
         }
         _ => not_found,
