@@ -485,7 +485,16 @@ pub fn run_interleaved(
             (PhaseConfig::Ingest(pb), PhaseConfig::Ingest(ph))
                 if pb.command.is_some() && ph.command.is_some() =>
             {
-                ingest_pairs([pb, ph], &dirs, budget, policy, interrupt)
+                let blocks = Blocks::of(phase_b, phase_h);
+                block_pairs(&blocks, budget, policy, interrupt, |side| {
+                    crate::phase::ingest::run([pb, ph][side], &dirs[side], interrupt)
+                })
+            }
+            (PhaseConfig::Http(pb), PhaseConfig::Http(ph)) => {
+                let blocks = Blocks::of(phase_b, phase_h);
+                block_pairs(&blocks, budget, policy, interrupt, |side| {
+                    crate::phase::http::run([pb, ph][side], &dirs[side], interrupt, &mut Silent)
+                })
             }
             _ => {
                 let failed = |p: &PhaseConfig| PhaseResult {
@@ -493,7 +502,7 @@ pub fn run_interleaved(
                     kind: p.kind(),
                     errors: vec![PhaseError {
                         message: format!(
-                            "paired mode runs command phases and ingest phases with a command; `{}` is a {} phase{}",
+                            "paired mode runs command, http and ingest phases with a command; `{}` is a {} phase{}",
                             p.name(),
                             p.kind(),
                             if matches!(p, PhaseConfig::Ingest(_)) {
@@ -519,9 +528,9 @@ pub fn run_interleaved(
     out
 }
 
-/// Rounds a paired ingest phase runs before any are added: enough for the
-/// signed-rank test to reach p < 0.05 (at 6 pairs it can, barely).
-pub const INGEST_ROUNDS: u32 = 10;
+/// Rounds a paired ingest or http phase runs before any are added: enough
+/// for the signed-rank test to reach p < 0.05 (at 6 pairs it can, barely).
+pub const BLOCK_ROUNDS: u32 = 10;
 
 /// Whether round `round` is the last one: `planned` rounds ran, and the
 /// budget allows no more or nothing is undecided. Grows `planned` by two
@@ -652,28 +661,49 @@ fn command_pairs(
 /// in every round so far.
 type Benchmarks = std::collections::BTreeMap<String, (crate::results::Metric, Vec<f64>)>;
 
-fn ingest_pairs(
-    phases: [&crate::config::IngestPhase; 2],
-    dirs: &[PathBuf; 2],
+/// A phase measured in blocks (an ingest harness run, an http load block):
+/// its name, kind and each side's criteria.
+struct Blocks {
+    name: String,
+    kind: crate::results::PhaseKind,
+    criteria: [BTreeMap<String, String>; 2],
+}
+
+impl Blocks {
+    fn of(base: &PhaseConfig, head: &PhaseConfig) -> Blocks {
+        Blocks {
+            name: head.name().to_owned(),
+            kind: head.kind(),
+            criteria: [base.criteria_text(), head.criteria_text()],
+        }
+    }
+}
+
+/// Rounds of one block per side in balanced order, `run` measuring side 0
+/// (base) or 1 (head) once; each metric's value per block becomes one
+/// sample, paired with the other side's by metric name and round.
+fn block_pairs(
+    blocks: &Blocks,
     budget: Budget,
     policy: &crate::compare::Policy,
     interrupt: &Interrupt,
+    mut run: impl FnMut(usize) -> PhaseResult,
 ) -> (PhaseResult, PhaseResult, u32) {
     let mut seen: [Benchmarks; 2] = [Benchmarks::new(), Benchmarks::new()];
     let mut errors: [Vec<PhaseError>; 2] = [Vec::new(), Vec::new()];
     let started = std::time::Instant::now();
-    let mut planned = INGEST_ROUNDS;
+    let mut planned = BLOCK_ROUNDS;
     let mut round = 0;
     let mut complete = 0;
     'rounds: while more_rounds(round, &mut planned, budget, started, policy, || {
-        let [b, h] = paired_benchmarks(phases, &seen, [Vec::new(), Vec::new()]);
+        let [b, h] = paired_benchmarks(blocks, &seen, [Vec::new(), Vec::new()]);
         (b, h)
     }) {
         for side in order(round) {
             if interrupt.is_set() {
                 break 'rounds;
             }
-            let r = crate::phase::ingest::run(phases[side], &dirs[side], interrupt);
+            let r = run(side);
             if !r.errors.is_empty() {
                 errors[side].extend(r.errors);
                 break 'rounds;
@@ -696,7 +726,7 @@ fn ingest_pairs(
             values.truncate(complete as usize);
         }
     }
-    let [b, h] = paired_benchmarks(phases, &seen, errors);
+    let [b, h] = paired_benchmarks(blocks, &seen, errors);
     (b, h, complete)
 }
 
@@ -705,20 +735,16 @@ fn ingest_pairs(
 /// rounds it has on both sides; one seen on one side only stays unpaired
 /// (new or missing).
 fn paired_benchmarks(
-    phases: [&crate::config::IngestPhase; 2],
+    blocks: &Blocks,
     seen: &[Benchmarks; 2],
     errors: [Vec<PhaseError>; 2],
 ) -> [PhaseResult; 2] {
     let mut out = errors.map(|e| PhaseResult {
         errors: e,
-        ..PhaseResult::new(
-            &phases[1].name,
-            crate::results::PhaseKind::Ingest,
-            BTreeMap::new(),
-        )
+        ..PhaseResult::new(&blocks.name, blocks.kind, BTreeMap::new())
     });
     for side in 0..2 {
-        out[side].criteria = crate::config::criteria_text(&phases[side].criteria);
+        out[side].criteria = blocks.criteria[side].clone();
         for (name, (template, values)) in &seen[side] {
             let other = seen[1 - side].get(name).map(|(_, v)| v.len());
             let n = other.map_or(values.len(), |o| o.min(values.len()));
