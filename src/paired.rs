@@ -490,7 +490,11 @@ pub fn run_interleaved(
                     crate::phase::ingest::run([pb, ph][side], &dirs[side], interrupt)
                 })
             }
-            (PhaseConfig::Http(pb), PhaseConfig::Http(ph)) => {
+            // Only a service started per side measures that side: a
+            // monitored or external one would be the same on both.
+            (PhaseConfig::Http(pb), PhaseConfig::Http(ph))
+                if pb.service.is_some() && ph.service.is_some() =>
+            {
                 let blocks = Blocks::of(phase_b, phase_h);
                 block_pairs(&blocks, budget, policy, interrupt, |side| {
                     crate::phase::http::run([pb, ph][side], &dirs[side], interrupt, &mut Silent)
@@ -502,13 +506,14 @@ pub fn run_interleaved(
                     kind: p.kind(),
                     errors: vec![PhaseError {
                         message: format!(
-                            "paired mode runs command, http and ingest phases with a command; `{}` is a {} phase{}",
+                            "paired mode runs command phases, http phases with a `service` and ingest phases with a `command`; `{}` is a {} phase{}",
                             p.name(),
                             p.kind(),
-                            if matches!(p, PhaseConfig::Ingest(_)) {
-                                " without one"
-                            } else {
-                                ""
+                            match p {
+                                PhaseConfig::Ingest(_) => " without a `command`",
+                                PhaseConfig::Http(_) =>
+                                    " without a `service` (a monitored or external service is the same for both sides)",
+                                _ => "",
                             }
                         ),
                         exit_code: None,

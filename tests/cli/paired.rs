@@ -399,7 +399,7 @@ files = ["side"]
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("ingest phases with a command"),
+        String::from_utf8_lossy(&out.stdout).contains("ingest phases with a `command`"),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
@@ -522,7 +522,10 @@ fn an_http_phase_with_the_same_service_on_both_sides_is_not_graded() {
     let (code, stderr, json) = paired_json(dir.path());
     assert_eq!(code, Some(0), "{stderr}\n{json}");
     let starts = std::fs::read_to_string(&log).unwrap().lines().count();
-    assert_eq!(starts, 2 * json["provenance"]["rounds"].as_u64().unwrap() as usize);
+    assert_eq!(
+        starts,
+        2 * json["provenance"]["rounds"].as_u64().unwrap() as usize
+    );
     for metric in ["latency.p50", "latency.p95", "throughput"] {
         let c = comparison(&json, metric);
         assert!(
@@ -530,4 +533,32 @@ fn an_http_phase_with_the_same_service_on_both_sides_is_not_graded() {
             "{c}"
         );
     }
+}
+
+#[test]
+fn an_http_phase_without_a_service_of_its_own_cannot_pair_and_exits_3() {
+    // The same server would answer both sides: nothing to pair.
+    let config = r#"
+[suite]
+name = "external"
+[[phase]]
+name = "api"
+kind = "http"
+base_url = "http://127.0.0.1:9"
+vus = 1
+iterations = 1
+[[phase.step]]
+path = "/"
+"#;
+    let dir = sided_repo(config);
+    let out = perfguard(dir.path())
+        .args(["check", "--mode", "paired", "--base", "main"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(
+        stdout.contains("`api` is a http phase without a `service`"),
+        "{stdout}"
+    );
 }
