@@ -562,3 +562,63 @@ path = "/"
         "{stdout}"
     );
 }
+
+#[test]
+fn baseline_mode_with_thin_history_says_so_recommends_paired_mode_and_a_doubling_still_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    write(
+        d,
+        "perfguard.toml",
+        r#"
+[suite]
+name = "thin"
+[compare]
+confirm = 0
+[[phase]]
+name = "nap"
+kind = "command"
+shell = true
+command = "sleep $(cat t)"
+runs = 5
+warmup = 0
+"#,
+    );
+    write(d, "t", "0.05");
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-qm", "base"]);
+    // One run saved on main: a baseline, but no history band yet.
+    let out = perfguard(d).args(["check", "--save"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    git(d, &["checkout", "-qb", "slower"]);
+    write(d, "t", "0.1");
+    git(d, &["commit", "-qam", "twice as slow"]);
+    let out = perfguard(d)
+        .args(["check", "--no-save", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = &json["provenance"];
+    assert_eq!(p["mode"], "baseline", "{p}");
+    assert_eq!(p["thin_history"], true, "{p}");
+    let wall = comparison(&json, "wall");
+    assert_eq!(wall["severity"], "critical", "{wall}");
+    assert_eq!(wall["runner_noise"], 0.075, "{wall}");
+    assert!(
+        json["recommendations"].as_array().unwrap().iter().any(|r| r
+            .as_str()
+            .unwrap()
+            .contains("history is thin")
+            && r.as_str().unwrap().contains("mode = \"paired\"")),
+        "{}",
+        json["recommendations"]
+    );
+}
