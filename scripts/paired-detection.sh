@@ -11,11 +11,15 @@
 # the rounds paired mode took, the seconds per check, and the load average
 # before and after the series.
 #
-#   scripts/paired-detection.sh [N] [ITER]
+#   scripts/paired-detection.sh [N] [ITER] [MAX_ROUNDS]
+#
+# MAX_ROUNDS (default 40, perfguard's default) is `[compare] max_rounds`;
+# with it set, `max_time` is raised to 120 s so the rounds decide.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-20}
 iter=${2:-500000}
+max_rounds=${3:-40}
 cargo build -q --locked
 bin=$PWD/target/debug/perfguard
 work=$(mktemp -d)
@@ -44,6 +48,8 @@ fail_on = "minor"
 
 [compare]
 confirm = 1
+max_rounds = MAX_ROUNDS
+max_time = "MAX_TIME"
 
 [[phase]]
 name = "cpu"
@@ -52,6 +58,7 @@ command = ["sh", "-c", "awk -v n=$(cat iterations) 'BEGIN { for (i = 0; i < n; i
 runs = 20
 warmup = 2
 TOML
+sed -i "s/MAX_ROUNDS/$max_rounds/; s/MAX_TIME/$(( max_rounds > 40 ? 120 : 180 ))s/" perfguard.toml
 echo "$iter" > iterations
 git add -A && git commit -qm base
 git checkout -qb aa && git commit -qm "A/A: unchanged" --allow-empty
@@ -94,7 +101,7 @@ series() {
     "$load" "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
-echo "iterations $iter (A/B: $((iter * 105 / 100))), $(nproc) cores, hog on core 0"
+echo "iterations $iter (A/B: $((iter * 105 / 100))), max_rounds $max_rounds, $(nproc) cores, hog on core 0"
 start_hog
 git checkout -q aa
 series "paired A/A beside the hog" --mode paired --base main --no-save
