@@ -663,8 +663,8 @@ fn command_pairs(
 }
 
 /// One side's benchmarks: each name's metric as first seen, and its value
-/// in every round so far.
-type Benchmarks = std::collections::BTreeMap<String, (crate::results::Metric, Vec<f64>)>;
+/// in each round so far (`None` in a round that did not report it).
+type Benchmarks = std::collections::BTreeMap<String, (crate::results::Metric, Vec<Option<f64>>)>;
 
 /// A phase measured in blocks (an ingest harness run, an http load block):
 /// its name, kind and each side's criteria.
@@ -715,11 +715,12 @@ fn block_pairs(
             }
             for m in r.metrics {
                 let value = m.value;
-                seen[side]
+                let values = &mut seen[side]
                     .entry(m.name.clone())
                     .or_insert_with(|| (m, Vec::new()))
-                    .1
-                    .push(value);
+                    .1;
+                values.resize(round as usize, None);
+                values.push(Some(value));
             }
         }
         round += 1;
@@ -737,8 +738,8 @@ fn block_pairs(
 
 /// Both sides' results: each benchmark's per-round values as its samples,
 /// their median its value. A benchmark seen in some rounds only keeps the
-/// rounds it has on both sides; one seen on one side only stays unpaired
-/// (new or missing).
+/// rounds it has on both sides, so sample i of each side is from the same
+/// round; one seen on one side only stays unpaired (new or missing).
 fn paired_benchmarks(
     blocks: &Blocks,
     seen: &[Benchmarks; 2],
@@ -751,9 +752,14 @@ fn paired_benchmarks(
     for side in 0..2 {
         out[side].criteria = blocks.criteria[side].clone();
         for (name, (template, values)) in &seen[side] {
-            let other = seen[1 - side].get(name).map(|(_, v)| v.len());
-            let n = other.map_or(values.len(), |o| o.min(values.len()));
-            let samples = values[..n].to_vec();
+            // Round i of one side pairs with round i of the other.
+            let other = seen[1 - side].get(name).map(|(_, v)| v);
+            let samples: Vec<f64> = values
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| other.is_none_or(|o| o.get(*i).copied().flatten().is_some()))
+                .filter_map(|(_, v)| *v)
+                .collect();
             let Some(value) = crate::stats::summary::median(&samples) else {
                 continue;
             };
@@ -803,7 +809,30 @@ pub fn base_git(sha: &str, reference: &str) -> GitInfo {
 
 #[cfg(test)]
 mod tests {
-    use super::order;
+    use super::{Benchmarks, Blocks, order, paired_benchmarks};
+    use crate::metrics::Unit;
+    use crate::results::{Direction, Metric, PhaseKind};
+
+    #[test]
+    fn a_metric_missing_from_some_blocks_pairs_round_with_round() {
+        let metric = Metric::new("errors.connect", Unit::Count, Direction::Lower, 0.0);
+        let side = |values: Vec<Option<f64>>| -> Benchmarks {
+            [("errors.connect".to_owned(), (metric.clone(), values))].into()
+        };
+        // The base reported it in rounds 0, 1 and 2; the head in 1 and 3.
+        let seen = [
+            side(vec![Some(1.0), Some(2.0), Some(3.0)]),
+            side(vec![None, Some(20.0), None, Some(40.0)]),
+        ];
+        let blocks = Blocks {
+            name: "api".into(),
+            kind: PhaseKind::Http,
+            criteria: Default::default(),
+        };
+        let [b, h] = paired_benchmarks(&blocks, &seen, [Vec::new(), Vec::new()]);
+        assert_eq!(b.metrics[0].samples, [2.0]);
+        assert_eq!(h.metrics[0].samples, [20.0]);
+    }
 
     #[test]
     fn each_two_rounds_run_each_side_first_once() {
