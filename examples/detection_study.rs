@@ -4,9 +4,15 @@
 //!
 //!     cargo run --example detection_study -- [trials per cell, default 1000]
 //!
+//! The last table is issue 11's: baseline mode with thin history (with and
+//! without the `runner_noise` allowance) and with a history band, against
+//! paired mode, when runners differ between runs and the machine's speed
+//! wanders within one job.
+//!
 //! Every series is drawn from a fixed seed (SplitMix64 + Box-Muller), so
 //! the output is the same on every machine.
 
+use perfguard::compare::paired::compare_paired;
 use perfguard::compare::{Policy, compare_history};
 use perfguard::config::ThresholdsConfig;
 use perfguard::metrics::Unit;
@@ -216,4 +222,111 @@ fn main() {
             println!();
         }
     }
+    shared_runner(trials, &mut rng);
+}
+
+/// One run's samples whose round `i` runs at `levels[i]` of its speed.
+fn rounds(rng: &mut Rng, levels: &[f64], mean: f64, cv: f64) -> Vec<f64> {
+    levels
+        .iter()
+        .map(|l| {
+            let x = mean * l * (1.0 + cv * rng.normal());
+            if rng.uniform() < OUTLIER_RATE {
+                x * (1.5 + 1.5 * rng.uniform())
+            } else {
+                x
+            }
+            .max(mean * 1e-3)
+        })
+        .collect()
+}
+
+/// Issue 11's scenario: each job runs on another runner (its level moves by
+/// a normal 5 % between jobs), and within a job the speed wanders (each
+/// round's level moves by a normal 5 %, as a neighbour comes and goes);
+/// samples have a CV of 5 %. Baseline mode compares a job of the head with
+/// an earlier job of the base; paired mode runs base and head in the same
+/// job, round by round.
+fn shared_runner(trials: usize, rng: &mut Rng) {
+    const BETWEEN: f64 = 0.05;
+    const WITHIN: f64 = 0.05;
+    const NOISE: f64 = 0.05;
+    let policy = |minor: f64, cross_runner: bool, runner_noise: f64| {
+        let mut p = Policy::new(ThresholdsConfig {
+            minor,
+            ..ThresholdsConfig::default()
+        });
+        p.cross_runner = cross_runner;
+        p.compare.runner_noise = runner_noise;
+        p
+    };
+    let defaults = ThresholdsConfig::default();
+    let thin_off = policy(defaults.minor, true, 0.0);
+    let thin = policy(defaults.minor, true, 7.5);
+    let paired = policy(defaults.minor, false, 0.0);
+    let paired_3 = policy(3.0, false, 0.0);
+    let rules = [
+        "baseline mode, 1 earlier run, no allowance",
+        "baseline mode, 1 earlier run, `runner_noise` 7.5 % (thin history)",
+        "baseline mode, 10 earlier runs (history band)",
+        "paired mode, 30 interleaved rounds",
+        "paired mode, 30 interleaved rounds, minor = 3 %",
+    ];
+    let mut hits = [[0usize; 5]; CHANGES.len()];
+    for (ci, change) in CHANGES.iter().enumerate() {
+        for _ in 0..trials {
+            let job = |rng: &mut Rng, mean: f64| {
+                let level = 1.0 + BETWEEN * rng.normal();
+                let levels: Vec<f64> = (0..SAMPLES)
+                    .map(|_| level * (1.0 + WITHIN * rng.normal()))
+                    .collect();
+                rounds(rng, &levels, mean, NOISE)
+            };
+            let history: Vec<Run> = (0..HISTORY)
+                .map(|d| run(d as i64, job(rng, 100.0)))
+                .collect();
+            let current = run(HISTORY as i64, job(rng, 100.0 * (1.0 + change)));
+            let last = history.last().unwrap();
+            let graded = |c: perfguard::compare::Comparison| {
+                c.comparisons[0].effective_severity().is_regression()
+            };
+            // Paired: one job, both sides in each round at its level.
+            let level = 1.0 + BETWEEN * rng.normal();
+            let levels: Vec<f64> = (0..SAMPLES)
+                .map(|_| level * (1.0 + WITHIN * rng.normal()))
+                .collect();
+            let base = run(0, rounds(rng, &levels, 100.0, NOISE));
+            let head = run(1, rounds(rng, &levels, 100.0 * (1.0 + change), NOISE));
+            let answers = [
+                graded(compare_history(Some(last), &current, &[], &thin_off)),
+                graded(compare_history(Some(last), &current, &[], &thin)),
+                graded(compare_history(Some(last), &current, &history, &thin)),
+                graded(compare_paired(&base, &head, &paired)),
+                graded(compare_paired(&base, &head, &paired_3)),
+            ];
+            for (k, hit) in answers.iter().enumerate() {
+                hits[ci][k] += usize::from(*hit);
+            }
+        }
+    }
+    println!(
+        "### Shared runners: jobs moving {:.0} % between runners, rounds {:.0} % within a job, CV {:.0} %\n",
+        BETWEEN * 100.0,
+        WITHIN * 100.0,
+        NOISE * 100.0
+    );
+    print!("| rule | FP (0 %) |");
+    for c in &CHANGES[1..] {
+        print!(" {:.0} % |", c * 100.0);
+    }
+    println!();
+    println!("|---|--:|--:|--:|--:|--:|--:|");
+    for (k, name) in rules.iter().enumerate() {
+        print!("| {name} |");
+        for row in &hits {
+            print!(" {:.1} % |", row[k] as f64 * 100.0 / trials as f64);
+        }
+        println!();
+    }
+    println!();
 }

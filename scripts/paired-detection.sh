@@ -5,14 +5,21 @@
 #
 # The command is CPU-bound (an awk loop of ITER iterations, ~30 ms here);
 # the A/B branch runs 5 % more iterations. `[thresholds] minor = 3`.
-# Prints, per series, how many of N runs graded `wall` minor or worse,
-# how many failed (exit 1), the rounds paired mode took and the wall time.
+# Prints, per series, how many of N runs graded `wall` minor or worse, how
+# many graded `user` (the command's CPU time, which a hog sharing its core
+# slows far less than wall time) minor or worse, how many failed (exit 1),
+# the rounds paired mode took, the seconds per check, and the load average
+# before and after the series.
 #
-#   scripts/paired-detection.sh [N] [ITER]
+#   scripts/paired-detection.sh [N] [ITER] [MAX_ROUNDS]
+#
+# MAX_ROUNDS (default 40, perfguard's default) is `[compare] max_rounds`;
+# with it set, `max_time` is raised to 120 s so the rounds decide.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-20}
 iter=${2:-500000}
+max_rounds=${3:-40}
 cargo build -q --locked
 bin=$PWD/target/debug/perfguard
 work=$(mktemp -d)
@@ -41,6 +48,8 @@ fail_on = "minor"
 
 [compare]
 confirm = 1
+max_rounds = MAX_ROUNDS
+max_time = "MAX_TIME"
 
 [[phase]]
 name = "cpu"
@@ -49,6 +58,7 @@ command = ["sh", "-c", "awk -v n=$(cat iterations) 'BEGIN { for (i = 0; i < n; i
 runs = 20
 warmup = 2
 TOML
+sed -i "s/MAX_ROUNDS/$max_rounds/; s/MAX_TIME/$(( max_rounds > 40 ? 120 : 180 ))s/" perfguard.toml
 echo "$iter" > iterations
 git add -A && git commit -qm base
 git checkout -qb aa && git commit -qm "A/A: unchanged" --allow-empty
@@ -70,24 +80,28 @@ one() {
   t1=$(date +%s.%N)
   jq -r --arg code "$code" --arg secs "$(echo "$t1 - $t0" | bc)" \
     '[(.comparisons[] | select(.phase == "cpu" and .metric == "wall") | .severity),
+      (.comparisons[] | select(.phase == "cpu" and .metric == "user") | .severity),
       $code, (.provenance.rounds // "-"), $secs] | @tsv' "$work/cmp.json"
 }
 
 series() {
   local name=$1; shift
-  local graded=0 failed=0 rounds=() secs=()
+  local graded=0 graded_user=0 failed=0 rounds=() secs=() load
+  load=$(cut -d' ' -f1-3 /proc/loadavg)
   for _ in $(seq "$n"); do
-    IFS=$'\t' read -r sev code r s < <(one "$@")
+    IFS=$'\t' read -r sev usev code r s < <(one "$@")
     case $sev in minor|major|critical) graded=$((graded + 1)) ;; esac
-    (( code == 1 )) && failed=$((failed + 1))
+    case $usev in minor|major|critical) graded_user=$((graded_user + 1)) ;; esac
+    if (( code == 1 )); then failed=$((failed + 1)); fi
     rounds+=("$r"); secs+=("$s")
   done
-  printf '%s: %d runs, wall graded minor or worse in %d, failed (exit 1) in %d; rounds %s; seconds per check median %s\n' \
-    "$name" "$n" "$graded" "$failed" "$(printf '%s\n' "${rounds[@]}" | sort -n | uniq -c | awk '{printf "%s×%s ", $1, $2}')" \
-    "$(printf '%s\n' "${secs[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]}')"
+  printf '%s: %d runs, wall graded minor or worse in %d, user in %d, failed (exit 1) in %d; rounds %s; seconds per check median %s; load average %s before, %s after\n' \
+    "$name" "$n" "$graded" "$graded_user" "$failed" "$(printf '%s\n' "${rounds[@]}" | sort -n | uniq -c | awk '{printf "%s×%s ", $1, $2}')" \
+    "$(printf '%s\n' "${secs[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]}')" \
+    "$load" "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
-echo "iterations $iter (A/B: $((iter * 105 / 100))), $(nproc) cores, hog on core 0"
+echo "iterations $iter (A/B: $((iter * 105 / 100))), max_rounds $max_rounds, $(nproc) cores, hog on core 0"
 start_hog
 git checkout -q aa
 series "paired A/A beside the hog" --mode paired --base main --no-save

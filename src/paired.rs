@@ -485,7 +485,20 @@ pub fn run_interleaved(
             (PhaseConfig::Ingest(pb), PhaseConfig::Ingest(ph))
                 if pb.command.is_some() && ph.command.is_some() =>
             {
-                ingest_pairs([pb, ph], &dirs, budget, policy, interrupt)
+                let blocks = Blocks::of(phase_b, phase_h);
+                block_pairs(&blocks, budget, policy, interrupt, |side| {
+                    crate::phase::ingest::run([pb, ph][side], &dirs[side], interrupt)
+                })
+            }
+            // Only a service started per side measures that side: a
+            // monitored or external one would be the same on both.
+            (PhaseConfig::Http(pb), PhaseConfig::Http(ph))
+                if pb.service.is_some() && ph.service.is_some() =>
+            {
+                let blocks = Blocks::of(phase_b, phase_h);
+                block_pairs(&blocks, budget, policy, interrupt, |side| {
+                    crate::phase::http::run([pb, ph][side], &dirs[side], interrupt, &mut Silent)
+                })
             }
             _ => {
                 let failed = |p: &PhaseConfig| PhaseResult {
@@ -493,13 +506,14 @@ pub fn run_interleaved(
                     kind: p.kind(),
                     errors: vec![PhaseError {
                         message: format!(
-                            "paired mode runs command phases and ingest phases with a command; `{}` is a {} phase{}",
+                            "paired mode runs command phases, http phases with a `service` and ingest phases with a `command`; `{}` is a {} phase{}",
                             p.name(),
                             p.kind(),
-                            if matches!(p, PhaseConfig::Ingest(_)) {
-                                " without one"
-                            } else {
-                                ""
+                            match p {
+                                PhaseConfig::Ingest(_) => " without a `command`",
+                                PhaseConfig::Http(_) =>
+                                    " without a `service` (a monitored or external service is the same for both sides)",
+                                _ => "",
                             }
                         ),
                         exit_code: None,
@@ -519,9 +533,9 @@ pub fn run_interleaved(
     out
 }
 
-/// Rounds a paired ingest phase runs before any are added: enough for the
-/// signed-rank test to reach p < 0.05 (at 6 pairs it can, barely).
-pub const INGEST_ROUNDS: u32 = 10;
+/// Rounds a paired ingest or http phase runs before any are added: enough
+/// for the signed-rank test to reach p < 0.05 (at 6 pairs it can, barely).
+pub const BLOCK_ROUNDS: u32 = 10;
 
 /// Whether round `round` is the last one: `planned` rounds ran, and the
 /// budget allows no more or nothing is undecided. Grows `planned` by two
@@ -649,42 +663,64 @@ fn command_pairs(
 }
 
 /// One side's benchmarks: each name's metric as first seen, and its value
-/// in every round so far.
-type Benchmarks = std::collections::BTreeMap<String, (crate::results::Metric, Vec<f64>)>;
+/// in each round so far (`None` in a round that did not report it).
+type Benchmarks = std::collections::BTreeMap<String, (crate::results::Metric, Vec<Option<f64>>)>;
 
-fn ingest_pairs(
-    phases: [&crate::config::IngestPhase; 2],
-    dirs: &[PathBuf; 2],
+/// A phase measured in blocks (an ingest harness run, an http load block):
+/// its name, kind and each side's criteria.
+struct Blocks {
+    name: String,
+    kind: crate::results::PhaseKind,
+    criteria: [BTreeMap<String, String>; 2],
+}
+
+impl Blocks {
+    fn of(base: &PhaseConfig, head: &PhaseConfig) -> Blocks {
+        Blocks {
+            name: head.name().to_owned(),
+            kind: head.kind(),
+            criteria: [base.criteria_text(), head.criteria_text()],
+        }
+    }
+}
+
+/// Rounds of one block per side in balanced order, `run` measuring side 0
+/// (base) or 1 (head) once; each metric's value per block becomes one
+/// sample, paired with the other side's by metric name and round.
+fn block_pairs(
+    blocks: &Blocks,
     budget: Budget,
     policy: &crate::compare::Policy,
     interrupt: &Interrupt,
+    mut run: impl FnMut(usize) -> PhaseResult,
 ) -> (PhaseResult, PhaseResult, u32) {
     let mut seen: [Benchmarks; 2] = [Benchmarks::new(), Benchmarks::new()];
     let mut errors: [Vec<PhaseError>; 2] = [Vec::new(), Vec::new()];
     let started = std::time::Instant::now();
-    let mut planned = INGEST_ROUNDS;
+    let mut planned = BLOCK_ROUNDS;
     let mut round = 0;
     let mut complete = 0;
     'rounds: while more_rounds(round, &mut planned, budget, started, policy, || {
-        let [b, h] = paired_benchmarks(phases, &seen, [Vec::new(), Vec::new()]);
+        let [b, h] = paired_benchmarks(blocks, &seen, [Vec::new(), Vec::new()]);
         (b, h)
     }) {
         for side in order(round) {
             if interrupt.is_set() {
                 break 'rounds;
             }
-            let r = crate::phase::ingest::run(phases[side], &dirs[side], interrupt);
+            let r = run(side);
             if !r.errors.is_empty() {
                 errors[side].extend(r.errors);
                 break 'rounds;
             }
             for m in r.metrics {
                 let value = m.value;
-                seen[side]
+                let values = &mut seen[side]
                     .entry(m.name.clone())
                     .or_insert_with(|| (m, Vec::new()))
-                    .1
-                    .push(value);
+                    .1;
+                values.resize(round as usize, None);
+                values.push(Some(value));
             }
         }
         round += 1;
@@ -696,33 +732,34 @@ fn ingest_pairs(
             values.truncate(complete as usize);
         }
     }
-    let [b, h] = paired_benchmarks(phases, &seen, errors);
+    let [b, h] = paired_benchmarks(blocks, &seen, errors);
     (b, h, complete)
 }
 
 /// Both sides' results: each benchmark's per-round values as its samples,
 /// their median its value. A benchmark seen in some rounds only keeps the
-/// rounds it has on both sides; one seen on one side only stays unpaired
-/// (new or missing).
+/// rounds it has on both sides, so sample i of each side is from the same
+/// round; one seen on one side only stays unpaired (new or missing).
 fn paired_benchmarks(
-    phases: [&crate::config::IngestPhase; 2],
+    blocks: &Blocks,
     seen: &[Benchmarks; 2],
     errors: [Vec<PhaseError>; 2],
 ) -> [PhaseResult; 2] {
     let mut out = errors.map(|e| PhaseResult {
         errors: e,
-        ..PhaseResult::new(
-            &phases[1].name,
-            crate::results::PhaseKind::Ingest,
-            BTreeMap::new(),
-        )
+        ..PhaseResult::new(&blocks.name, blocks.kind, BTreeMap::new())
     });
     for side in 0..2 {
-        out[side].criteria = crate::config::criteria_text(&phases[side].criteria);
+        out[side].criteria = blocks.criteria[side].clone();
         for (name, (template, values)) in &seen[side] {
-            let other = seen[1 - side].get(name).map(|(_, v)| v.len());
-            let n = other.map_or(values.len(), |o| o.min(values.len()));
-            let samples = values[..n].to_vec();
+            // Round i of one side pairs with round i of the other.
+            let other = seen[1 - side].get(name).map(|(_, v)| v);
+            let samples: Vec<f64> = values
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| other.is_none_or(|o| o.get(*i).copied().flatten().is_some()))
+                .filter_map(|(_, v)| *v)
+                .collect();
             let Some(value) = crate::stats::summary::median(&samples) else {
                 continue;
             };
@@ -772,7 +809,30 @@ pub fn base_git(sha: &str, reference: &str) -> GitInfo {
 
 #[cfg(test)]
 mod tests {
-    use super::order;
+    use super::{Benchmarks, Blocks, order, paired_benchmarks};
+    use crate::metrics::Unit;
+    use crate::results::{Direction, Metric, PhaseKind};
+
+    #[test]
+    fn a_metric_missing_from_some_blocks_pairs_round_with_round() {
+        let metric = Metric::new("errors.connect", Unit::Count, Direction::Lower, 0.0);
+        let side = |values: Vec<Option<f64>>| -> Benchmarks {
+            [("errors.connect".to_owned(), (metric.clone(), values))].into()
+        };
+        // The base reported it in rounds 0, 1 and 2; the head in 1 and 3.
+        let seen = [
+            side(vec![Some(1.0), Some(2.0), Some(3.0)]),
+            side(vec![None, Some(20.0), None, Some(40.0)]),
+        ];
+        let blocks = Blocks {
+            name: "api".into(),
+            kind: PhaseKind::Http,
+            criteria: Default::default(),
+        };
+        let [b, h] = paired_benchmarks(&blocks, &seen, [Vec::new(), Vec::new()]);
+        assert_eq!(b.metrics[0].samples, [2.0]);
+        assert_eq!(h.metrics[0].samples, [20.0]);
+    }
 
     #[test]
     fn each_two_rounds_run_each_side_first_once() {

@@ -399,8 +399,234 @@ files = ["side"]
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("ingest phases with a command"),
+        String::from_utf8_lossy(&out.stdout).contains("ingest phases with a `command`"),
         "{}",
         String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// A service that answers every request after the delay in its checkout's
+/// `delay` file, and notes its side in the log when it starts.
+const SERVER: &str = r#"
+import sys, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+delay = float(open("delay").read())
+with open(sys.argv[2], "a") as log:
+    log.write(open("side").read().strip() + "\n")
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        time.sleep(delay)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+    def log_message(self, *a):
+        pass
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+"#;
+
+/// A repository whose `main` serves after `base_delay` seconds and whose
+/// checked-out `feature` after `head_delay`; the service logs each start.
+fn service_repo(base_delay: &str, head_delay: &str, log: &Path) -> tempfile::TempDir {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = format!(
+        r#"
+[suite]
+name = "service"
+[compare]
+build = ["sh", "-c", "test -f server.py"]
+max_rounds = 10
+confirm = 0
+[[phase]]
+name = "api"
+kind = "http"
+base_url = "http://127.0.0.1:{port}"
+service = {{ command = ["python3", "server.py", "{port}", "{log}"], ready = "/", ready_timeout = "20s", settle = "10ms" }}
+vus = 2
+duration = "300ms"
+[[phase.step]]
+path = "/"
+"#,
+        log = log.display()
+    );
+    let dir = sided_repo(&config);
+    let d = dir.path();
+    git(d, &["checkout", "-q", "main"]);
+    write(d, "server.py", SERVER);
+    write(d, "delay", base_delay);
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-qm", "service"]);
+    git(d, &["checkout", "-q", "feature"]);
+    git(d, &["merge", "-q", "--no-edit", "main"]);
+    write(d, "delay", head_delay);
+    git(d, &["commit", "-qam", "head delay", "--allow-empty"]);
+    dir
+}
+
+fn paired_json(dir: &Path) -> (Option<i32>, String, serde_json::Value) {
+    let out = perfguard(dir)
+        .args([
+            "check", "--mode", "paired", "--base", "main", "--format", "json",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stderr}\n{}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.code(), stderr, json)
+}
+
+fn comparison<'a>(json: &'a serde_json::Value, metric: &str) -> &'a serde_json::Value {
+    json["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == metric)
+        .unwrap_or_else(|| panic!("no {metric} in {json}"))
+}
+
+#[test]
+fn an_http_phase_starts_each_sides_service_in_turn_and_finds_a_slower_head() {
+    let log = tempfile::tempdir().unwrap();
+    let log = log.path().join("starts.log");
+    let dir = service_repo("0.002", "0.040", &log);
+    let (code, stderr, json) = paired_json(dir.path());
+    assert_eq!(code, Some(1), "{stderr}");
+    // One service start per side per round, in balanced order.
+    let starts: String = std::fs::read_to_string(&log).unwrap().lines().collect();
+    assert_eq!(starts, "ABBA".repeat(5), "{stderr}");
+    assert_eq!(json["provenance"]["mode"], "paired");
+    assert_eq!(json["provenance"]["rounds"], 10);
+    let p50 = comparison(&json, "latency.p50");
+    assert_eq!(p50["severity"], "critical", "{p50}");
+    assert_eq!(p50["method"], "wilcoxon signed-rank");
+    assert_eq!(p50["baseline_samples"], 10, "{p50}");
+    assert_eq!(p50["current_samples"], 10, "{p50}");
+    // Both sides' services were stopped.
+    assert!(
+        !stderr.contains("ignored SIGTERM") && !stderr.contains("exited during"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_http_phase_with_the_same_service_on_both_sides_is_not_graded() {
+    let log = tempfile::tempdir().unwrap();
+    let log = log.path().join("starts.log");
+    let dir = service_repo("0.010", "0.010", &log);
+    let (code, stderr, json) = paired_json(dir.path());
+    assert_eq!(code, Some(0), "{stderr}\n{json}");
+    let starts = std::fs::read_to_string(&log).unwrap().lines().count();
+    assert_eq!(
+        starts,
+        2 * json["provenance"]["rounds"].as_u64().unwrap() as usize
+    );
+    for metric in ["latency.p50", "latency.p95", "throughput"] {
+        let c = comparison(&json, metric);
+        assert!(
+            !["minor", "major", "critical"].contains(&c["severity"].as_str().unwrap()),
+            "{c}"
+        );
+    }
+}
+
+#[test]
+fn an_http_phase_without_a_service_of_its_own_cannot_pair_and_exits_3() {
+    // The same server would answer both sides: nothing to pair.
+    let config = r#"
+[suite]
+name = "external"
+[[phase]]
+name = "api"
+kind = "http"
+base_url = "http://127.0.0.1:9"
+vus = 1
+iterations = 1
+[[phase.step]]
+path = "/"
+"#;
+    let dir = sided_repo(config);
+    let out = perfguard(dir.path())
+        .args(["check", "--mode", "paired", "--base", "main"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(
+        stdout.contains("`api` is a http phase without a `service`"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn baseline_mode_with_thin_history_says_so_recommends_paired_mode_and_a_tenfold_slowdown_still_fails()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    write(
+        d,
+        "perfguard.toml",
+        r#"
+[suite]
+name = "thin"
+[compare]
+confirm = 0
+[[phase]]
+name = "nap"
+kind = "command"
+shell = true
+command = "sleep $(cat t)"
+runs = 8
+warmup = 0
+"#,
+    );
+    // Far apart, so a loaded machine (the full test suite beside it) cannot
+    // blur them: the unit test judges a 2x slowdown exactly.
+    write(d, "t", "0.03");
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-qm", "base"]);
+    // One run saved on main: a baseline, but no history band yet.
+    let out = perfguard(d).args(["check", "--save"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    git(d, &["checkout", "-qb", "slower"]);
+    write(d, "t", "0.3");
+    git(d, &["commit", "-qam", "ten times as slow"]);
+    let out = perfguard(d)
+        .args(["check", "--no-save", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stderr}\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = &json["provenance"];
+    assert_eq!(p["mode"], "baseline", "{p}");
+    assert_eq!(p["thin_history"], true, "{p}");
+    let wall = comparison(&json, "wall");
+    assert_eq!(wall["severity"], "critical", "{wall}");
+    assert_eq!(wall["runner_noise"], 0.075, "{wall}");
+    assert!(
+        json["recommendations"].as_array().unwrap().iter().any(|r| r
+            .as_str()
+            .unwrap()
+            .contains("history is thin")
+            && r.as_str().unwrap().contains("mode = \"paired\"")),
+        "{}",
+        json["recommendations"]
     );
 }
