@@ -506,8 +506,12 @@ pub fn run_interleaved(
                     kind: p.kind(),
                     errors: vec![PhaseError {
                         message: format!(
-                            "paired mode runs command phases, http phases with a `service` and ingest phases with a `command`; `{}` is a {} phase{}",
+                            "paired mode runs command phases, http phases with a `service` and ingest phases with a `command`; `{}` is {} {} phase{}",
                             p.name(),
+                            match p {
+                                PhaseConfig::Http(_) | PhaseConfig::Ingest(_) => "an",
+                                _ => "a",
+                            },
                             p.kind(),
                             match p {
                                 PhaseConfig::Ingest(_) => " without a `command`",

@@ -558,7 +558,7 @@ path = "/"
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(3), "{stdout}");
     assert!(
-        stdout.contains("`api` is a http phase without a `service`"),
+        stdout.contains("`api` is an http phase without a `service`"),
         "{stdout}"
     );
 }
