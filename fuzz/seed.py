@@ -5,7 +5,8 @@ import os
 
 ORDER = ["cargo-bench", "criterion", "hyperfine", "go", "google-benchmark", "pytest-benchmark",
          "jmh", "benchmarkdotnet", "catch2", "benchmarkjs", "k6", "generic",
-         "custom-bigger-is-better", "custom-smaller-is-better", "bmf", "vitest", "asv", "ruby", "iai-callgrind", "julia"]
+         "custom-bigger-is-better", "custom-smaller-is-better", "bmf", "vitest", "asv", "ruby", "iai-callgrind", "julia",
+         "luau", "dart", "js-time"]
 FILES = {
     "cargo-bench": ["cargo-bench.txt", "libtest.json", "libtest-failed.json"],
     "criterion": ["cargo-criterion.jsonl"],
@@ -28,6 +29,9 @@ FILES = {
     "ruby": ["ruby-benchmark.txt", "ruby-benchmark-ips.txt", "ruby-benchmark-ips.json"],
     "iai-callgrind": ["iai-callgrind.txt", "iai-callgrind-compared.txt"],
     "julia": ["julia-benchmarktools.json"],
+    "luau": ["luau-bench.txt"],
+    "dart": ["dart-benchmark-harness.txt"],
+    "js-time": ["js-time-console.txt", "js-time-shell.txt"],
 }
 src = "tests/fixtures/ingest"
 out = "fuzz/corpus/parsers"

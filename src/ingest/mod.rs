@@ -1,6 +1,7 @@
 //! Ingest: turns the output of other benchmark harnesses (cargo bench,
 //! criterion, hyperfine, Go, Google Benchmark, pytest-benchmark, JMH,
-//! BenchmarkDotNet, Catch2, benchmark.js, k6, vitest, asv, Ruby,
+//! BenchmarkDotNet, Catch2, benchmark.js, k6, vitest, asv, Ruby, Luau, Dart,
+//! JS `time`-style lines,
 //! github-action-benchmark custom JSON, BMF, generic JSON) into metrics.
 //!
 //! Each format's parser is a pure function from text to metrics; this module
@@ -15,6 +16,7 @@ pub mod cargo_bench;
 pub mod catch2;
 pub mod criterion;
 pub mod criterion_console;
+pub mod dart;
 pub mod generic;
 pub mod github_action_benchmark;
 pub mod go;
@@ -23,10 +25,12 @@ pub mod google_benchmark;
 pub mod hyperfine;
 pub mod iai_callgrind;
 pub mod jmh;
+pub mod js_time;
 mod json;
 pub mod julia;
 pub mod k6;
 pub mod libtest_json;
+pub mod luau;
 pub mod pytest_benchmark;
 pub mod ruby;
 pub mod vitest;
@@ -83,10 +87,16 @@ pub enum Format {
     IaiCallgrind,
     /// Julia BenchmarkTools' saved JSON.
     Julia,
+    /// Luau's `bench_support.lua` records (`|><|NAME|><|ms…||_||`).
+    Luau,
+    /// Dart benchmark_harness (`NAME(RunTime): 123.45 us.`).
+    Dart,
+    /// Node's `console.time` lines and the shell's `time` report.
+    JsTime,
 }
 
 impl Format {
-    pub const ALL: [Format; 20] = [
+    pub const ALL: [Format; 23] = [
         Format::CargoBench,
         Format::Criterion,
         Format::Hyperfine,
@@ -107,6 +117,9 @@ impl Format {
         Format::Ruby,
         Format::IaiCallgrind,
         Format::Julia,
+        Format::Luau,
+        Format::Dart,
+        Format::JsTime,
     ];
 
     /// The name used on the command line, in configuration and as the
@@ -133,6 +146,9 @@ impl Format {
             Format::Ruby => "ruby",
             Format::IaiCallgrind => "iai-callgrind",
             Format::Julia => "julia",
+            Format::Luau => "luau",
+            Format::Dart => "dart",
+            Format::JsTime => "js-time",
         }
     }
 
@@ -170,6 +186,9 @@ impl Format {
             Format::Ruby => ruby::parse(text),
             Format::IaiCallgrind => iai_callgrind::parse(text),
             Format::Julia => julia::parse(text),
+            Format::Luau => luau::parse(text),
+            Format::Dart => dart::parse(text),
+            Format::JsTime => js_time::parse(text),
         }?;
         // Unit conversion can overflow (1e305 s in ns); refuse, never emit inf.
         if let Some(m) = metrics.iter().find(|m| {
@@ -674,6 +693,23 @@ fn detect_lines(text: &str) -> Result<Format, String> {
         }
         if iai_callgrind::is_instructions_line(t) {
             return Ok(Format::IaiCallgrind);
+        }
+        if luau::looks_like(t) {
+            return Ok(Format::Luau);
+        }
+        if dart::is_result_line(t) {
+            return Ok(Format::Dart);
+        }
+    }
+    // Shapes loose enough to occur in other harnesses' logs are tried only
+    // once no line matched any format above.
+    for line in text.lines().take(10_000) {
+        let t = line.trim();
+        if t.contains("|><|") && t.contains("||_||") {
+            return Ok(Format::Luau);
+        }
+        if js_time::is_result_line(t) {
+            return Ok(Format::JsTime);
         }
     }
     Err("no line looks like any known harness's results".into())

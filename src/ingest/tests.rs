@@ -75,6 +75,10 @@ fn every_fixture_is_detected_as_its_format() {
         ("iai-callgrind.txt", Format::IaiCallgrind),
         ("iai-callgrind-compared.txt", Format::IaiCallgrind),
         ("julia-benchmarktools.json", Format::Julia),
+        ("luau-bench.txt", Format::Luau),
+        ("dart-benchmark-harness.txt", Format::Dart),
+        ("js-time-console.txt", Format::JsTime),
+        ("js-time-shell.txt", Format::JsTime),
     ] {
         let path = fixture_path(file);
         if !path.exists() && file.ends_with(".jsonl") {
@@ -2217,4 +2221,259 @@ fn julia_hostile_inputs_are_errors_naming_the_line() {
         .parse(&doc(&format!("\"<b>|*x*\\u0000\": {}", est("5"))))
         .unwrap();
     assert_eq!(odd[0].name, "<b>|*x*\u{0}");
+}
+
+/// Cuts `text` at every character boundary: each cut parses to an error,
+/// or to metrics the whole text also gives (a metric with samples may hold
+/// fewer of them, each one of the whole's).
+fn cut_anywhere_is_an_error_or_a_part(format: Format, text: &str) {
+    let whole = format.parse(text).unwrap();
+    for at in (0..text.len()).filter(|at| text.is_char_boundary(*at)) {
+        let Ok(part) = format.parse(&text[..at]) else {
+            continue;
+        };
+        for m in &part {
+            let full = whole
+                .iter()
+                .find(|w| w.name == m.name)
+                .unwrap_or_else(|| panic!("cut at {at}: new metric {m:?}"));
+            if full.samples.len() > 1 {
+                assert!(
+                    m.samples.iter().all(|s| full.samples.contains(s)) || m.samples.is_empty(),
+                    "cut at {at}: {m:?}"
+                );
+            } else {
+                assert_eq!(m.value, full.value, "cut at {at}: {}", m.name);
+            }
+        }
+    }
+}
+
+#[test]
+fn luau_values_equal_bench_py_averages_and_runs_are_samples() {
+    let text = fixture("luau-bench.txt");
+    let metrics = ingest("luau-bench.txt");
+    assert_eq!(metrics.len(), 3);
+    // bench.py's own summary: `SUCCESS: NAME (padded): AVG ms`.
+    for line in fixture("luau-bench-summary.txt").lines() {
+        let (name, avg) = line
+            .strip_prefix("SUCCESS: ")
+            .unwrap()
+            .rsplit_once(": ")
+            .unwrap();
+        let m = get(&metrics, name.trim_end());
+        assert_eq!(m.unit, Unit::Ns);
+        assert_eq!(m.direction, Direction::Lower);
+        assert_eq!(format!("{:8.3}ms", m.value / 1e6), avg, "{name}");
+        // Every printed run is a sample, in ns.
+        let record = text
+            .lines()
+            .find(|l| l.starts_with(&format!("|><|{}|><|", name.trim_end())))
+            .unwrap();
+        let runs: Vec<f64> = record
+            .trim_end_matches("||_||")
+            .split("|><|")
+            .skip(2)
+            .map(|v| v.parse::<f64>().unwrap() * 1e6)
+            .collect();
+        assert_eq!(runs.len(), 20);
+        assert_eq!(m.samples, runs, "{name}");
+    }
+}
+
+#[test]
+fn luau_cuts_and_hostile_records_are_errors_naming_the_line() {
+    cut_anywhere_is_an_error_or_a_part(Format::Luau, &fixture("luau-bench.txt"));
+    for (text, line, what) in [
+        (
+            "x\n|><|a|><|1|><|2||_||\n|><|a|><|3||_||\n",
+            3,
+            "again (first at line 2)",
+        ),
+        ("|><|a|><|1|><|nan||_||\n", 1, "`nan` is not a time"),
+        ("|><|a|><|1|><|inf||_||\n", 1, "`inf` is not a time"),
+        ("|><|a|><|-1||_||\n", 1, "negative"),
+        ("|><|a||_||\n", 1, "no run times"),
+        ("|><||><|1||_||\n", 1, "empty benchmark name"),
+        (
+            "|><|a|><|1||_||\n|><|b|><|1|><|2\n",
+            2,
+            "no `||_||` after it",
+        ),
+        ("|><|a|><|1\n|><|b|><|2||_||\n", 1, "not a time"),
+        ("noise ||_||\n", 1, "no `|><|NAME`"),
+    ] {
+        let e = Format::Luau.parse(text).unwrap_err();
+        assert_eq!(e.line, Some(line), "{text:?}: {e:?}");
+        assert!(e.message.contains(what), "{text:?}: {e:?}");
+    }
+    // bench.py's callgrind form: records with no line end between them.
+    let m = Format::Luau
+        .parse("|><|a b|><|0.5||_|||><|c/d|><|1e-05||_||")
+        .unwrap();
+    assert_eq!(m[0].name, "a b");
+    assert_eq!(m[0].value, 0.5e6);
+    assert!(close(m[1].value, 10.0));
+    assert_eq!(Format::Luau.parse("").unwrap_err().line, None);
+}
+
+#[test]
+fn dart_values_equal_its_printed_run_time() {
+    let text = fixture("dart-benchmark-harness.txt");
+    let metrics = ingest("dart-benchmark-harness.txt");
+    let printed: Vec<(&str, f64)> = text
+        .lines()
+        .filter_map(|l| l.strip_suffix(" us."))
+        .map(|l| {
+            let (name, us) = l.rsplit_once("(RunTime): ").unwrap();
+            (name, us.parse::<f64>().unwrap())
+        })
+        .collect();
+    assert_eq!(printed.len(), 5);
+    assert_eq!(metrics.len(), printed.len());
+    for (name, us) in printed {
+        let m = get(&metrics, name);
+        assert_eq!(m.unit, Unit::Ns);
+        assert_eq!(m.direction, Direction::Lower);
+        assert!(close(m.value, us * 1e3), "{name}: {} vs {us} us", m.value);
+    }
+    assert!(close(get(&metrics, "Parse(json)").value, 27_548.0));
+    assert!(close(get(&metrics, "Tiny").value, 2.5e-4));
+}
+
+#[test]
+fn dart_cuts_and_hostile_lines_are_errors_naming_the_line() {
+    cut_anywhere_is_an_error_or_a_part(Format::Dart, &fixture("dart-benchmark-harness.txt"));
+    for (text, line, what) in [
+        (
+            "A(RunTime): 1.0 us.\nA(RunTime): 2.0 us.\n",
+            2,
+            "again (first at line 1)",
+        ),
+        ("A(RunTime): NaN us.\n", 1, "`NaN` is not a number"),
+        ("A(RunTime): Infinity us.\n", 1, "not a number"),
+        ("A(RunTime): -3.0 us.\n", 1, "negative"),
+        ("A(RunTime): 1.0 s.\n", 1, "unit `s.`"),
+        (
+            "x\nA(RunTime): 1.0\n",
+            2,
+            "expected `NAME(RunTime): VALUE us.`",
+        ),
+        ("A(RunTime): 1.0 us.\nB(RunTi", 2, "ends inside this line"),
+    ] {
+        let e = Format::Dart.parse(text).unwrap_err();
+        assert_eq!(e.line, Some(line), "{text:?}: {e:?}");
+        assert!(e.message.contains(what), "{text:?}: {e:?}");
+    }
+    // Other metrics of ScoreEmitterV2 are `NAME.METRIC`; odd names verbatim.
+    let m = Format::Dart
+        .parse("ü <b>|*(RunTime): 1.0 us.\nA(Memory): 2.0 ns.\n")
+        .unwrap();
+    assert_eq!((m[0].name.as_str(), m[0].value), ("ü <b>|*", 1000.0));
+    assert_eq!((m[1].name.as_str(), m[1].value), ("A.Memory", 2.0));
+}
+
+#[test]
+fn js_time_values_equal_nodes_and_the_shells_printed_times() {
+    let m = ingest("js-time-console.txt");
+    let names: Vec<&str> = m.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "parse config",
+            "loop/json",
+            "ünïcode <b> | *x*",
+            "step: two",
+            "sleep"
+        ]
+    );
+    assert!(close(get(&m, "parse config").value, 3.369e6));
+    assert!(close(get(&m, "ünïcode <b> | *x*").value, 0.719e6));
+    // timeLog's line carries extra data: not a result; timeEnd's is.
+    assert!(close(get(&m, "step: two").value, 0.596e6));
+    assert!(close(get(&m, "sleep").value, 1.147e9));
+    let looped = get(&m, "loop/json");
+    let printed = [0.308e6, 0.266e6, 0.249e6, 0.267e6, 0.267e6];
+    assert_eq!(looped.samples.len(), 5);
+    for (s, p) in looped.samples.iter().zip(printed) {
+        assert!(close(*s, p), "{s} vs {p}");
+    }
+    assert!(close(looped.value, 0.267e6));
+    assert!(
+        m.iter()
+            .all(|m| m.unit == Unit::Ns && m.direction == Direction::Lower)
+    );
+
+    let m = ingest("js-time-shell.txt");
+    let real = get(&m, "real");
+    assert!(close(real.samples[0], 0.255e9) && close(real.samples[1], 0.144e9));
+    assert!(close(real.value, (0.255e9 + 0.144e9) / 2.0));
+    assert!(close(get(&m, "user").samples[0], 0.163e9));
+    assert!(close(get(&m, "sys").samples[1], 0.019e9));
+}
+
+#[test]
+fn js_time_clock_forms_cuts_and_hostile_lines() {
+    cut_anywhere_is_an_error_or_a_part(Format::JsTime, &fixture("js-time-console.txt"));
+    cut_anywhere_is_an_error_or_a_part(Format::JsTime, &fixture("js-time-shell.txt"));
+    // Node's formatTime from a minute and an hour; a browser's `1.5 ms`;
+    // `time -p`'s plain seconds; bash's minutes.
+    let m = Format::JsTime
+        .parse(concat!(
+            "a: 1:02.345 (m:ss.mmm)\n",
+            "b: 1:01:02.345 (h:mm:ss.mmm)\n",
+            "c: 1.5 ms\n",
+            "real 0.09\n",
+            "user\t2m0.500s\n",
+        ))
+        .unwrap();
+    let v = by_name(&m);
+    assert!(close(v["a"], 62.345e9));
+    assert!(close(v["b"], 3662.345e9));
+    assert!(close(v["c"], 1.5e6));
+    assert!(close(v["real"], 0.09e9));
+    assert!(close(v["user"], 120.5e9));
+    for (text, line, what) in [
+        ("a: NaNms\n", 1, "not a number"),
+        ("x\na: -1.2ms\n", 2, "negative"),
+        ("a: Infinitys\n", 1, "not a number"),
+        ("a: 1:2:3 (m:ss.mmm)\n", 1, "not a number"),
+        ("a: 1.5ms\nb: 2.", 2, "ends inside this line"),
+    ] {
+        let e = Format::JsTime.parse(text).unwrap_err();
+        assert_eq!(e.line, Some(line), "{text:?}: {e:?}");
+        assert!(e.message.contains(what), "{text:?}: {e:?}");
+    }
+    // Prose that merely ends in `s` or `ms` is not a result.
+    assert!(
+        Format::JsTime
+            .parse("status: yes\nnote: 1 items\n")
+            .is_err()
+    );
+    assert_eq!(
+        detect("status: yes\n").unwrap_err(),
+        "no line looks like any known harness's results"
+    );
+}
+
+#[test]
+fn new_text_formats_do_not_take_other_formats_outputs() {
+    // Lines of other formats that also look like `LABEL: 1.2ms` stay theirs:
+    // the loose shapes are tried only after every other format.
+    for file in [
+        "vitest-console.txt",
+        "criterion-console.txt",
+        "asv-console.txt",
+        "go-bench.txt",
+    ] {
+        let text = fixture(file);
+        let format = detect(&text);
+        assert!(
+            !matches!(format, Ok(Format::JsTime | Format::Luau | Format::Dart)),
+            "{file}: {format:?}"
+        );
+    }
+    assert_eq!(detect("x: 1.5ms\n"), Ok(Format::JsTime));
+    assert_eq!(detect("out |><|a|><|1||_||"), Ok(Format::Luau));
+    assert_eq!(detect("A(RunTime): 1.0 us.\n"), Ok(Format::Dart));
 }

@@ -36,9 +36,9 @@ fn remote_and_clone(root: &Path, config: &str) -> (PathBuf, PathBuf) {
     (root.join("remote.git"), root.join("work"))
 }
 
-/// The commit SHA of the i-th benchmarked commit.
+/// The commit SHA of the i-th benchmarked commit (unique for i < 4096).
 fn sha(i: usize) -> String {
-    format!("{:02x}{}", 0xa0 + i, &"5eed1e".repeat(7)[..38])
+    format!("{:03x}{}", 0xa00 + i, &"5eed1e".repeat(7)[..37])
 }
 
 /// Midnight UTC on 1 March 2021 plus `i` days, in ms: the i-th entry's date.
@@ -46,23 +46,30 @@ fn date_ms(i: usize) -> i64 {
     1_614_556_800_000 + i as i64 * 86_400_000
 }
 
+/// The `commit` github-action-benchmark stores for a push: the head commit
+/// of the event payload, its `timestamp` in the committer's zone (+09:00
+/// here: 09:00 there is the entry's midnight UTC).
+fn commit(i: usize) -> serde_json::Value {
+    let at = chrono::DateTime::from_timestamp_millis(date_ms(i))
+        .unwrap()
+        .with_timezone(&chrono::FixedOffset::east_opt(9 * 3600).unwrap());
+    serde_json::json!({
+        "author": {"email": "dev@example.com", "name": "Dev", "username": "dev"},
+        "committer": {"email": "noreply@github.com", "name": "GitHub", "username": "web-flow"},
+        "distinct": true,
+        "id": sha(i),
+        "message": format!("Change number {i}"),
+        "timestamp": at.format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+        "tree_id": format!("{:08x}", 0x7eee_0000 + i).repeat(5),
+        "url": format!("https://github.com/o/r/commit/{}", sha(i)),
+    })
+}
+
 /// A data.js as github-action-benchmark writes it: suites "Rust Benchmark"
 /// (cargo, ns/iter with `± N` ranges) and "JS Benchmark" (benchmarkjs,
 /// ops/sec), plus "Startup" (customSmallerIsBetter, ms) when `custom`;
 /// `n` commits each, the suites of one commit a few seconds apart.
 fn data_js(n: usize, custom: bool) -> String {
-    let commit = |i: usize| {
-        serde_json::json!({
-            "author": {"email": "dev@example.com", "name": "Dev", "username": "dev"},
-            "committer": {"email": "noreply@github.com", "name": "GitHub", "username": "web-flow"},
-            "distinct": true,
-            "id": sha(i),
-            "message": format!("Change number {i}"),
-            "timestamp": format!("2021-03-{:02}T09:00:00+09:00", i + 1),
-            "tree_id": format!("{:08x}", 0x7eee_0000 + i).repeat(5),
-            "url": format!("https://github.com/o/r/commit/{}", sha(i)),
-        })
-    };
     let rust: Vec<_> = (0..n)
         .map(|i| {
             serde_json::json!({
@@ -150,7 +157,7 @@ fn data_js_lands_in_one_commit_with_original_shas_and_dates_and_a_second_import_
     assert_eq!(runs.len(), 3, "{runs:?}");
     assert!(
         runs.iter()
-            .any(|r| r.ends_with("20210301T000000Z-a05eed1.json")),
+            .any(|r| r.ends_with("20210301T000000Z-a005eed.json")),
         "{runs:?}"
     );
     let latest = git(&bare, &["show", &format!("{BRANCH}:api/ci/latest.json")]);
@@ -288,8 +295,8 @@ fn a_gh_pages_checkout_is_found_and_a_directory_store_takes_it_within_keep() {
     assert_eq!(
         names,
         [
-            "20210302T000000Z-a15eed1.json",
-            "20210303T000000Z-a25eed1.json"
+            "20210302T000000Z-a015eed.json",
+            "20210303T000000Z-a025eed.json"
         ]
     );
     let latest =
@@ -430,4 +437,164 @@ fn two_imports_at_once_from_two_clones_add_each_run_once() {
     );
     assert_eq!(runs_on(&bare).len(), 5);
     assert_eq!(git(&bare, &["rev-list", "--count", BRANCH]), "1");
+}
+
+/// One libtest bench line turned into a data.js bench the way
+/// github-action-benchmark's `extractCargoResult` (src/extract.ts) does:
+/// its regex `^test (.+)\s+\.\.\. bench:\s+([0-9,.]+) (\w+/\w+) \(\+/- ([0-9,.]+)\)$`,
+/// the name trimmed, `value` the number without commas, `range` `± ` and the
+/// spread as printed, `unit` as printed.
+fn cargo_bench_entry(line: &str) -> serde_json::Value {
+    let rest = line.strip_prefix("test ").unwrap();
+    let (name, rest) = rest.split_once(" ... bench:").unwrap();
+    let (value, rest) = rest.trim_start().split_once(' ').unwrap();
+    let (unit, range) = rest.split_once(" (+/- ").unwrap();
+    serde_json::json!({
+        "name": name.trim(),
+        "value": value.replace(',', "").parse::<f64>().unwrap(),
+        "range": format!("± {}", range.strip_suffix(')').unwrap()),
+        "unit": unit,
+    })
+}
+
+/// libtest's bench line for `ns` (its `fmt_thousands_sep` commas).
+fn libtest_line(name: &str, ns: u64, spread: u64) -> String {
+    let commas = |n: u64| {
+        let digits = n.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    };
+    format!(
+        "test {name:<8} ... bench: {:>12} ns/iter (+/- {})",
+        commas(ns),
+        commas(spread)
+    )
+}
+
+/// `n` pushes of a cargo benchmark, each entry made from libtest's own
+/// lines by github-action-benchmark's rules: `parse` about 10,000 ns and
+/// `render` about 52,000 ns, each with a few percent of run-to-run noise.
+fn cargo_history_data_js(n: usize) -> String {
+    let entries: Vec<_> = (0..n)
+        .map(|i| {
+            let noise = |k: usize| ((i * 7919 + k * 104_729) % 401) as u64;
+            let benches: Vec<_> = [
+                libtest_line("parse", 9_800 + noise(1), 150 + noise(2) / 4),
+                libtest_line("render", 51_800 + 2 * noise(3), 900 + noise(4)),
+            ]
+            .iter()
+            .map(|l| cargo_bench_entry(l))
+            .collect();
+            serde_json::json!({
+                "commit": commit(i), "date": date_ms(i), "tool": "cargo", "benches": benches,
+            })
+        })
+        .collect();
+    let data = serde_json::json!({
+        "lastUpdate": date_ms(n),
+        "repoUrl": "https://github.com/o/r",
+        "entries": {"Rust Benchmark": entries},
+    });
+    format!(
+        "window.BENCHMARK_DATA = {};\n",
+        serde_json::to_string_pretty(&data).unwrap()
+    )
+}
+
+#[test]
+fn two_hundred_entries_round_trip_into_the_history_check_judges_against() {
+    let config = r#"
+[suite]
+name = "api"
+environment = "ci"
+
+[[phase]]
+name = "Rust Benchmark"
+kind = "ingest"
+files = ["bench.txt"]
+format = "cargo-bench"
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let (bare, work) = remote_and_clone(tmp.path(), config);
+    let text = cargo_history_data_js(200);
+    assert_eq!(text.matches("\"tool\": \"cargo\"").count(), 200);
+    assert!(text.contains("\"range\": \"± 1,"), "commas kept in ranges");
+    let file = write(tmp.path(), "data.js", &text);
+    let out = import(&work, &file);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("imported 200 runs"),
+        "{}",
+        stderr_of(&out)
+    );
+    let runs = runs_on(&bare);
+    assert_eq!(runs.len(), 200, "{runs:?}");
+    // The oldest and the newest keep their commit and date.
+    assert!(
+        runs.iter()
+            .any(|r| r.ends_with("20210301T000000Z-a005eed.json")),
+        "{runs:?}"
+    );
+    assert!(
+        runs.iter()
+            .any(|r| r.ends_with("20210916T000000Z-ac75eed.json")),
+        "{runs:?}"
+    );
+    let latest = git(&bare, &["show", &format!("{BRANCH}:api/ci/latest.json")]);
+    let run: serde_json::Value = serde_json::from_str(&latest).unwrap();
+    assert_eq!(run["git"]["sha"], sha(199));
+    let parse = &run["phases"][0]["metrics"][0];
+    assert_eq!(parse["name"], "parse");
+    let last = cargo_bench_entry(&libtest_line(
+        "parse",
+        9_800 + ((199 * 7919 + 104_729) % 401) as u64,
+        0,
+    ));
+    assert_eq!(parse["value"], last["value"]);
+
+    let check = |bench: &str| {
+        write(&work, "bench.txt", bench);
+        let out = perfguard(&work)
+            .args(["check", "--remote", "--format", "md"])
+            .output()
+            .unwrap();
+        let md = String::from_utf8_lossy(&out.stdout).into_owned();
+        (out.status.code(), md, stderr_of(&out))
+    };
+    // Within the imported noise: passes, judged by the history band.
+    let same = format!(
+        "{}\n{}\n",
+        libtest_line("parse", 10_000, 160),
+        libtest_line("render", 52_200, 1_000)
+    );
+    let (code, md, err) = check(&same);
+    assert_eq!(code, Some(0), "{md}\n{err}");
+    assert!(!md.contains("no baseline yet"), "{md}");
+    // The history is the imported runs: the newest, ac75eed, is the
+    // baseline, and the band spans many of them (from the last change point
+    // check finds in them, at most all 200).
+    assert!(md.contains("ac75eed"), "{md}");
+    let runs: usize = md
+        .split("history of ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!((5..=200).contains(&runs), "{md}");
+    // parse twice as slow as every imported run: a regression that fails.
+    let slower = format!(
+        "{}\n{}\n",
+        libtest_line("parse", 20_000, 160),
+        libtest_line("render", 52_200, 1_000)
+    );
+    let (code, md, err) = check(&slower);
+    assert_eq!(code, Some(1), "{md}\n{err}");
+    assert!(md.contains("beyond band"), "{md}");
+    assert!(md.contains("history of "), "{md}");
 }

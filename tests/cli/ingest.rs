@@ -466,6 +466,10 @@ fn new_formats_are_detected_and_their_failures_exit_3() {
         ("vitest.json", "vitest"),
         ("asv.json", "asv"),
         ("ruby-benchmark-ips.json", "ruby"),
+        ("luau-bench.txt", "luau"),
+        ("dart-benchmark-harness.txt", "dart"),
+        ("js-time-console.txt", "js-time"),
+        ("js-time-shell.txt", "js-time"),
     ] {
         copy_fixture(dir.path(), fixture_name, fixture_name);
         let out = perfguard(dir.path())
