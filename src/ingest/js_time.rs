@@ -109,15 +109,7 @@ pub fn is_result_line(line: &str) -> bool {
 
 pub fn parse(text: &str) -> Result<Vec<Metric>, Problem> {
     let mut order: Vec<(String, usize, Vec<f64>)> = Vec::new();
-    let last = text.lines().count();
-    // The tool ends every line it prints; a last line without its newline
-    // was cut off, and what it held is unknown.
-    if !text.ends_with('\n') && text.lines().last().is_some_and(|l| !l.trim().is_empty()) {
-        return Err(Problem::at(
-            last,
-            "the text ends inside this line (no newline after it); truncated?",
-        ));
-    }
+    super::ends_with_whole_line(text)?;
     for (i, line) in text.lines().enumerate() {
         let line_no = i + 1;
         let Some((name, ns)) = split(line.trim_end_matches('\r')) else {

@@ -737,6 +737,19 @@ pub(crate) fn lines_of_key(text: &str, key: &str) -> Vec<usize> {
     lines
 }
 
+/// For tools that end every line they print: a last line with text but no
+/// newline was cut off, and what it held is unknown, so it is an error at
+/// that line.
+pub(crate) fn ends_with_whole_line(text: &str) -> Result<(), Problem> {
+    if !text.ends_with('\n') && text.lines().last().is_some_and(|l| !l.trim().is_empty()) {
+        return Err(Problem::at(
+            text.lines().count(),
+            "the text ends inside this line (no newline after it); truncated?",
+        ));
+    }
+    Ok(())
+}
+
 /// A time metric in nanoseconds, lower is better.
 pub(crate) fn time_ns(name: impl Into<String>, ns: f64) -> Metric {
     Metric::new(name, Unit::Ns, Direction::Lower, ns)
