@@ -86,3 +86,49 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
+
+/// One HTTP/1.1 request as the loopback stand-ins read it.
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    /// The `Authorization` header, when sent.
+    pub auth: Option<String>,
+    pub body: String,
+}
+
+/// Reads one request (request line, headers, a `Content-Length` body) from
+/// `reader`; `None` when the client closed the connection without one.
+pub fn read_request(reader: &mut impl std::io::BufRead) -> Option<Request> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).is_err() || line.is_empty() {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_owned();
+    let path = parts.next().unwrap_or("").to_owned();
+    let (mut length, mut auth) = (0, None);
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).unwrap();
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let Some((k, v)) = h.split_once(':') else {
+            continue;
+        };
+        match k.to_ascii_lowercase().as_str() {
+            "content-length" => length = v.trim().parse().unwrap(),
+            "authorization" => auth = Some(v.trim().to_owned()),
+            _ => {}
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    Some(Request {
+        method,
+        path,
+        auth,
+        body: String::from_utf8(body).unwrap(),
+    })
+}

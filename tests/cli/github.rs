@@ -5,7 +5,7 @@
 use crate::common::{perfguard, write};
 use serde_json::{Value, json};
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -174,32 +174,15 @@ impl Github {
 
 fn serve(stream: TcpStream, state: &Mutex<State>, base: &str, prefix: &str) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut line = String::new();
-    if reader.read_line(&mut line).is_err() || line.is_empty() {
+    let Some(crate::common::Request {
+        method,
+        path,
+        auth,
+        body,
+    }) = crate::common::read_request(&mut reader)
+    else {
         return;
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next().unwrap_or("").to_owned();
-    let path = parts.next().unwrap_or("").to_owned();
-    let mut length = 0;
-    let mut auth = None;
-    loop {
-        let mut h = String::new();
-        reader.read_line(&mut h).unwrap();
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let (k, v) = h.split_once(':').unwrap();
-        match k.to_ascii_lowercase().as_str() {
-            "content-length" => length = v.trim().parse().unwrap(),
-            "authorization" => auth = Some(v.trim().to_owned()),
-            _ => {}
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).unwrap();
-    let body = String::from_utf8(body).unwrap();
+    };
     // A listing of issues may wait for another run's (outside the lock).
     let barrier = {
         let mut s = state.lock().unwrap();

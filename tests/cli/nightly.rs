@@ -5,7 +5,7 @@
 use crate::common::{git, perfguard, write};
 use serde_json::{Value, json};
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -286,33 +286,13 @@ impl Receiver {
 
 fn receive(stream: TcpStream, seen: &Mutex<Vec<Seen>>, script: &Mutex<VecDeque<u16>>) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut line = String::new();
-    if reader.read_line(&mut line).is_err() || line.is_empty() {
+    let Some(request) = crate::common::read_request(&mut reader) else {
         return;
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next().unwrap_or("").to_owned();
-    let path = parts.next().unwrap_or("").to_owned();
-    let mut length = 0;
-    loop {
-        let mut h = String::new();
-        reader.read_line(&mut h).unwrap();
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':')
-            && k.eq_ignore_ascii_case("content-length")
-        {
-            length = v.trim().parse().unwrap();
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).unwrap();
+    };
     seen.lock().unwrap().push(Seen {
-        method,
-        path,
-        body: String::from_utf8(body).unwrap(),
+        method: request.method,
+        path: request.path,
+        body: request.body,
     });
     let status = script.lock().unwrap().pop_front().unwrap_or(200);
     let mut out = stream;
