@@ -431,16 +431,6 @@ pub struct Budget {
     pub max_time: std::time::Duration,
 }
 
-impl Budget {
-    /// No rounds beyond each phase's `runs` (confirmation reruns).
-    pub fn none() -> Budget {
-        Budget {
-            max_rounds: 0,
-            max_time: std::time::Duration::ZERO,
-        }
-    }
-}
-
 /// The sides (0 base, 1 head) in the order round `round` runs them:
 /// A B, B A, A B, B A … so that over each two rounds each side runs first
 /// once, and drift or a first-run effect lands on both alike.

@@ -160,7 +160,10 @@ pub(super) fn measure(
     let first = compare::paired::compare_paired(&base_run, &head_run, &policy);
     let mut comparison = crate::confirm::confirm(first, policy.compare.confirm, |phases| {
         eprintln!("perfguard: confirming by rerunning {}", phases.join(", "));
-        let (b, h, _) = measure_pairs(phases, Budget::none());
+        // The rerun gets the first measurement's budget: a rerun capped at
+        // `runs` rounds would be less precise than the run it checks, and
+        // would drop a regression the first one measured well enough.
+        let (b, h, _) = measure_pairs(phases, budget);
         Ok::<_, Error>(compare::paired::compare_paired(&b, &h, &policy))
     })?;
     drop(worktree);
