@@ -1,4 +1,6 @@
-//! Names the commit in `perfguard --version` ("perfguard 1.2.3 (abc123def456)").
+//! Names the commit in `perfguard --version` ("perfguard 1.2.3 (abc123def456)"),
+//! and on Linux builds the launcher (`src/process/launcher.c`) that
+//! perfguard embeds to spawn timed runs.
 //!
 //! The commit comes from `PERFGUARD_GIT_SHA` when the build sets it (the
 //! Dockerfile's `GIT_SHA` build argument, where `.git` is not in the build
@@ -6,9 +8,11 @@
 //! builds ask git nothing: a new commit would otherwise rebuild the crate on
 //! every `cargo test`.
 
+use std::path::PathBuf;
 use std::process::Command;
 
 fn main() {
+    launcher();
     println!("cargo:rerun-if-env-changed=PERFGUARD_GIT_SHA");
     let given = std::env::var("PERFGUARD_GIT_SHA")
         .ok()
@@ -48,4 +52,38 @@ fn from_git() -> Option<String> {
         println!("cargo:rerun-if-changed={p}");
     }
     Some(sha)
+}
+
+/// Compiles `src/process/launcher.c` with the target's C compiler (the one
+/// the `cc` crate finds, as for libgit2) into `$OUT_DIR/launcher`, which
+/// `process::launcher` embeds. Off Linux, or where it cannot be built, the
+/// file is left empty and perfguard forks its runs from its own spawner.
+fn launcher() {
+    const SOURCE: &str = "src/process/launcher.c";
+    println!("cargo:rerun-if-changed={SOURCE}");
+    let out =
+        PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("launcher");
+    let linux = std::env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os == "linux");
+    let built = linux
+        && {
+            let compiler = cc::Build::new()
+                .opt_level_str("s")
+                .warnings(true)
+                .cargo_metadata(false)
+                .get_compiler();
+            let mut cmd = compiler.to_command();
+            cmd.args(["-std=gnu99", "-s", "-o"]).arg(&out).arg(SOURCE);
+            match cmd.status() {
+                Ok(status) if status.success() => true,
+                result => {
+                    println!(
+                        "cargo:warning=perfguard's launcher was not built ({result:?}); runs are forked from the spawner instead"
+                    );
+                    false
+                }
+            }
+        };
+    if !built {
+        std::fs::write(&out, b"").expect("write an empty launcher");
+    }
 }

@@ -6,6 +6,7 @@
 //! Every spawn in perfguard goes through here: command phases (`timed`),
 //! ingest commands, HTTP services, the paired build and its git calls.
 
+pub mod launcher;
 mod runner;
 pub mod spawner;
 pub mod timed;
@@ -427,9 +428,14 @@ pub fn tail(file: &mut File, from: u64) -> std::io::Result<String> {
     file.seek(SeekFrom::Start(len.saturating_sub(TAIL_BYTES).max(from)))?;
     let mut bytes = Vec::new();
     file.take(TAIL_BYTES).read_to_end(&mut bytes)?;
-    let text = String::from_utf8_lossy(&bytes);
+    Ok(tail_lines(&bytes))
+}
+
+/// The last 20 lines of `bytes` (invalid UTF-8 replaced).
+fn tail_lines(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
     let lines: Vec<&str> = text.lines().collect();
-    Ok(lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n"))
+    lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n")
 }
 
 #[cfg(test)]

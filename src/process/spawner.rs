@@ -63,6 +63,32 @@ impl Request {
         }
     }
 
+    /// Refuses a request that C cannot carry: a string with a NUL byte
+    /// (the spawner finds this as it prepares; the launcher is told nothing
+    /// it would have to refuse).
+    pub fn check_nul(&self) -> Result<(), ProcessError> {
+        let program = || self.program.to_string_lossy().into_owned();
+        let has_nul = |s: &std::ffi::OsStr| s.as_encoded_bytes().contains(&0);
+        let what = if has_nul(&self.program) {
+            Some("program name")
+        } else if self.args.iter().any(|a| has_nul(a)) {
+            Some("arguments")
+        } else if self.env.iter().any(|e| has_nul(e)) {
+            Some("environment")
+        } else if self.cwd.as_ref().is_some_and(|d| has_nul(d.as_os_str())) {
+            Some("working directory")
+        } else {
+            None
+        };
+        match what {
+            Some(what) => Err(ProcessError::Nul {
+                program: program(),
+                what,
+            }),
+            None => Ok(()),
+        }
+    }
+
     pub fn encode(&self, out: &mut Vec<u8>) {
         put_bytes(out, self.program.as_encoded_bytes());
         put_list(out, &self.args);
@@ -101,6 +127,9 @@ const PREPARED: u8 = b'K';
 const MEASURED: u8 = b'M';
 const FAILED: u8 = b'E';
 const DONE: u8 = b'D';
+/// The launcher's answer for a run that could not start: its errno
+/// (perfguard words it, as the spawner does in its `E` answer).
+const EXEC_FAILED: u8 = b'X';
 
 /// How often the spawner sends the answers of the runs it has made.
 const ANSWER_PERIOD: std::time::Duration = std::time::Duration::from_millis(50);
@@ -240,7 +269,7 @@ extern "C" fn kill_running(_: libc::c_int) {
 /// second exec (with its dynamic linking) is paid. The spawner waits idle
 /// until a command phase asks for it, and ends when perfguard does.
 pub fn prefork() {
-    if let Some(connection) = Connection::fork() {
+    if let Some(connection) = super::launcher::start().or_else(Connection::fork) {
         super::timed::offer_idle(connection);
     }
 }
@@ -270,6 +299,9 @@ pub struct Connection {
     input: std::fs::File,
     output: BufReader<std::fs::File>,
     message: Vec<u8>,
+    /// The launcher's prepared programs by number (to word a run that could
+    /// not start); `None` for perfguard's own spawner.
+    launched: Option<Vec<String>>,
 }
 
 impl Connection {
@@ -336,6 +368,7 @@ impl Connection {
             input,
             output: BufReader::new(output),
             message: Vec::with_capacity(64),
+            launched: None,
         };
         let mut hello = [0u8; 8];
         if connection.output.read_exact(&mut hello).is_err() || &hello != HELLO {
@@ -344,10 +377,27 @@ impl Connection {
         Some(connection)
     }
 
-    /// Starts a spawner from perfguard's own executable and waits for its
-    /// greeting; `None` when that is not a perfguard that speaks this
-    /// protocol (a library caller's or a test harness's executable).
+    /// The launcher (see `launcher`), once it has greeted.
+    pub(super) fn greeted_launcher(
+        pid: i32,
+        input: std::fs::File,
+        output: std::fs::File,
+    ) -> Option<Connection> {
+        let mut connection = Connection::greeted(pid, input, output)?;
+        connection.launched = Some(Vec::new());
+        Some(connection)
+    }
+
+    /// Starts the launcher, or else a spawner from perfguard's own
+    /// executable, and waits for its greeting; `None` when neither runs (a
+    /// library caller's or a test harness's executable is not perfguard).
     pub fn start() -> Option<Connection> {
+        super::launcher::start().or_else(Connection::start_spawner)
+    }
+
+    /// A spawner from perfguard's own executable; `None` when that is not a
+    /// perfguard that speaks this protocol.
+    fn start_spawner() -> Option<Connection> {
         // Linux names the running executable even if its file was replaced.
         #[cfg(target_os = "linux")]
         let exe = std::path::PathBuf::from("/proc/self/exe");
@@ -381,12 +431,19 @@ impl Connection {
     }
 
     pub fn prepare(&mut self, request: &Request) -> Result<u32, ProcessError> {
+        if self.launched.is_some() {
+            request.check_nul()?;
+        }
         self.message.clear();
         self.message.push(PREPARE);
         request.encode(&mut self.message);
         self.send()?;
         self.answer()?;
-        get_u32(&mut self.output).map_err(ProcessError::Spawner)
+        let id = get_u32(&mut self.output).map_err(ProcessError::Spawner)?;
+        if let Some(programs) = &mut self.launched {
+            programs.push(request.program.to_string_lossy().into_owned());
+        }
+        Ok(id)
     }
 
     /// Runs `steps` `rounds` times over, handing each run's outcome (and
@@ -409,7 +466,31 @@ impl Connection {
         loop {
             let outcome = match get_u8(&mut self.output).map_err(ProcessError::Spawner)? {
                 DONE => return Ok(()),
-                MEASURED => Ok(Measured::decode(&mut self.output).map_err(ProcessError::Spawner)?),
+                MEASURED => {
+                    let mut m =
+                        Measured::decode(&mut self.output).map_err(ProcessError::Spawner)?;
+                    // The launcher sends the last bytes; keep the last lines.
+                    if self.launched.is_some() {
+                        m.stderr_tail = m.stderr_tail.map(|t| super::tail_lines(t.as_bytes()));
+                    }
+                    Ok(m)
+                }
+                EXEC_FAILED => {
+                    let errno = get_u32(&mut self.output).map_err(ProcessError::Spawner)?;
+                    let program = self
+                        .launched
+                        .as_ref()
+                        .and_then(|p| p.get(steps[step] as usize))
+                        .cloned()
+                        .unwrap_or_default();
+                    Err(ProcessError::Reported(
+                        ProcessError::Start {
+                            program,
+                            error: std::io::Error::from_raw_os_error(errno as i32),
+                        }
+                        .to_string(),
+                    ))
+                }
                 FAILED => Err(ProcessError::Reported(
                     get_os(&mut self.output)
                         .map_err(ProcessError::Spawner)?

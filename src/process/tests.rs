@@ -190,66 +190,158 @@ fn stop_terminates_then_reports_how() {
     );
 }
 
+/// Each backend a timed run can take here: perfguard itself and, on Linux,
+/// the launcher (perfguard's own forking spawner needs perfguard's
+/// executable; `tests/cli/run.rs` runs it).
+fn executors(interrupt: &Interrupt) -> Vec<(&'static str, TimedExecutor)> {
+    let mut all = vec![(
+        "in process",
+        TimedExecutor::in_process(interrupt.clone()).unwrap(),
+    )];
+    if cfg!(target_os = "linux") {
+        let launched = TimedExecutor::launched(interrupt.clone()).expect("the launcher starts");
+        all.push(("launcher", launched));
+    }
+    all
+}
+
 #[test]
 fn a_program_that_does_not_exist_is_a_start_error() {
     let err = spawn(&Invocation::argv(&["/nonexistent/x".into()]), Capture::Null)
         .err()
         .unwrap();
     assert!(matches!(err, ProcessError::Start { .. }), "{err}");
-    let mut timed = TimedExecutor::in_process(Interrupt::never()).unwrap();
-    let err = timed
-        .execute(&Invocation::argv(&["/nonexistent/x".into()]), None)
-        .unwrap_err();
-    assert!(
-        err.to_string().starts_with("cannot start `/nonexistent/x`"),
-        "{err}"
-    );
+    for (name, mut timed) in executors(&Interrupt::never()) {
+        for program in ["/nonexistent/x", "perfguard-no-such-program"] {
+            let err = timed
+                .execute(&Invocation::argv(&[program.into()]), None)
+                .unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("cannot start `{program}`: No such file or directory (os error 2)"),
+                "{name}"
+            );
+        }
+        // The executor goes on after a run that could not start.
+        assert!(
+            timed.execute(&sh("exit 0"), None).unwrap().exit.success(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_nul_byte_is_refused_before_anything_runs() {
+    for (name, mut timed) in executors(&Interrupt::never()) {
+        let err = timed
+            .execute(&Invocation::argv(&["echo".into(), "a\0b".into()]), None)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot start `echo`: its arguments holds a NUL byte",
+            "{name}"
+        );
+    }
 }
 
 #[test]
 fn timed_runs_report_exit_codes_times_and_memory() {
-    let mut timed = TimedExecutor::in_process(Interrupt::never()).unwrap();
-    let ok = timed.execute(&sh("exit 0"), None).unwrap();
-    assert_eq!(ok.exit, Exit::Code(0));
-    assert!(ok.wall_ns > 0.0 && ok.max_rss_bytes > 0.0, "{ok:?}");
-    assert_eq!(ok.stderr_tail, None);
-    let failed = timed.execute(&sh("echo no >&2; exit 7"), None).unwrap();
-    assert_eq!(failed.exit, Exit::Code(7));
-    assert_eq!(failed.stderr_tail.as_deref(), Some("no"));
-    // The next run's tail holds only its own output.
-    let again = timed.execute(&sh("echo again >&2; exit 1"), None).unwrap();
-    assert_eq!(again.stderr_tail.as_deref(), Some("again"));
+    for (name, mut timed) in executors(&Interrupt::never()) {
+        let ok = timed.execute(&sh("exit 0"), None).unwrap();
+        assert_eq!(ok.exit, Exit::Code(0), "{name}");
+        assert!(ok.wall_ns > 0.0 && ok.max_rss_bytes > 0.0, "{name}: {ok:?}");
+        assert_eq!(ok.stderr_tail, None, "{name}");
+        let failed = timed.execute(&sh("echo no >&2; exit 7"), None).unwrap();
+        assert_eq!(failed.exit, Exit::Code(7), "{name}");
+        assert_eq!(failed.stderr_tail.as_deref(), Some("no"), "{name}");
+        // The next run's tail holds only its own output.
+        let again = timed.execute(&sh("echo again >&2; exit 1"), None).unwrap();
+        assert_eq!(again.stderr_tail.as_deref(), Some("again"), "{name}");
+        // A long standard error keeps its last 20 lines.
+        let long = timed
+            .execute(
+                &sh("for i in $(seq 1000); do echo line $i >&2; done; kill -9 $$"),
+                None,
+            )
+            .unwrap();
+        assert_eq!(long.exit, Exit::Signal(libc::SIGKILL), "{name}");
+        let tail = long.stderr_tail.unwrap();
+        assert_eq!(tail.lines().count(), 20, "{name}: {tail}");
+        assert!(
+            tail.starts_with("line 981\n") && tail.ends_with("line 1000"),
+            "{name}: {tail}"
+        );
+    }
+}
+
+#[test]
+fn timed_rounds_run_every_step_in_order_and_stop_at_a_failure() {
+    for (name, mut timed) in executors(&Interrupt::never()) {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        let step = |word: &str, code: i32| Invocation {
+            cwd: Some(dir.path().to_owned()),
+            ..sh(&format!("echo {word} >> log; exit {code}"))
+        };
+        let (a, b) = (step("a", 0), step("b", 0));
+        let mut seen = Vec::new();
+        timed.execute_rounds(&[&a, &b], 3, None, &mut |i, outcome| {
+            seen.push((i, outcome.unwrap().exit));
+            true
+        });
+        assert_eq!(seen.len(), 6, "{name}");
+        assert_eq!(
+            std::fs::read_to_string(&log).unwrap(),
+            "a\nb\na\nb\na\nb\n",
+            "{name}"
+        );
+        let failing = step("c", 4);
+        let mut seen = Vec::new();
+        timed.execute_rounds(&[&a, &failing], 5, None, &mut |i, outcome| {
+            seen.push((i, outcome.unwrap().exit));
+            true
+        });
+        assert_eq!(seen, [(0, Exit::Code(0)), (1, Exit::Code(4))], "{name}");
+    }
 }
 
 #[test]
 fn timed_runs_see_their_environment_and_directory() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut timed = TimedExecutor::in_process(Interrupt::never()).unwrap();
-    let inv = Invocation {
-        env: vec![("PERFGUARD_TEST_VALUE".into(), "42".into())],
-        cwd: Some(dir.path().to_owned()),
-        ..sh("echo \"$PERFGUARD_TEST_VALUE\" > seen; exit 0")
-    };
-    assert!(timed.execute(&inv, None).unwrap().exit.success());
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("seen")).unwrap(),
-        "42\n"
-    );
+    for (name, mut timed) in executors(&Interrupt::never()) {
+        let dir = tempfile::tempdir().unwrap();
+        let inv = Invocation {
+            env: vec![("PERFGUARD_TEST_VALUE".into(), "42".into())],
+            cwd: Some(dir.path().to_owned()),
+            ..sh("echo \"$PERFGUARD_TEST_VALUE\" > seen; exit 0")
+        };
+        assert!(timed.execute(&inv, None).unwrap().exit.success(), "{name}");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("seen")).unwrap(),
+            "42\n",
+            "{name}"
+        );
+    }
 }
 
 #[test]
 fn a_timed_run_past_its_deadline_is_killed_with_its_group() {
-    let dir = tempfile::tempdir().unwrap();
-    let pidfile = dir.path().join("pid");
-    let script = format!("sleep 30 & echo $! > {}; wait", pidfile.display());
-    let mut timed = TimedExecutor::in_process(Interrupt::never()).unwrap();
-    let outcome = timed.execute(&sh(&script), Some(Instant::now())).unwrap();
-    assert_eq!(outcome.exit, Exit::TimedOut);
-    let grandchild = read_pid(&pidfile);
-    let until = Instant::now() + Duration::from_secs(10);
-    while alive(grandchild) {
-        assert!(Instant::now() < until, "grandchild {grandchild} survived");
-        std::thread::sleep(Duration::from_millis(10));
+    for (name, mut timed) in executors(&Interrupt::never()) {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid");
+        let script = format!("sleep 30 & echo $! > {}; wait", pidfile.display());
+        // A second leaves the shell time to start its grandchild and name it.
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let outcome = timed.execute(&sh(&script), Some(deadline)).unwrap();
+        assert_eq!(outcome.exit, Exit::TimedOut, "{name}");
+        let grandchild = read_pid(&pidfile);
+        let until = Instant::now() + Duration::from_secs(10);
+        while alive(grandchild) {
+            assert!(
+                Instant::now() < until,
+                "{name}: grandchild {grandchild} survived"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 }
 
@@ -257,7 +349,8 @@ fn a_timed_run_past_its_deadline_is_killed_with_its_group() {
 fn an_interrupted_timed_run_says_so() {
     let interrupt = Interrupt::never();
     interrupt.set();
-    let mut timed = TimedExecutor::in_process(interrupt).unwrap();
-    let outcome = timed.execute(&sh("exec sleep 30"), None).unwrap();
-    assert_eq!(outcome.exit, Exit::Interrupted);
+    for (name, mut timed) in executors(&interrupt) {
+        let outcome = timed.execute(&sh("exec sleep 30"), None).unwrap();
+        assert_eq!(outcome.exit, Exit::Interrupted, "{name}");
+    }
 }

@@ -117,6 +117,18 @@ impl TimedExecutor {
         }
     }
 
+    /// Runs through the launcher only (tests of that backend); `None` where
+    /// it cannot start.
+    #[cfg(test)]
+    pub fn launched(interrupt: Interrupt) -> Option<TimedExecutor> {
+        let connection = super::launcher::start()?;
+        Some(TimedExecutor {
+            watchdog: Watchdog::start(interrupt, Target::Spawner(connection.pid())),
+            backend: Backend::Spawner(Some(connection)),
+            prepared: HashMap::new(),
+        })
+    }
+
     /// Runs in perfguard itself: `memory.peak` then reads at least
     /// perfguard's own resident size (see `spawner`).
     pub fn in_process(interrupt: Interrupt) -> Result<TimedExecutor, ProcessError> {
