@@ -367,6 +367,9 @@ pub struct Inputs {
     /// `PERFGUARD_COMMENT_AUTHOR`), for a GitHub App token whose bot login
     /// `GET /user` cannot tell; `None`: ask GitHub.
     pub comment_author: Option<String>,
+    /// `upload-report: true`: the action uploads the reports (the HTML one
+    /// too) as an artifact of the run, and the comment links there.
+    pub upload_report: bool,
 }
 
 impl Default for Inputs {
@@ -381,6 +384,7 @@ impl Default for Inputs {
             accept_label: DEFAULT_ACCEPT_LABEL.into(),
             working_directory: None,
             comment_author: None,
+            upload_report: false,
         }
     }
 }
@@ -444,6 +448,13 @@ impl Inputs {
             inputs.accept_label = l;
         }
         inputs.working_directory = get("working-directory").map(PathBuf::from);
+        if let Some(u) = get("upload-report") {
+            inputs.upload_report = match u.as_str() {
+                "true" => true,
+                "false" => false,
+                _ => return Err(bad("upload-report", &u, "true, false")),
+            };
+        }
         inputs.comment_author = get("comment-author").or_else(|| {
             vars.get("PERFGUARD_COMMENT_AUTHOR")
                 .map(|v| v.trim().to_owned())

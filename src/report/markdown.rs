@@ -80,6 +80,8 @@ pub struct Decorations {
     pub baseline_url: Option<String>,
     /// The workflow run's page.
     pub run_url: Option<String>,
+    /// Where the HTML report is (the run's artifacts), when it was uploaded.
+    pub report_url: Option<String>,
     /// The regressions a pull-request label accepted.
     pub accepted: Option<Acceptance>,
 }
@@ -587,6 +589,9 @@ fn header(s: &mut String, view: &View, deco: &Decorations, full: bool) {
     }
     if let Some(u) = &deco.run_url {
         let _ = write!(line, " · [workflow run]({})", url_escape(u));
+    }
+    if let Some(u) = &deco.report_url {
+        let _ = write!(line, " · [HTML report with charts]({})", url_escape(u));
     }
     let _ = writeln!(s, "{line}");
     if full {

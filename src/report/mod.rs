@@ -1,6 +1,10 @@
 //! Reports: turns a `Comparison` into one view model, and the view into
-//! terminal, Markdown and JSON text (pure: renderers return strings).
+//! terminal, Markdown, JSON and HTML text, and saved history into the
+//! dashboard's page (pure: renderers return strings).
 
+pub mod charts;
+pub mod dashboard;
+pub mod html;
 pub mod markdown;
 pub mod terminal;
 
