@@ -223,6 +223,7 @@ pub fn render(page: &Page) -> String {
     }
     table(&mut s, view);
     criteria(&mut s, view);
+    steps(&mut s, view);
     for phase in &page.phases {
         let _ = writeln!(
             s,
@@ -290,6 +291,30 @@ fn table(s: &mut String, view: &View) {
             escape(&r.change),
             r.severity.as_str(),
             escape(&r.note)
+        );
+    }
+    let _ = writeln!(s, "</tbody>\n</table>");
+}
+
+/// Change points in the metrics' history, each named by the commit of the
+/// first run at the new level.
+fn steps(s: &mut String, view: &View) {
+    if view.steps.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "<h2>Steps in history</h2>\n<table class=\"steps\">\n<thead><tr><th>Phase</th><th>Metric</th><th>Change</th><th>Level</th><th>First run</th></tr></thead>\n<tbody>"
+    );
+    for r in &view.steps {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&r.phase),
+            escape(&r.metric),
+            escape(&r.change),
+            escape(&r.levels),
+            escape(&r.at)
         );
     }
     let _ = writeln!(s, "</tbody>\n</table>");

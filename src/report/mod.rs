@@ -800,4 +800,6 @@ mod comment_tests;
 #[cfg(test)]
 mod decision_tests;
 #[cfg(test)]
+mod html_tests;
+#[cfg(test)]
 mod tests;
