@@ -49,7 +49,12 @@ var perfguardCharts = (function () {
         scale: s.axis === 2 ? "y2" : "y",
         value: function (u, v) { return fmt(v, s.axis === 2 ? spec.unit2 : spec.unit); },
         spanGaps: true,
-        points: { show: s.draw !== "line" && s.draw !== "band", size: s.draw === "points" ? 6 : 4, fill: color },
+        // Points on a line only while there are few enough to tell apart.
+        points: {
+          show: s.draw === "points" || (s.draw === "linepoints" && spec.x.length <= 120),
+          size: s.draw === "points" ? 6 : 4,
+          fill: color,
+        },
       };
       if (s.draw === "points") {
         one.paths = function () { return null; };
@@ -66,6 +71,7 @@ var perfguardCharts = (function () {
   function axesOf(spec) {
     var x = { stroke: "#57606a", grid: { stroke: "#eaeef2" } };
     if (spec.xlabels) {
+      x.space = 70;
       x.values = function (u, splits) {
         return splits.map(function (v) {
           var i = Math.round(v);

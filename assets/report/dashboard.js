@@ -54,10 +54,13 @@
     section.dataset.group = String(g);
     section.appendChild(el("h2", null, name + " (" + group.runs.length + " runs)"));
     var phase = null;
+    var cardsOf = null;
     group.metrics.forEach(function (series) {
       if (series.phase !== phase) {
         phase = series.phase;
         section.appendChild(el("h3", "phase-name", phase));
+        cardsOf = el("div", "cards");
+        section.appendChild(cardsOf);
       }
       var card = el("div", "metric");
       card.appendChild(el("h3", null, series.metric));
@@ -75,7 +78,7 @@
       var chart = el("div", "chart");
       chart._spec = function () { return specOf(group, series); };
       card.appendChild(chart);
-      section.appendChild(card);
+      cardsOf.appendChild(card);
       cards.push({
         card: card, group: g, stepped: series.steps.length > 0,
         text: (group.suite + " " + group.environment + " " + series.phase + " " + series.metric).toLowerCase(),
@@ -93,6 +96,11 @@
         words.every(function (w) { return c.text.indexOf(w) >= 0; });
       c.card.classList.toggle("hidden", !ok);
       if (ok) n++;
+    });
+    document.querySelectorAll("section.group .cards").forEach(function (c) {
+      var empty = !c.querySelector(".metric:not(.hidden)");
+      c.classList.toggle("hidden", empty);
+      c.previousSibling.classList.toggle("hidden", empty);
     });
     document.querySelectorAll("section.group").forEach(function (s) {
       s.classList.toggle("hidden", !s.querySelector(".metric:not(.hidden)"));
