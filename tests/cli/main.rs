@@ -14,4 +14,5 @@ mod init;
 mod install;
 mod nightly;
 mod paired;
+mod report;
 mod run;
