@@ -643,6 +643,15 @@ mod tests {
     }
 
     #[test]
+    fn upload_report_is_true_or_false_and_off_by_default() {
+        assert!(!Inputs::from_vars(&vars(&[])).unwrap().upload_report);
+        let on = Inputs::from_vars(&vars(&[("INPUT_UPLOAD-REPORT", "true")])).unwrap();
+        assert!(on.upload_report);
+        let err = Inputs::from_vars(&vars(&[("INPUT_UPLOAD_REPORT", "yes")])).unwrap_err();
+        assert!(err.to_string().contains("upload-report"), "{err}");
+    }
+
+    #[test]
     fn an_unknown_comment_mode_names_the_input() {
         let err = Inputs::from_vars(&vars(&[("INPUT_COMMENT", "sometimes")])).unwrap_err();
         assert!(err.to_string().contains("comment"), "{err}");
