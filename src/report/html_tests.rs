@@ -307,6 +307,27 @@ fn mermaid_labels_cannot_end_a_string_a_statement_or_the_fence() {
 }
 
 #[test]
+fn mermaid_categories_stay_distinct_when_a_commit_ran_twice() {
+    let (mut history, current) = fixture(("api", "parser", "parse"));
+    for run in &mut history {
+        run.git.as_mut().unwrap().sha = sha(1);
+    }
+    let policy = Policy::new(ThresholdsConfig::default());
+    let c = compare_history(history.last(), &current, &history, &policy);
+    let view = View::with_history(&c, &history);
+    let chart = markdown::mermaid_trend(view.decisive().next().unwrap()).unwrap();
+    let axis = chart
+        .lines()
+        .find(|l| l.trim_start().starts_with("x-axis"))
+        .unwrap();
+    assert!(
+        axis.contains("[\"01aaaaa\", \"01aaaaa (2)\", \"01aaaaa (3)\""),
+        "{axis}"
+    );
+    assert!(axis.ends_with("\"01aaaaa (16)\", \"current\"]"), "{axis}");
+}
+
+#[test]
 fn the_dashboard_groups_every_series_with_its_change_points() {
     let (history, _) = fixture(("api", "parser", "parse"));
     let mut odd = history.clone();

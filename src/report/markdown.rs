@@ -798,10 +798,18 @@ pub fn mermaid_trend(r: &Row) -> Option<String> {
     let lo = scaled.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = scaled.iter().copied().fold(0.0, f64::max);
     let pad = ((hi - lo) * 0.1).max(hi.abs() * 0.01).max(1e-9);
+    // Categories must differ: Mermaid's band scale merges equal ones (two
+    // runs of one commit), and the line would lose its points.
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let labels: Vec<String> = (start..r.trend.len())
         .map(|i| {
-            let label = r.trend_labels.get(i).map_or("", String::as_str);
-            format!("\"{}\"", mermaid_text(label))
+            let label = mermaid_text(r.trend_labels.get(i).map_or("", String::as_str));
+            let n = seen.entry(label.clone()).or_insert(0);
+            *n += 1;
+            match *n {
+                1 => format!("\"{label}\""),
+                n => format!("\"{label} ({n})\""),
+            }
         })
         .collect();
     let numbers: Vec<String> = scaled.iter().map(|v| chart_number(*v)).collect();
