@@ -38,6 +38,11 @@ pub enum Command {
     Baseline(BaselineCommand),
     /// Turn another harness's output into perfguard results.
     Ingest(IngestArgs),
+    /// Render saved results (and a saved comparison) as one self-contained
+    /// HTML page with charts.
+    Report(ReportArgs),
+    /// Build a static site of every suite's history from the baseline branch.
+    Dashboard(DashboardArgs),
     /// Look at a repository and write a starting perfguard.toml and
     /// .github/workflows/perfguard.yml (never overwriting a file).
     Init(InitArgs),
@@ -140,6 +145,9 @@ pub struct CheckArgs {
     /// (for node_exporter's textfile collector).
     #[arg(long, value_name = "FILE")]
     pub prometheus: Option<PathBuf>,
+    /// Also write the HTML report (one self-contained file with charts) here.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// `check --mode`.
@@ -166,6 +174,7 @@ impl From<PairedArgs> for CheckArgs {
             save_pairs: a.save,
             nightly: false,
             prometheus: None,
+            html: a.html,
         }
     }
 }
@@ -341,6 +350,50 @@ pub struct PairedArgs {
     /// Write the base and head results as base.json and head.json here.
     #[arg(long, value_name = "DIR")]
     pub save: Option<PathBuf>,
+    /// Also write the HTML report (one self-contained file with charts) here.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Write the HTML report here.
+    #[arg(long, value_name = "FILE")]
+    pub html: PathBuf,
+    /// The current results (`run -o`, `check -o`): their samples, load
+    /// seconds, histograms and memory are drawn.
+    #[arg(long, value_name = "FILE", required_unless_present = "comparison")]
+    pub current: Option<PathBuf>,
+    /// The baseline's results, drawn beside the current ones.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// A saved comparison (`compare --format json`, the action's
+    /// SUITE.comparison.json); without it the results are compared here.
+    #[arg(long, value_name = "FILE")]
+    pub comparison: Option<PathBuf>,
+    /// Earlier runs, oldest first (repeatable): each metric's history.
+    #[arg(long = "history", value_name = "FILE")]
+    pub history: Vec<PathBuf>,
+    /// Thresholds come from this configuration (default: ./perfguard.toml
+    /// when it exists, else the built-in defaults).
+    #[arg(short, long)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DashboardArgs {
+    /// The site's directory (index.html is written there).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// Link change points to commits under this URL
+    /// (`https://github.com/OWNER/REPO`; default in GitHub Actions: this repository).
+    #[arg(long, value_name = "URL")]
+    pub repo_url: Option<String>,
+    /// At most this many runs of each suite and environment (the newest).
+    #[arg(long, default_value_t = 1000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub limit: usize,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Args)]
@@ -419,6 +472,8 @@ pub enum Format {
     Terminal,
     Md,
     Json,
+    /// One self-contained page with charts.
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

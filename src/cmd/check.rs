@@ -63,7 +63,20 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
                         false,
                     )?;
                     let outcome = Outcome::of(&comparison, &[&base_run, &head_run]);
-                    let outcome = report(&comparison, None, &[], args, github, outcome, color)?;
+                    let evidence = super::Evidence {
+                        baseline: Some(&base_run),
+                        current: Some(&head_run),
+                    };
+                    let outcome = report(
+                        &comparison,
+                        None,
+                        &[],
+                        evidence,
+                        args,
+                        github,
+                        outcome,
+                        color,
+                    )?;
                     if args.save {
                         eprintln!(
                             "perfguard: not saved as a baseline: paired mode measures HEAD against its base; runs of the base branch save in baseline mode"
@@ -170,10 +183,15 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
 
     let outcome = Outcome::of(&comparison, &[&current]);
     let _network = interrupt.blocking();
+    let evidence = super::Evidence {
+        baseline,
+        current: Some(&current),
+    };
     let outcome = report(
         &comparison,
         choice.selection.as_ref(),
         &history,
+        evidence,
         args,
         github,
         outcome,
@@ -187,19 +205,30 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
     Ok(outcome)
 }
 
-/// Prints the report and, in Actions, publishes it; both modes end here.
+/// Prints the report, writes the HTML report when asked and, in Actions,
+/// publishes both; both modes end here.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the report stage takes what both modes measured; a struct would only rename them"
+)]
 fn report(
     comparison: &Comparison,
     selection: Option<&Selection>,
     history: &[Run],
+    evidence: super::Evidence<'_>,
     args: &CheckArgs,
     github: Option<(Context, Inputs)>,
     outcome: Outcome,
     color: bool,
 ) -> Result<Outcome, Error> {
-    super::print_report(comparison, selection, history, args.format, color)?;
+    super::print_report(comparison, selection, history, evidence, args.format, color)?;
+    let html = (args.html.is_some() || github.is_some())
+        .then(|| super::html(comparison, selection, history, evidence));
+    if let (Some(path), Some(text)) = (&args.html, &html) {
+        super::write_html(path, text)?;
+    }
     match github {
-        Some((ctx, inputs)) => publish::publish(comparison, history, &ctx, inputs, outcome),
+        Some((ctx, inputs)) => publish::publish(comparison, history, html, &ctx, inputs, outcome),
         None => Ok(outcome),
     }
 }

@@ -50,16 +50,24 @@ pub(super) fn compare(args: &CompareArgs, color: bool) -> Result<Outcome, Error>
     };
     super::check_environment(&baseline, &current, &policy)?;
     let comparison = compare::compare_history(Some(&baseline), &current, &history, &policy);
+    let evidence = super::Evidence {
+        baseline: Some(&baseline),
+        current: Some(&current),
+    };
     super::print_report(
         &comparison,
         selection.as_ref(),
         &history,
+        evidence,
         args.format,
         color,
     )?;
     let outcome = Outcome::of(&comparison, &[&current]);
     match github {
-        Some((ctx, inputs)) => publish::publish(&comparison, &history, &ctx, inputs, outcome),
+        Some((ctx, inputs)) => {
+            let html = super::html(&comparison, selection.as_ref(), &history, evidence);
+            publish::publish(&comparison, &history, Some(html), &ctx, inputs, outcome)
+        }
         None => Ok(outcome),
     }
 }

@@ -6,12 +6,14 @@ mod baseline;
 mod check;
 mod comment;
 mod compare;
+mod dashboard;
 mod ingest;
 mod init;
 mod nightly;
 mod paired;
 mod progress;
 mod publish;
+mod report;
 mod run;
 mod shell;
 
@@ -23,7 +25,7 @@ use crate::compare::{Comparison, Policy, Verdict};
 use crate::config::{BaselineConfig, Config};
 use crate::error::Error;
 use crate::interrupt::Interrupt;
-use crate::report::{self, View};
+use crate::report::View;
 use crate::results::Run;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -83,6 +85,8 @@ pub fn dispatch(cli: Cli) -> Result<Outcome, Error> {
         Command::Compare(args) => compare::compare(&args, color),
         Command::Paired(args) => check::check(&args.into(), color),
         Command::Ingest(args) => ingest::ingest(&args),
+        Command::Report(args) => report::report(&args),
+        Command::Dashboard(args) => dashboard::dashboard(&args),
         Command::Baseline(cmd) => baseline::baseline(cmd),
         Command::Comment(args) => comment::comment(&args),
         Command::Init(args) => init::init(&args),
@@ -190,30 +194,71 @@ fn check_environment(baseline: &Run, current: &Run, policy: &Policy) -> Result<(
     }
 }
 
-/// Renders a comparison, saying which saved run the baseline is and why,
-/// with earlier runs (oldest first) as the Markdown trend.
+/// The runs behind a comparison, where the command has them: the HTML
+/// report draws their samples, load seconds, histograms and memory.
+#[derive(Debug, Clone, Copy, Default)]
+struct Evidence<'a> {
+    baseline: Option<&'a Run>,
+    current: Option<&'a Run>,
+}
+
+/// The report's view, saying which saved run the baseline is and why, with
+/// earlier runs (oldest first) as the trend.
+fn view(comparison: &Comparison, selection: Option<&Selection>, history: &[Run]) -> View {
+    let mut view = View::with_history(comparison, history);
+    if let (Some(b), Some(s)) = (&view.baseline, selection) {
+        view.baseline = Some(format!("{b} · {}", s.describe()));
+    }
+    view
+}
+
+/// The HTML report of a comparison and the runs behind it.
+fn html(
+    comparison: &Comparison,
+    selection: Option<&Selection>,
+    history: &[Run],
+    evidence: Evidence<'_>,
+) -> String {
+    let page = crate::report::html::Page::of(
+        comparison,
+        view(comparison, selection, history),
+        evidence.baseline,
+        evidence.current,
+        history,
+    );
+    crate::report::html::render(&page)
+}
+
+/// Writes the HTML report and says where.
+fn write_html(path: &Path, text: &str) -> Result<(), Error> {
+    std::fs::write(path, text).map_err(|source| Error::Io {
+        context: format!("cannot write the HTML report {}", path.display()),
+        source,
+    })?;
+    eprintln!("perfguard: HTML report written to {}", path.display());
+    Ok(())
+}
+
+/// Renders a comparison in `format`.
 fn render(
     comparison: &Comparison,
     selection: Option<&Selection>,
     history: &[Run],
+    evidence: Evidence<'_>,
     format: Format,
     color: bool,
 ) -> String {
-    let view = || {
-        let mut view = View::with_history(comparison, history);
-        if let (Some(b), Some(s)) = (&view.baseline, selection) {
-            view.baseline = Some(format!("{b} · {}", s.describe()));
-        }
-        view
-    };
     match format {
-        Format::Terminal => report::terminal::render(&view(), color),
-        Format::Md => report::markdown::render_within(
-            &view(),
-            &report::markdown::Decorations::default(),
-            report::markdown::COMMENT_BUDGET,
+        Format::Terminal => {
+            crate::report::terminal::render(&view(comparison, selection, history), color)
+        }
+        Format::Md => crate::report::markdown::render_within(
+            &view(comparison, selection, history),
+            &crate::report::markdown::Decorations::default(),
+            crate::report::markdown::COMMENT_BUDGET,
         ),
-        Format::Json => report::json(comparison),
+        Format::Json => crate::report::json(comparison),
+        Format::Html => html(comparison, selection, history, evidence),
     }
 }
 
@@ -224,11 +269,15 @@ fn print_report(
     comparison: &Comparison,
     selection: Option<&Selection>,
     history: &[Run],
+    evidence: Evidence<'_>,
     format: Format,
     color: bool,
 ) -> Result<(), Error> {
     if format != Format::Json {
-        print!("{}", render(comparison, selection, history, format, color));
+        print!(
+            "{}",
+            render(comparison, selection, history, evidence, format, color)
+        );
         return Ok(());
     }
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());

@@ -37,10 +37,12 @@ pub(super) fn enter_working_directory(inputs: &Inputs) -> Result<(), Error> {
 
 /// Publishes to GitHub (summary, sticky comment, outputs, annotations) and
 /// applies the accept label to the exit: an accepted regression passes; a
-/// phase failure still fails.
+/// phase failure still fails. `html`, the HTML report, is saved beside
+/// the Markdown one.
 pub(super) fn publish(
     comparison: &Comparison,
     history: &[Run],
+    html: Option<String>,
     ctx: &Context,
     inputs: Inputs,
     outcome: Outcome,
@@ -53,7 +55,10 @@ pub(super) fn publish(
         comparison,
         history,
         ctx,
-        &github::Options::new(inputs, &dir),
+        &github::Options {
+            html,
+            ..github::Options::new(inputs, &dir)
+        },
     );
     announce(&published);
     Ok(

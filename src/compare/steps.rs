@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 /// Fewest runs searched for a step.
 pub const MIN_SERIES: usize = 8;
 /// Fewest runs on each side of a step.
-const MIN_SEGMENT: usize = 3;
+pub const MIN_SEGMENT: usize = 3;
 
 /// A step in one metric's history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -367,6 +367,9 @@ pub struct Inputs {
     /// `PERFGUARD_COMMENT_AUTHOR`), for a GitHub App token whose bot login
     /// `GET /user` cannot tell; `None`: ask GitHub.
     pub comment_author: Option<String>,
+    /// `upload-report: true`: the action uploads the reports (the HTML one
+    /// too) as an artifact of the run, and the comment links there.
+    pub upload_report: bool,
 }
 
 impl Default for Inputs {
@@ -381,6 +384,7 @@ impl Default for Inputs {
             accept_label: DEFAULT_ACCEPT_LABEL.into(),
             working_directory: None,
             comment_author: None,
+            upload_report: false,
         }
     }
 }
@@ -444,6 +448,13 @@ impl Inputs {
             inputs.accept_label = l;
         }
         inputs.working_directory = get("working-directory").map(PathBuf::from);
+        if let Some(u) = get("upload-report") {
+            inputs.upload_report = match u.as_str() {
+                "true" => true,
+                "false" => false,
+                _ => return Err(bad("upload-report", &u, "true, false")),
+            };
+        }
         inputs.comment_author = get("comment-author").or_else(|| {
             vars.get("PERFGUARD_COMMENT_AUTHOR")
                 .map(|v| v.trim().to_owned())
@@ -629,6 +640,15 @@ mod tests {
         assert_eq!(inputs.comment, CommentMode::OnRegression);
         assert_eq!(inputs.accept_label, "perf-ok");
         assert!(!format!("{inputs:?}").contains("ghs_secret"));
+    }
+
+    #[test]
+    fn upload_report_is_true_or_false_and_off_by_default() {
+        assert!(!Inputs::from_vars(&vars(&[])).unwrap().upload_report);
+        let on = Inputs::from_vars(&vars(&[("INPUT_UPLOAD-REPORT", "true")])).unwrap();
+        assert!(on.upload_report);
+        let err = Inputs::from_vars(&vars(&[("INPUT_UPLOAD_REPORT", "yes")])).unwrap_err();
+        assert!(err.to_string().contains("upload-report"), "{err}");
     }
 
     #[test]

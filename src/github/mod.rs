@@ -124,6 +124,8 @@ pub struct Options {
     pub retry: api::RetryPolicy,
     /// Where the rendered report, its `.json` and the comparison are saved.
     pub report_dir: PathBuf,
+    /// The HTML report, saved beside the Markdown one as `SUITE.html`.
+    pub html: Option<String>,
 }
 
 impl Options {
@@ -132,6 +134,7 @@ impl Options {
             inputs,
             retry: api::RetryPolicy::from_env(),
             report_dir: working_dir.join("perfguard-report"),
+            html: None,
         }
     }
 }
@@ -211,6 +214,7 @@ pub fn accepted_by(c: &Comparison, labels: &[String], label: &str) -> Option<Acc
 /// The report's links for this run.
 pub fn decorations(c: &Comparison, ctx: &Context, accepted: Option<Acceptance>) -> Decorations {
     Decorations {
+        report_url: None,
         baseline_url: c
             .baseline
             .as_ref()
@@ -338,9 +342,31 @@ pub fn publish(c: &Comparison, history: &[Run], ctx: &Context, opts: &Options) -
         c.verdict
     };
     let view = View::with_history(c, history);
-    let deco = decorations(c, ctx, accepted.clone());
-    let body = markdown::render_within(&view, &deco, comment::MAX_BODY_CHARS);
+    let mut deco = decorations(c, ctx, accepted.clone());
     let mut warnings = Vec::new();
+    let html_path = opts.html.as_deref().and_then(|html| {
+        let path = opts.report_dir.join(format!("{}.html", slug(&c.suite)));
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&path, html));
+        match written {
+            Ok(()) => Some(path),
+            Err(e) => {
+                warnings.push(format!(
+                    "cannot write the HTML report {}: {e}",
+                    path.display()
+                ));
+                None
+            }
+        }
+    });
+    // The action uploads the report directory as the run's artifact: the
+    // run's page lists it.
+    if html_path.is_some() && opts.inputs.upload_report {
+        deco.report_url = ctx.run_url().map(|u| format!("{u}#artifacts"));
+    }
+    let body = markdown::render_within(&view, &deco, comment::MAX_BODY_CHARS);
 
     // The summary first: whatever GitHub's API does next, the verdict is shown.
     let summary_written = match &ctx.step_summary {
@@ -408,6 +434,13 @@ pub fn publish(c: &Comparison, history: &[Run], ctx: &Context, opts: &Options) -
             (
                 "report-path",
                 report_path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+            ),
+            (
+                "html-report-path",
+                html_path
                     .as_ref()
                     .map(|p| p.display().to_string())
                     .unwrap_or_default(),
@@ -672,6 +705,7 @@ pub fn post_comparison(
                 .and_then(|b| b.sha.as_deref())
                 .and_then(|sha| ctx.commit_url(sha)),
             run_url,
+            report_url: None,
             accepted: accepted.clone(),
         };
         let body = markdown::render_within(&View::of(&c), &deco, comment::MAX_BODY_CHARS);

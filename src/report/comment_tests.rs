@@ -94,6 +94,7 @@ fn deco() -> Decorations {
     Decorations {
         baseline_url: Some(format!("https://github.com/octo/api/commit/{BASE_SHA}")),
         run_url: Some("https://github.com/octo/api/actions/runs/777".into()),
+        report_url: None,
         accepted: None,
     }
 }

@@ -80,6 +80,8 @@ pub struct Decorations {
     pub baseline_url: Option<String>,
     /// The workflow run's page.
     pub run_url: Option<String>,
+    /// Where the HTML report is (the run's artifacts), when it was uploaded.
+    pub report_url: Option<String>,
     /// The regressions a pull-request label accepted.
     pub accepted: Option<Acceptance>,
 }
@@ -102,7 +104,9 @@ pub fn render(view: &View) -> String {
 /// nearly failed criteria, what the data could not judge, one line counting
 /// the rest, and the rest folded in `<details>`.
 pub fn render_decorated(view: &View, deco: &Decorations) -> String {
-    let mut s = comment_top(view, deco, &decisive_rows(view), true);
+    let rows = decisive_rows(view);
+    let mut s = comment_top(view, deco, &rows, true);
+    trend_charts(&mut s, &rows);
     let counts = counts_line(view);
     if !counts.is_empty() {
         let _ = writeln!(s, "\n{counts}");
@@ -411,6 +415,8 @@ pub fn summary(view: &View, deco: &Decorations) -> String {
     if !view.changed.is_empty() {
         let _ = writeln!(s);
         table(&mut s, &view.changed);
+        let decisive: Vec<&Row> = view.decisive().collect();
+        trend_charts(&mut s, &decisive);
     }
     let _ = writeln!(s);
     budgets_and_steps(&mut s, view);
@@ -588,6 +594,9 @@ fn header(s: &mut String, view: &View, deco: &Decorations, full: bool) {
     if let Some(u) = &deco.run_url {
         let _ = write!(line, " · [workflow run]({})", url_escape(u));
     }
+    if let Some(u) = &deco.report_url {
+        let _ = write!(line, " · [HTML report with charts]({})", url_escape(u));
+    }
     let _ = writeln!(s, "{line}");
     if full {
         let _ = writeln!(
@@ -734,6 +743,142 @@ fn listed(items: &[String], max: usize) -> String {
         parts.push(format!("and {} more", items.len() - max));
     }
     parts.join("; ")
+}
+
+/// Regressions whose trend chart is shown open; the next ones' are folded.
+const OPEN_CHARTS: usize = 3;
+/// Regressions with a trend chart at all.
+const MAX_CHARTS: usize = 10;
+/// The most recent values a trend chart shows.
+const CHART_POINTS: usize = 30;
+
+/// Trend charts (Mermaid `xychart-beta`, which GitHub renders) of the
+/// regressions among `rows` that have a history: the first few open,
+/// the rest folded.
+fn trend_charts(s: &mut String, rows: &[&Row]) {
+    let charts: Vec<(&Row, String)> = rows
+        .iter()
+        .filter(|r| r.severity.is_regression() || r.counts_as.is_some())
+        .filter_map(|r| Some((*r, mermaid_trend(r)?)))
+        .take(MAX_CHARTS)
+        .collect();
+    for (i, (r, chart)) in charts.iter().enumerate() {
+        if i == OPEN_CHARTS {
+            let more = charts.len() - OPEN_CHARTS;
+            let _ = writeln!(
+                s,
+                "\n<details><summary>Trends of {more} more regression{}</summary>",
+                plural(more)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\n**{}**, the last {} runs:\n\n{chart}",
+            row_name(r),
+            r.trend.len().min(CHART_POINTS)
+        );
+    }
+    if charts.len() > OPEN_CHARTS {
+        let _ = writeln!(s, "\n</details>");
+    }
+}
+
+/// A Mermaid `xychart-beta` of a row's recent trend, in a fenced block; none
+/// without two finite, non-negative values. Only syntax Mermaid has
+/// accepted since 10.x: `title`, `x-axis [...]`, `y-axis "…" a --> b`, `line`.
+pub fn mermaid_trend(r: &Row) -> Option<String> {
+    let start = r.trend.len().saturating_sub(CHART_POINTS);
+    let values = &r.trend[start..];
+    if values.len() < 2 || values.iter().any(|v| !v.is_finite() || *v < 0.0) {
+        return None;
+    }
+    let max = values.iter().copied().fold(0.0, f64::max);
+    let (scale, unit) = chart_unit(&r.unit, max);
+    let scaled: Vec<f64> = values.iter().map(|v| v / scale).collect();
+    let lo = scaled.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = scaled.iter().copied().fold(0.0, f64::max);
+    let pad = ((hi - lo) * 0.1).max(hi.abs() * 0.01).max(1e-9);
+    // Categories must differ: Mermaid's band scale merges equal ones (two
+    // runs of one commit), and the line would lose its points.
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let labels: Vec<String> = (start..r.trend.len())
+        .map(|i| {
+            let label = mermaid_text(r.trend_labels.get(i).map_or("", String::as_str));
+            let n = seen.entry(label.clone()).or_insert(0);
+            *n += 1;
+            match *n {
+                1 => format!("\"{label}\""),
+                n => format!("\"{label} ({n})\""),
+            }
+        })
+        .collect();
+    let numbers: Vec<String> = scaled.iter().map(|v| chart_number(*v)).collect();
+    Some(format!(
+        "```mermaid\nxychart-beta\n  title \"{}\"\n  x-axis [{}]\n  y-axis \"{}\" {} --> {}\n  line [{}]\n```",
+        mermaid_text(&format!("{}/{}", r.phase, r.metric)),
+        labels.join(", "),
+        mermaid_text(&unit),
+        chart_number((lo - pad).max(0.0)),
+        chart_number(hi + pad),
+        numbers.join(", ")
+    ))
+}
+
+/// Text for a quoted Mermaid label: only characters that cannot end the
+/// string, the statement, the fenced block or a link, or be read as HTML
+/// or an entity (`"`, `[`, `]`, backticks, `<`, `>`, `&`, `#`, `;`, `%`,
+/// `\\`, line breaks and `-->` are replaced), at most 60 characters.
+pub fn mermaid_text(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .map(|c| match c {
+            '"' | '`' => '\'',
+            '[' | '{' | '<' => '(',
+            ']' | '}' | '>' => ')',
+            '&' | '#' | ';' | '%' | '\\' | '|' => ' ',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .take(60)
+        .collect();
+    // `-->` is the axis range's arrow.
+    while out.contains("--") {
+        out = out.replace("--", "-");
+    }
+    out
+}
+
+/// A value as Mermaid reads a number: plain decimal, four significant digits.
+fn chart_number(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let decimals = (3 - v.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let text = format!("{v:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
+/// The divisor and unit name that put `max` in a readable range.
+fn chart_unit(unit: &crate::metrics::Unit, max: f64) -> (f64, String) {
+    use crate::metrics::Unit;
+    match unit {
+        Unit::Ns if max >= 1e9 => (1e9, "s".into()),
+        Unit::Ns if max >= 1e6 => (1e6, "ms".into()),
+        Unit::Ns if max >= 1e3 => (1e3, "µs".into()),
+        Unit::Ns => (1.0, "ns".into()),
+        Unit::Bytes if max >= 1_073_741_824.0 => (1_073_741_824.0, "GiB".into()),
+        Unit::Bytes if max >= 1_048_576.0 => (1_048_576.0, "MiB".into()),
+        Unit::Bytes if max >= 1024.0 => (1024.0, "KiB".into()),
+        Unit::Bytes => (1.0, "bytes".into()),
+        Unit::Ratio => (0.01, "percent".into()),
+        Unit::PerSecond => (1.0, "per second".into()),
+        Unit::Count => (1.0, "count".into()),
+        Unit::Other(u) => (1.0, u.clone()),
+    }
 }
 
 /// Eight-level bars from the minimum to the maximum of `values`.

@@ -1,6 +1,10 @@
 //! Reports: turns a `Comparison` into one view model, and the view into
-//! terminal, Markdown and JSON text (pure: renderers return strings).
+//! terminal, Markdown, JSON and HTML text, and saved history into the
+//! dashboard's page (pure: renderers return strings).
 
+pub mod charts;
+pub mod dashboard;
+pub mod html;
 pub mod markdown;
 pub mod terminal;
 
@@ -33,6 +37,11 @@ pub struct Row {
     /// Recent history of the value, oldest first, the current value last;
     /// empty without history.
     pub trend: Vec<f64>,
+    /// Each trend value's run: its short commit (`abc1234`), else its date;
+    /// `current` for the current value.
+    pub trend_labels: Vec<String>,
+    /// The metric's unit, for charts of the trend.
+    pub unit: crate::metrics::Unit,
 }
 
 /// What every renderer shows, in the order it shows it.
@@ -161,12 +170,21 @@ impl View {
             .map(|m| {
                 let mut r = row(m);
                 if !history.is_empty() {
-                    r.trend = history
+                    let label = |run: &Run| {
+                        run.git.as_ref().map_or_else(
+                            || run.started_at.format("%m-%d").to_string(),
+                            |g| crate::results::short_sha(&g.sha, 7).to_owned(),
+                        )
+                    };
+                    (r.trend, r.trend_labels) = history
                         .iter()
-                        .filter_map(|run| run.phase(&m.phase)?.metric(&m.metric).map(|x| x.value))
-                        .chain(m.current)
-                        .filter(|v| v.is_finite())
-                        .collect();
+                        .filter_map(|run| {
+                            let v = run.phase(&m.phase)?.metric(&m.metric)?.value;
+                            Some((v, label(run)))
+                        })
+                        .chain(m.current.map(|v| (v, "current".to_owned())))
+                        .filter(|(v, _)| v.is_finite())
+                        .unzip();
                 }
                 (m.severity, r)
             })
@@ -607,6 +625,8 @@ fn row(m: &MetricComparison) -> Row {
         counts_as: m.counts_as,
         note: note.join(", "),
         trend: Vec::new(),
+        trend_labels: Vec::new(),
+        unit: m.unit.clone(),
     }
 }
 
@@ -779,5 +799,7 @@ pub fn json(c: &Comparison) -> String {
 mod comment_tests;
 #[cfg(test)]
 mod decision_tests;
+#[cfg(test)]
+mod html_tests;
 #[cfg(test)]
 mod tests;

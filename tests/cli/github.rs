@@ -698,6 +698,48 @@ fn first_run_creates_the_comment_summary_outputs_and_annotations() {
 }
 
 #[test]
+fn an_uploaded_html_report_is_saved_beside_the_markdown_and_linked_from_the_comment() {
+    let gh = Github::start();
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .env("INPUT_UPLOAD_REPORT", "true")
+        .assert()
+        .code(1);
+    let o = outputs(dir.path());
+    let html = PathBuf::from(&o["html-report-path"]);
+    assert_eq!(html.file_name().unwrap(), "api.html");
+    assert_eq!(html.parent(), PathBuf::from(&o["report-path"]).parent());
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(
+        page.contains("<td>startup</td><td>wall</td>"),
+        "{page:.800}"
+    );
+    assert!(!page.contains(TOKEN), "the token is never rendered");
+    let comments = gh.comments();
+    let body = &comments[0].1;
+    assert!(
+        body.contains(
+            " · [workflow run](https://github.com/octo/api/actions/runs/777) · [HTML report with charts](https://github.com/octo/api/actions/runs/777#artifacts)\n"
+        ),
+        "{body}"
+    );
+
+    // Without the upload the page is still saved, and the comment does not
+    // point at an artifact that is not there.
+    let gh = Github::start();
+    let dir = workspace("api");
+    let event = pr_event(dir.path(), |_| {});
+    compare_in_actions(dir.path(), &gh, &event, "pull_request")
+        .env("INPUT_UPLOAD_REPORT", "false")
+        .assert()
+        .code(1);
+    assert!(PathBuf::from(&outputs(dir.path())["html-report-path"]).is_file());
+    assert!(!gh.comments()[0].1.contains("HTML report"));
+}
+
+#[test]
 fn a_second_run_updates_the_comment_in_place() {
     let gh = Github::start();
     let other = gh.seed("LGTM, but is startup slower?");

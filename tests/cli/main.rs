@@ -2,6 +2,7 @@
 //! One integration binary; each area has its own module.
 
 mod baseline;
+mod browser;
 mod common;
 mod compare;
 mod faults;
@@ -14,4 +15,5 @@ mod init;
 mod install;
 mod nightly;
 mod paired;
+mod report;
 mod run;

@@ -100,9 +100,41 @@ fn a_memory_regression_against_the_merge_base_exits_1_confirmed() {
 fn the_same_code_on_both_sides_passes() {
     let dir = repo("1000000");
     let out = perfguard(dir.path())
-        .args(["paired", "--base", "main", "--format", "json"])
+        .args([
+            "paired",
+            "--base",
+            "main",
+            "--format",
+            "json",
+            "--html",
+            "report.html",
+        ])
         .output()
         .unwrap();
+    // The HTML report draws the base's samples beside the head's.
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    let open = "id=\"perfguard-data\">";
+    let start = html.find(open).unwrap() + open.len();
+    let data: serde_json::Value =
+        serde_json::from_str(&html[start..start + html[start..].find("</script>").unwrap()])
+            .unwrap();
+    let strip = data["charts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["xkind"] == "group")
+        .expect("a samples chart");
+    let counts: Vec<usize> = (0..2)
+        .map(|i| {
+            strip["series"][i]["values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|v| !v.is_null())
+                .count()
+        })
+        .collect();
+    assert!(counts[0] > 0 && counts[1] > 0, "{strip}");
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let mem = json["comparisons"]
         .as_array()
