@@ -42,6 +42,30 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
         Some(ModeArg::Baseline) => CompareMode::Baseline,
         None => config.compare.mode,
     };
+    if mode == CompareMode::Paired && (args.shard.is_some() || args.results.is_some()) {
+        return Err(Error::Usage(format!(
+            "{} with paired mode is out of scope: paired mode builds the base and measures base and head interleaved on this one runner; use --mode baseline (sharded runs are judged against the saved baselines)",
+            if args.shard.is_some() {
+                "--shard"
+            } else {
+                "--results"
+            }
+        )));
+    }
+    // A shard measures its share and hands it on; only the merged run of
+    // all shards is judged and saved (`check --results`).
+    if let Some(shard) = args.shard {
+        let run = super::run::measure_shard(&config, shard, args.start_at, &interrupt)?;
+        let out = args.output.clone().unwrap_or_else(|| {
+            format!("perfguard-shard-{}-of-{}.json", shard.index, shard.count).into()
+        });
+        super::write_results(&run, &out)?;
+        eprintln!(
+            "perfguard: shard {shard}: not judged or saved; merge every shard's results (`perfguard merge FILES... -o results.json`) and judge them with `perfguard check --results results.json`"
+        );
+        return Ok(Outcome::measured(&[&run]));
+    }
+
     let fallback = match mode {
         CompareMode::Baseline => None,
         CompareMode::Paired => {
@@ -81,10 +105,16 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
         }
     };
 
-    let current = super::measure(&config, &args.phases, &interrupt)?;
-    if let Some(out) = &args.output {
-        super::write_results(&current, out)?;
-    }
+    let current = match &args.results {
+        Some(path) => measured_elsewhere(path, &config)?,
+        None => {
+            let current = super::measure(&config, &args.phases, &interrupt)?;
+            if let Some(out) = &args.output {
+                super::write_results(&current, out)?;
+            }
+            current
+        }
+    };
 
     // A developer's machine keeps its baselines in the local branch: a local
     // `check` never pushes to the team's remote unless asked to.
@@ -108,8 +138,14 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
     drop(network);
 
     let comparison = compare::compare_history(baseline, &current, &history, &policy);
-    // A failing regression is measured again before it fails the check.
-    let mut comparison = crate::confirm::confirm(comparison, policy.compare.confirm, |phases| {
+    // A failing regression is measured again before it fails the check
+    // (not a run measured elsewhere: its phases cannot be run again here).
+    let rounds = if args.results.is_some() {
+        0
+    } else {
+        policy.compare.confirm
+    };
+    let mut comparison = crate::confirm::confirm(comparison, rounds, |phases| {
         eprintln!("perfguard: confirming: running {} again", phases.join(", "));
         let rerun = super::measure(&config, phases, &interrupt)?;
         let merged = crate::confirm::with_phases(&current, &rerun);
@@ -185,6 +221,36 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
         eprintln!("perfguard: not saved as a baseline: only some phases ran (--phase)");
     }
     Ok(outcome)
+}
+
+/// `--results`: a run measured elsewhere (the merge of a sharded run), for
+/// this configuration's suite; a lone shard is refused.
+fn measured_elsewhere(path: &std::path::Path, config: &Config) -> Result<Run, Error> {
+    let run = Run::read(path)?;
+    if let Some(s) = &run.shard {
+        return Err(Error::Usage(format!(
+            "{} is shard {}/{} of a run, not the whole suite: merge every shard first (`perfguard merge FILES... -o results.json`), then `check --results results.json`",
+            path.display(),
+            s.index,
+            s.count
+        )));
+    }
+    if run.suite != config.suite.name {
+        return Err(Error::Usage(format!(
+            "{} holds suite `{}`, but {} configures suite `{}`",
+            path.display(),
+            run.suite,
+            config.path.display(),
+            config.suite.name
+        )));
+    }
+    eprintln!(
+        "perfguard: judging {} (measured {}), not running the phases",
+        path.display(),
+        run.started_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    Ok(run)
 }
 
 /// Prints the report and, in Actions, publishes it; both modes end here.

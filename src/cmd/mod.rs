@@ -8,6 +8,7 @@ mod comment;
 mod compare;
 mod ingest;
 mod init;
+mod merge;
 mod nightly;
 mod paired;
 mod progress;
@@ -83,6 +84,7 @@ pub fn dispatch(cli: Cli) -> Result<Outcome, Error> {
         Command::Compare(args) => compare::compare(&args, color),
         Command::Paired(args) => check::check(&args.into(), color),
         Command::Ingest(args) => ingest::ingest(&args),
+        Command::Merge(args) => merge::merge(&args),
         Command::Baseline(cmd) => baseline::baseline(cmd),
         Command::Comment(args) => comment::comment(&args),
         Command::Init(args) => init::init(&args),

@@ -32,10 +32,12 @@ fn run_at(day: i64, sha: &str, metrics: Vec<Metric>) -> Run {
         started_at: t,
         finished_at: t,
         partial: false,
+        shard: None,
         phases: vec![PhaseResult {
             name: "p".into(),
             kind: PhaseKind::Command,
             series: Vec::new(),
+            load_started_at: None,
             errors: vec![],
             metrics,
             criteria: BTreeMap::new(),

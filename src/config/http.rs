@@ -61,6 +61,16 @@ pub struct HttpPhase {
     /// Absolute gates, metric → `"< 200ms"`.
     #[serde(default)]
     pub criteria: BTreeMap<String, Criterion>,
+    /// Never written: set by `--shard` so that `{{ iteration }}` and
+    /// `{{ vu }}` stay unique across shards, `(stride, offset)`: shard I of N
+    /// numbers them `n * N + I`.
+    #[serde(skip, default = "unsharded")]
+    #[schemars(skip)]
+    pub numbering: (u64, u64),
+}
+
+fn unsharded() -> (u64, u64) {
+    (1, 0)
 }
 
 /// How load is generated.

@@ -25,6 +25,9 @@ pub struct Shape {
     pub duration: Duration,
     pub iterations: Option<u64>,
     pub think: Option<Duration>,
+    /// `(stride, offset)`: the numbers templates see as `iteration` and `vu`
+    /// are `n * stride + offset` (shards keep them unique; else `(1, 0)`).
+    pub numbering: (u64, u64),
 }
 
 impl Shape {
@@ -45,6 +48,7 @@ impl Shape {
             duration,
             iterations,
             think,
+            numbering: (1, 0),
         }
     }
 
@@ -328,9 +332,10 @@ impl User {
             0
         };
         let scenario = shared.plan.pick(draw);
+        let (stride, offset) = shared.shape.numbering;
         let mut vars = Vars {
-            iteration,
-            vu: self.vu,
+            iteration: iteration * stride + offset,
+            vu: self.vu * stride + offset,
             ..Vars::default()
         };
         for (i, step) in scenario.steps.iter().enumerate() {
@@ -522,6 +527,7 @@ mod tests {
             duration,
             iterations: None,
             think: None,
+            numbering: (1, 0),
         }
     }
 

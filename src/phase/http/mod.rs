@@ -122,6 +122,7 @@ async fn measure(
 
     let shared = Arc::new(Shared::new(Plan::of(phase), shape(phase), 4 * threads()));
     let load_started = Instant::now();
+    result.load_started_at = Some(chrono::Utc::now());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut load = tokio::spawn(load::run(Arc::clone(&shared), stop_rx));
     let mut tick = tokio::time::interval(Duration::from_millis(250));
@@ -258,15 +259,18 @@ fn shape(phase: &HttpPhase) -> Shape {
         LoadModel::Closed => phase.vus.map_or(0.0, f64::from),
         LoadModel::Open => phase.rate.unwrap_or(0.0),
     };
-    Shape::new(
-        model,
-        start,
-        &phase.stages,
-        phase.max_vus.unwrap_or(100),
-        phase.planned_duration().unwrap_or(ITERATIONS_CAP),
-        phase.iterations,
-        phase.think_time.map(|d| d.0),
-    )
+    Shape {
+        numbering: phase.numbering,
+        ..Shape::new(
+            model,
+            start,
+            &phase.stages,
+            phase.max_vus.unwrap_or(100),
+            phase.planned_duration().unwrap_or(ITERATIONS_CAP),
+            phase.iterations,
+            phase.think_time.map(|d| d.0),
+        )
+    }
 }
 
 fn status(shared: &Shared, started: Instant, planned: Duration, memory: Option<u64>) -> LoadStatus {
