@@ -15,3 +15,4 @@ mod install;
 mod nightly;
 mod paired;
 mod run;
+mod shards;
