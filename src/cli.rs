@@ -144,9 +144,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub prometheus: Option<PathBuf>,
     /// Judge, report, publish and save these results (a merged sharded run,
-    /// or any run measured elsewhere) instead of running the phases.
+    /// or any run measured elsewhere) instead of running the phases. Given
+    /// once per shard (`--results a.json --results b.json …`), the shards
+    /// are merged first, exactly as `perfguard merge` does.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["shard", "phases", "save_pairs"])]
-    pub results: Option<PathBuf>,
+    pub results: Vec<PathBuf>,
     /// Run one shard of the suite and write its results (-o, default
     /// perfguard-shard-I-of-N.json) for `perfguard merge`; nothing is judged
     /// or saved: `I/N` (0 ≤ I < N), or `env/N` to take I
@@ -186,7 +188,7 @@ impl From<PairedArgs> for CheckArgs {
             save_pairs: a.save,
             nightly: false,
             prometheus: None,
-            results: None,
+            results: Vec::new(),
             shard: None,
             start_at: None,
         }

@@ -42,7 +42,7 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
         Some(ModeArg::Baseline) => CompareMode::Baseline,
         None => config.compare.mode,
     };
-    if mode == CompareMode::Paired && (args.shard.is_some() || args.results.is_some()) {
+    if mode == CompareMode::Paired && (args.shard.is_some() || !args.results.is_empty()) {
         return Err(Error::Usage(format!(
             "{} with paired mode is out of scope: paired mode builds the base and measures base and head interleaved on this one runner; use --mode baseline (sharded runs are judged against the saved baselines)",
             if args.shard.is_some() {
@@ -105,16 +105,14 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
         }
     };
 
-    let current = match &args.results {
-        Some(path) => measured_elsewhere(path, &config)?,
-        None => {
-            let current = super::measure(&config, &args.phases, &interrupt)?;
-            if let Some(out) = &args.output {
-                super::write_results(&current, out)?;
-            }
-            current
-        }
+    let current = if args.results.is_empty() {
+        super::measure(&config, &args.phases, &interrupt)?
+    } else {
+        measured_elsewhere(&args.results, &config)?
     };
+    if let Some(out) = &args.output {
+        super::write_results(&current, out)?;
+    }
 
     // A developer's machine keeps its baselines in the local branch: a local
     // `check` never pushes to the team's remote unless asked to.
@@ -140,7 +138,7 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
     let comparison = compare::compare_history(baseline, &current, &history, &policy);
     // A failing regression is measured again before it fails the check
     // (not a run measured elsewhere: its phases cannot be run again here).
-    let rounds = if args.results.is_some() {
+    let rounds = if !args.results.is_empty() {
         0
     } else {
         policy.compare.confirm
@@ -223,30 +221,52 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
     Ok(outcome)
 }
 
-/// `--results`: a run measured elsewhere (the merge of a sharded run), for
-/// this configuration's suite; a lone shard is refused.
-fn measured_elsewhere(path: &std::path::Path, config: &Config) -> Result<Run, Error> {
-    let run = Run::read(path)?;
-    if let Some(s) = &run.shard {
-        return Err(Error::Usage(format!(
-            "{} is shard {}/{} of a run, not the whole suite: merge every shard first (`perfguard merge FILES... -o results.json`), then `check --results results.json`",
-            path.display(),
-            s.index,
-            s.count
-        )));
-    }
+/// `--results`: a run measured elsewhere (a merged sharded run), or the
+/// shards of one, merged here; for this configuration's suite. A lone shard
+/// of several is refused.
+fn measured_elsewhere(paths: &[std::path::PathBuf], config: &Config) -> Result<Run, Error> {
+    let (run, shown) = match paths {
+        [path] => {
+            let run = Run::read(path)?;
+            if let Some(s) = run.shard.as_ref().filter(|s| s.count > 1) {
+                return Err(Error::Usage(format!(
+                    "{} is shard {}/{} of a run, not the whole suite: give every shard (`--results` once per file) or merge them first (`perfguard merge FILES... -o results.json`)",
+                    path.display(),
+                    s.index,
+                    s.count
+                )));
+            }
+            (run, path.display().to_string())
+        }
+        _ => {
+            let parts = paths
+                .iter()
+                .map(|path| {
+                    Ok(crate::merge::Part {
+                        path: path.clone(),
+                        run: Run::read(path)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
+            let merged = crate::merge::merge(parts)?;
+            for w in &merged.warnings {
+                eprintln!("perfguard: warning: {w}");
+            }
+            (merged.run, format!("the {} shards merged", paths.len()))
+        }
+    };
+    let mut run = run;
+    run.shard = None;
     if run.suite != config.suite.name {
         return Err(Error::Usage(format!(
-            "{} holds suite `{}`, but {} configures suite `{}`",
-            path.display(),
+            "{shown} holds suite `{}`, but {} configures suite `{}`",
             run.suite,
             config.path.display(),
             config.suite.name
         )));
     }
     eprintln!(
-        "perfguard: judging {} (measured {}), not running the phases",
-        path.display(),
+        "perfguard: judging {shown} (measured {}), not running the phases",
         run.started_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     );

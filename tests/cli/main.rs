@@ -4,6 +4,7 @@
 mod baseline;
 mod common;
 mod compare;
+mod examples;
 mod faults;
 mod github;
 mod history;

@@ -450,6 +450,21 @@ fn check_shards_are_never_judged_and_check_results_judges_and_saves_the_merge() 
     assert!(stderr.contains("judging results.json"), "{stderr}");
     assert!(!stderr.contains("perfguard: phase "), "{stderr}");
     assert!(stderr.contains("saved baseline api/ci/runs/"), "{stderr}");
+    // Given every shard, check --results merges them itself.
+    let out = perfguard(dir)
+        .args([
+            "check",
+            "--results",
+            "perfguard-shard-1-of-2.json",
+            "--results",
+            "perfguard-shard-0-of-2.json",
+            "--no-save",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("judging the 2 shards merged"), "{stderr}");
     // The second judgement compares with the first.
     let out = perfguard(dir)
         .args(["check", "--results", "results.json", "--no-save"])
