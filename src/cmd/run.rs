@@ -49,6 +49,14 @@ pub fn measure(config: &Config, selected: &[String], interrupt: &Interrupt) -> R
             break;
         }
         eprintln!("perfguard: phase {} ({})", p.name(), p.kind());
+        if let crate::config::PhaseConfig::Http(h) = p
+            && h.insecure
+        {
+            eprintln!(
+                "perfguard: warning: phase {}: insecure = true: TLS certificates are not verified",
+                p.name()
+            );
+        }
         let result = crate::phase::run_phase(p, config, interrupt, &mut progress);
         progress.finish();
         for e in &result.errors {

@@ -17,3 +17,4 @@ mod nightly;
 mod paired;
 mod run;
 mod shards;
+mod tls;
