@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # HTTPS and HTTP/2 load benchmark: perfguard beside oha against nginx on
 # 127.0.0.1 serving a 612-byte static file over TLS (a certificate made here
-# with openssl), with the same connections and duration: HTTP/1.1 over TLS,
+# with openssl: a leaf, CA:FALSE, as rustls refuses a CA certificate used as
+# the server's own), with the same connections and duration: HTTP/1.1 over TLS,
 # then HTTP/2 (one stream per connection for both tools, oha's default).
 # Both tools run interleaved in every round, so they see the same machine.
 # Prints requests per second per round and the medians, as ratios.
@@ -31,6 +32,7 @@ mkdir -p "$work/www"
 head -c 612 /dev/zero | tr '\0' 'x' > "$work/www/index.html"   # nginx's default page size
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
   -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+  -addext "basicConstraints=critical,CA:FALSE" \
   -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 cat > "$work/nginx.conf" <<NGINX
 worker_processes 1;
