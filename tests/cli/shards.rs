@@ -428,7 +428,10 @@ fn check_shards_are_never_judged_and_check_results_judges_and_saves_the_merge() 
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("perfguard-shard-1-of-2.json is shard 1/2"), "{stderr}");
+    assert!(
+        stderr.contains("perfguard-shard-1-of-2.json is shard 1/2"),
+        "{stderr}"
+    );
 
     // Paired mode and shards: refused, out of scope.
     let out = perfguard(dir)
