@@ -12,7 +12,7 @@ fn metric(name: &str, direction: Direction, value: f64, samples: Vec<f64>) -> Me
 
 fn run_with(metrics: Vec<Metric>, criteria: &[(&str, &str)]) -> Run {
     Run {
-        schema_version: SCHEMA_VERSION,
+        schema_version: crate::results::SCHEMA_VERSION,
         suite: "s".into(),
         environment: Environment {
             key: "env".into(),
