@@ -98,10 +98,12 @@ fn run(day: i64, s: Vec<f64>) -> Run {
         started_at: t,
         finished_at: t,
         partial: false,
+        shard: None,
         phases: vec![PhaseResult {
             name: "bench".into(),
             kind: PhaseKind::Command,
             series: Vec::new(),
+            load_started_at: None,
             errors: vec![],
             metrics: vec![Metric {
                 value: median(&s).unwrap(),

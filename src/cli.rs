@@ -43,6 +43,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Build a static site of every suite's history from the baseline branch.
     Dashboard(DashboardArgs),
+    /// Combine the results of every shard of a run (`--shard I/N`) into the
+    /// results of the whole suite: histograms added, counts summed.
+    Merge(MergeArgs),
     /// Look at a repository and write a starting perfguard.toml and
     /// .github/workflows/perfguard.yml (never overwriting a file).
     Init(InitArgs),
@@ -148,6 +151,25 @@ pub struct CheckArgs {
     /// Also write the HTML report (one self-contained file with charts) here.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Judge, report, publish and save these results (a merged sharded run,
+    /// or any run measured elsewhere) instead of running the phases. Given
+    /// once per shard (`--results a.json --results b.json …`), the shards
+    /// are merged first, exactly as `perfguard merge` does.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["shard", "phases", "save_pairs"])]
+    pub results: Vec<PathBuf>,
+    /// Run one shard of the suite and write its results (-o, default
+    /// perfguard-shard-I-of-N.json) for `perfguard merge`; nothing is judged
+    /// or saved: `I/N` (0 ≤ I < N), or `env/N` to take I
+    /// from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job). HTTP phases
+    /// run on every shard with 1/N of their load; command and ingest phases
+    /// are dealt out, each to one shard (docs/SHARDS.md).
+    #[arg(long, value_name = "I/N", value_parser = parse_shard, env = "PERFGUARD_SHARD", conflicts_with = "phases")]
+    pub shard: Option<crate::shard::Shard>,
+    /// With --shard: wait until this time (RFC 3339, `2026-05-04T12:00:00Z`)
+    /// before the first phase, so the shards' load overlaps. A time more
+    /// than 10 s past is refused.
+    #[arg(long, value_name = "TIME", value_parser = parse_start_at, requires = "shard", env = "PERFGUARD_START_AT")]
+    pub start_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// `check --mode`.
@@ -175,6 +197,9 @@ impl From<PairedArgs> for CheckArgs {
             nightly: false,
             prometheus: None,
             html: a.html,
+            results: Vec::new(),
+            shard: None,
+            start_at: None,
         }
     }
 }
@@ -298,6 +323,36 @@ pub struct RunArgs {
     /// (for node_exporter's textfile collector).
     #[arg(long, value_name = "FILE")]
     pub prometheus: Option<PathBuf>,
+    /// Run one shard of the suite: `I/N` (0 ≤ I < N), or `env/N` to take I
+    /// from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job). HTTP phases
+    /// run on every shard with 1/N of their load; command and ingest phases
+    /// are dealt out, each to one shard (docs/SHARDS.md).
+    #[arg(long, value_name = "I/N", value_parser = parse_shard, env = "PERFGUARD_SHARD", conflicts_with = "phases")]
+    pub shard: Option<crate::shard::Shard>,
+    /// With --shard: wait until this time (RFC 3339, `2026-05-04T12:00:00Z`)
+    /// before the first phase, so the shards' load overlaps. A time more
+    /// than 10 s past is refused.
+    #[arg(long, value_name = "TIME", value_parser = parse_start_at, requires = "shard", env = "PERFGUARD_START_AT")]
+    pub start_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' results files, one per shard, in any order.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Write the merged results here (atomically).
+    #[arg(short, long)]
+    pub output: PathBuf,
+}
+
+fn parse_shard(s: &str) -> Result<crate::shard::Shard, String> {
+    let index = std::env::var(crate::shard::INDEX_VAR).ok();
+    crate::shard::Shard::parse(s, index.as_deref())
+}
+
+fn parse_start_at(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    crate::shard::parse_start_at(s)
 }
 
 #[derive(Debug, Args)]

@@ -132,6 +132,7 @@ mod tests {
             started_at: t,
             finished_at: t,
             partial: false,
+            shard: None,
             phases: phases
                 .iter()
                 .map(|(name, center)| {
@@ -140,6 +141,7 @@ mod tests {
                         name: (*name).into(),
                         kind: PhaseKind::Command,
                         series: Vec::new(),
+                        load_started_at: None,
                         errors: vec![],
                         metrics: vec![Metric {
                             samples: samples.clone(),

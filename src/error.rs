@@ -26,6 +26,9 @@ pub enum Error {
     /// History to import that cannot be read: nothing was written.
     #[error(transparent)]
     Import(#[from] ImportError),
+    /// Shards that do not make one run: nothing was written.
+    #[error(transparent)]
+    Merge(#[from] crate::merge::MergeError),
     #[error("{0}")]
     Usage(String),
     /// The environment refuses the work: another machine's baseline under
@@ -44,7 +47,7 @@ impl Error {
     /// 2 for bad usage or input, 3 when the environment failed.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Config(_) | Error::Usage(_) | Error::Import(_) => 2,
+            Error::Config(_) | Error::Usage(_) | Error::Import(_) | Error::Merge(_) => 2,
             Error::Results(ResultsError::Write { .. }) => 3,
             Error::Results(_) => 2,
             Error::Baseline(e) => e.exit_code(),

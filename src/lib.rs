@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod init;
 pub mod input;
 pub mod interrupt;
+pub mod merge;
 pub mod metrics;
 pub mod notify;
 pub mod paired;
@@ -21,6 +22,7 @@ pub mod phase;
 pub mod process;
 pub mod report;
 pub mod results;
+pub mod shard;
 pub mod stats;
 pub mod tls;
 

@@ -516,6 +516,7 @@ pub fn run_interleaved(
                     metrics: Vec::new(),
                     criteria: p.criteria_text(),
                     series: Vec::new(),
+                    load_started_at: None,
                 };
                 (failed(phase_b), failed(phase_h), 0)
             }
@@ -788,6 +789,7 @@ fn result_of(
             .map(|(k, c)| (k.clone(), c.text.clone()))
             .collect(),
         series: Vec::new(),
+        load_started_at: None,
     }
 }
 

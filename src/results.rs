@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-/// The results schema this build writes and the newest it reads.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The results schema this build writes and the newest it reads. Version 2
+/// added `shard` (a run that is one shard of a suite) and a phase's
+/// `load_started_at`; version 1 files read as runs of a whole suite.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One run of a suite: every phase's metrics and where they were measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,8 +32,27 @@ pub struct Run {
     /// what was measured until then.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub partial: bool,
-    /// The phases, in configuration order.
+    /// Set when the run is one shard of a suite (`--shard I/N`): such a
+    /// run is merged (`perfguard merge`), never judged or saved alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
+    /// The phases, in configuration order (a shard runs its HTTP phases first).
     pub phases: Vec<PhaseResult>,
+}
+
+/// Which shard of a suite a run is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    /// This shard, counting from 0.
+    pub index: u32,
+    /// How many shards the suite was split into.
+    pub count: u32,
+    /// SHA-256 of the configuration file's bytes (hex): shards merge only
+    /// when they ran one configuration.
+    pub config_hash: String,
+    /// Every phase of the suite, in configuration order: the merge checks
+    /// each is there once and puts them back in this order.
+    pub phases: Vec<String>,
 }
 
 /// Where a run was measured; the key decides which runs compare.
@@ -110,6 +131,10 @@ pub struct PhaseResult {
     /// Per-second time series of a load phase (HTTP), in time order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub series: Vec<SeriesPoint>,
+    /// When a load phase's load started (UTC): `series` seconds count from
+    /// here, and `perfguard merge` aligns shards' series by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_started_at: Option<DateTime<Utc>>,
 }
 
 /// One second of a load phase.
@@ -140,6 +165,7 @@ impl PhaseResult {
             metrics: Vec::new(),
             criteria,
             series: Vec::new(),
+            load_started_at: None,
         }
     }
 
@@ -519,6 +545,7 @@ impl Run {
             started_at,
             finished_at: Utc::now(),
             partial,
+            shard: None,
             phases,
         }
     }
@@ -585,6 +612,7 @@ mod tests {
             started_at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
             finished_at: DateTime::from_timestamp(1_700_000_010, 0).unwrap(),
             partial: false,
+            shard: None,
             phases: vec![PhaseResult {
                 name: "p".into(),
                 kind: PhaseKind::Command,
@@ -592,6 +620,7 @@ mod tests {
                 metrics: vec![Metric::new("wall", Unit::Ns, Direction::Lower, 1.5)],
                 criteria: BTreeMap::new(),
                 series: Vec::new(),
+                load_started_at: None,
             }],
         }
     }
@@ -601,6 +630,28 @@ mod tests {
         let run = sample_run();
         let json = serde_json::to_string(&run).unwrap();
         assert_eq!(Run::from_json(&json, Path::new("x.json")).unwrap(), run);
+    }
+
+    #[test]
+    fn version_1_files_of_the_previous_release_still_read() {
+        // Written by perfguard 0.1.0 (schema_version 1): a command phase and
+        // an HTTP phase with histograms, no `shard` or `load_started_at`.
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/results/v1-release-0.1.0.json"
+        ));
+        let run = Run::read(path).unwrap();
+        assert_eq!(run.schema_version, 1);
+        assert!(run.shard.is_none());
+        let load = run.phase("load").unwrap();
+        assert!(load.load_started_at.is_none());
+        assert_eq!(load.metric("requests").unwrap().value, 40.0);
+        assert!(load.metric("latency.p95").unwrap().histogram.is_some());
+        // Written again, it is this release's version and reads back equal.
+        let mut again = run.clone();
+        again.schema_version = SCHEMA_VERSION;
+        let json = serde_json::to_string(&again).unwrap();
+        assert_eq!(Run::from_json(&json, path).unwrap(), again);
     }
 
     #[test]

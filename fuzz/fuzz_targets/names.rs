@@ -38,6 +38,7 @@ fn run(names: &[String], value: f64) -> Run {
         started_at: chrono::DateTime::from_timestamp(0, 0).unwrap(),
         finished_at: chrono::DateTime::from_timestamp(1, 0).unwrap(),
         partial: false,
+        shard: None,
         phases: vec![PhaseResult {
             metrics: vec![metric],
             ..PhaseResult::new(&name(2), PhaseKind::Command, criteria)

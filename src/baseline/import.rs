@@ -210,6 +210,7 @@ pub fn parse_data_js(
             started_at: g.first,
             finished_at: g.last,
             partial: false,
+            shard: None,
             phases: g.phases,
         })
         .collect();

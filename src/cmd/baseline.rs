@@ -86,6 +86,14 @@ pub(super) fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
         }
         BaselineCommand::Save { file, store } => {
             let run = Run::read(&file)?;
+            if let Some(s) = run.shard.as_ref().filter(|s| s.count > 1) {
+                return Err(Error::Usage(format!(
+                    "{} is shard {}/{} of a run: a part of a suite is never saved as a baseline; merge every shard first (`perfguard merge FILES... -o results.json`)",
+                    file.display(),
+                    s.index,
+                    s.count
+                )));
+            }
             let (settings, mut store) = open(&store)?;
             let saved = store.save(&run, settings.keep)?;
             super::announce_saved(store.as_ref(), &saved);

@@ -42,6 +42,30 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
         Some(ModeArg::Baseline) => CompareMode::Baseline,
         None => config.compare.mode,
     };
+    if mode == CompareMode::Paired && (args.shard.is_some() || !args.results.is_empty()) {
+        return Err(Error::Usage(format!(
+            "{} with paired mode is out of scope: paired mode builds the base and measures base and head interleaved on this one runner; use --mode baseline (sharded runs are judged against the saved baselines)",
+            if args.shard.is_some() {
+                "--shard"
+            } else {
+                "--results"
+            }
+        )));
+    }
+    // A shard measures its share and hands it on; only the merged run of
+    // all shards is judged and saved (`check --results`).
+    if let Some(shard) = args.shard {
+        let run = super::run::measure_shard(&config, shard, args.start_at, &interrupt)?;
+        let out = args.output.clone().unwrap_or_else(|| {
+            format!("perfguard-shard-{}-of-{}.json", shard.index, shard.count).into()
+        });
+        super::write_results(&run, &out)?;
+        eprintln!(
+            "perfguard: shard {shard}: not judged or saved; merge every shard's results (`perfguard merge FILES... -o results.json`) and judge them with `perfguard check --results results.json`"
+        );
+        return Ok(Outcome::measured(&[&run]));
+    }
+
     let fallback = match mode {
         CompareMode::Baseline => None,
         CompareMode::Paired => {
@@ -94,7 +118,11 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
         }
     };
 
-    let current = super::measure(&config, &args.phases, &interrupt)?;
+    let current = if args.results.is_empty() {
+        super::measure(&config, &args.phases, &interrupt)?
+    } else {
+        measured_elsewhere(&args.results, &config)?
+    };
     if let Some(out) = &args.output {
         super::write_results(&current, out)?;
     }
@@ -121,8 +149,14 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
     drop(network);
 
     let comparison = compare::compare_history(baseline, &current, &history, &policy);
-    // A failing regression is measured again before it fails the check.
-    let mut comparison = crate::confirm::confirm(comparison, policy.compare.confirm, |phases| {
+    // A failing regression is measured again before it fails the check
+    // (not a run measured elsewhere: its phases cannot be run again here).
+    let rounds = if !args.results.is_empty() {
+        0
+    } else {
+        policy.compare.confirm
+    };
+    let mut comparison = crate::confirm::confirm(comparison, rounds, |phases| {
         eprintln!("perfguard: confirming: running {} again", phases.join(", "));
         let rerun = super::measure(&config, phases, &interrupt)?;
         let merged = crate::confirm::with_phases(&current, &rerun);
@@ -203,6 +237,58 @@ pub(super) fn check(args: &CheckArgs, color: bool) -> Result<Outcome, Error> {
         eprintln!("perfguard: not saved as a baseline: only some phases ran (--phase)");
     }
     Ok(outcome)
+}
+
+/// `--results`: a run measured elsewhere (a merged sharded run), or the
+/// shards of one, merged here; for this configuration's suite. A lone shard
+/// of several is refused.
+fn measured_elsewhere(paths: &[std::path::PathBuf], config: &Config) -> Result<Run, Error> {
+    let (run, shown) = match paths {
+        [path] => {
+            let run = Run::read(path)?;
+            if let Some(s) = run.shard.as_ref().filter(|s| s.count > 1) {
+                return Err(Error::Usage(format!(
+                    "{} is shard {}/{} of a run, not the whole suite: give every shard (`--results` once per file) or merge them first (`perfguard merge FILES... -o results.json`)",
+                    path.display(),
+                    s.index,
+                    s.count
+                )));
+            }
+            (run, path.display().to_string())
+        }
+        _ => {
+            let parts = paths
+                .iter()
+                .map(|path| {
+                    Ok(crate::merge::Part {
+                        path: path.clone(),
+                        run: Run::read(path)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
+            let merged = crate::merge::merge(parts)?;
+            for w in &merged.warnings {
+                eprintln!("perfguard: warning: {w}");
+            }
+            (merged.run, format!("the {} shards merged", paths.len()))
+        }
+    };
+    let mut run = run;
+    run.shard = None;
+    if run.suite != config.suite.name {
+        return Err(Error::Usage(format!(
+            "{shown} holds suite `{}`, but {} configures suite `{}`",
+            run.suite,
+            config.path.display(),
+            config.suite.name
+        )));
+    }
+    eprintln!(
+        "perfguard: judging {shown} (measured {}), not running the phases",
+        run.started_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    Ok(run)
 }
 
 /// Prints the report, writes the HTML report when asked and, in Actions,

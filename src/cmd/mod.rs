@@ -9,6 +9,7 @@ mod compare;
 mod dashboard;
 mod ingest;
 mod init;
+mod merge;
 mod nightly;
 mod paired;
 mod progress;
@@ -87,6 +88,7 @@ pub fn dispatch(cli: Cli) -> Result<Outcome, Error> {
         Command::Ingest(args) => ingest::ingest(&args),
         Command::Report(args) => report::report(&args),
         Command::Dashboard(args) => dashboard::dashboard(&args),
+        Command::Merge(args) => merge::merge(&args),
         Command::Baseline(cmd) => baseline::baseline(cmd),
         Command::Comment(args) => comment::comment(&args),
         Command::Init(args) => init::init(&args),

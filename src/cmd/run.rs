@@ -6,12 +6,17 @@ use crate::cli::RunArgs;
 use crate::config::Config;
 use crate::error::Error;
 use crate::interrupt::Interrupt;
-use crate::results::Run;
+use crate::results::{Run, ShardInfo};
+use crate::shard::Shard;
+use chrono::{DateTime, Utc};
 
 pub(super) fn run(args: &RunArgs, color: bool) -> Result<Outcome, Error> {
     let config = Config::load(&args.config)?;
     let interrupt = super::interrupt()?;
-    let run = measure(&config, &args.phases, &interrupt)?;
+    let run = match args.shard {
+        Some(shard) => measure_shard(&config, shard, args.start_at, &interrupt)?,
+        None => measure(&config, &args.phases, &interrupt)?,
+    };
     if let Some(out) = &args.output {
         super::write_results(&run, out)?;
     }
@@ -44,6 +49,14 @@ pub fn measure(config: &Config, selected: &[String], interrupt: &Interrupt) -> R
             break;
         }
         eprintln!("perfguard: phase {} ({})", p.name(), p.kind());
+        if let crate::config::PhaseConfig::Http(h) = p
+            && h.insecure
+        {
+            eprintln!(
+                "perfguard: warning: phase {}: insecure = true: TLS certificates are not verified",
+                p.name()
+            );
+        }
         let result = crate::phase::run_phase(p, config, interrupt, &mut progress);
         progress.finish();
         for e in &result.errors {
@@ -63,6 +76,55 @@ pub fn measure(config: &Config, selected: &[String], interrupt: &Interrupt) -> R
         partial,
         phases,
     ))
+}
+
+/// Runs shard `shard` of the suite (its HTTP phases with its share of the
+/// load, then its command and ingest phases), after waiting for `start_at`.
+/// The run records which shard it is, of which configuration.
+pub(super) fn measure_shard(
+    config: &Config,
+    shard: Shard,
+    start_at: Option<DateTime<Utc>>,
+    interrupt: &Interrupt,
+) -> Result<Run, Error> {
+    let wait = start_at
+        .map(|t| crate::shard::wait_for(t, Utc::now()))
+        .transpose()
+        .map_err(Error::Usage)?;
+    let sharded = crate::shard::configure(config, shard)?;
+    let names: Vec<&str> = sharded.phases.iter().map(|p| p.name()).collect();
+    eprintln!(
+        "perfguard: shard {shard}: {}",
+        if names.is_empty() {
+            "no phases (more shards than phases to deal out)".to_owned()
+        } else {
+            format!("phases {}", names.join(", "))
+        }
+    );
+    if let (Some(wait), Some(at)) = (wait, start_at) {
+        eprintln!(
+            "perfguard: shard {shard}: waiting {:.1} s, until {}",
+            wait.as_secs_f64(),
+            at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        );
+        let until = std::time::Instant::now() + wait;
+        // An interrupt ends the wait; `measure` then marks the run partial.
+        while !interrupt.is_set() {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            std::thread::sleep(left.min(std::time::Duration::from_millis(50)));
+        }
+    }
+    let mut run = measure(&sharded, &[], interrupt)?;
+    run.shard = Some(ShardInfo {
+        index: shard.index,
+        count: shard.count,
+        config_hash: config.hash(),
+        phases: config.phases.iter().map(|p| p.name().to_owned()).collect(),
+    });
+    Ok(run)
 }
 
 /// Refuses a `--phase` the configuration does not have, naming those it has.

@@ -20,7 +20,7 @@ fn env(cpu: &str, cores: usize) -> Environment {
 fn run_at(day: i64, sha: &str, metrics: Vec<Metric>) -> Run {
     let t = chrono::DateTime::from_timestamp(1_700_000_000 + day * 86_400, 0).unwrap();
     Run {
-        schema_version: SCHEMA_VERSION,
+        schema_version: crate::results::SCHEMA_VERSION,
         suite: "s".into(),
         environment: env("Test CPU", 2),
         git: Some(GitInfo {
@@ -32,10 +32,12 @@ fn run_at(day: i64, sha: &str, metrics: Vec<Metric>) -> Run {
         started_at: t,
         finished_at: t,
         partial: false,
+        shard: None,
         phases: vec![PhaseResult {
             name: "p".into(),
             kind: PhaseKind::Command,
             series: Vec::new(),
+            load_started_at: None,
             errors: vec![],
             metrics,
             criteria: BTreeMap::new(),

@@ -12,7 +12,7 @@ pub use decide::{ChangeInterval, EventCounts, HistoryBand};
 
 use crate::config::{CompareConfig, Config, Criterion, FailOn, Slo, ThresholdsConfig};
 use crate::metrics::Unit;
-use crate::results::{Direction, Metric, MetricIndex, PhaseResult, Run, RunIndex, SCHEMA_VERSION};
+use crate::results::{Direction, Metric, MetricIndex, PhaseResult, Run, RunIndex};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -260,6 +260,11 @@ pub struct PhaseFailure {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stderr_tail: Option<String>,
 }
+
+/// The comparison JSON layout this build writes and the newest it reads: a
+/// version of its own, apart from the results' (which went to 2 with shards
+/// while the comparison did not change).
+pub const COMPARISON_SCHEMA_VERSION: u32 = 1;
 
 /// The whole comparison: the contract of `compare --format json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -589,7 +594,7 @@ pub fn compare_history(
     let slos = slo::budgets(&series, &policy.slos);
     let change_points = steps::find(&series, policy);
     let mut comparison = Comparison {
-        schema_version: SCHEMA_VERSION,
+        schema_version: COMPARISON_SCHEMA_VERSION,
         suite: current.suite.clone(),
         verdict,
         worst,

@@ -109,10 +109,12 @@ mod tests {
             started_at: t,
             finished_at: t,
             partial: false,
+            shard: None,
             phases: vec![PhaseResult {
                 name: "p".into(),
                 kind: PhaseKind::Command,
                 series: Vec::new(),
+                load_started_at: None,
                 errors: vec![],
                 metrics: vec![Metric {
                     value: crate::stats::summary::median(&samples).unwrap(),

@@ -12,7 +12,7 @@ fn metric(name: &str, direction: Direction, value: f64, samples: Vec<f64>) -> Me
 
 fn run_with(metrics: Vec<Metric>, criteria: &[(&str, &str)]) -> Run {
     Run {
-        schema_version: SCHEMA_VERSION,
+        schema_version: crate::results::SCHEMA_VERSION,
         suite: "s".into(),
         environment: Environment {
             key: "env".into(),
@@ -27,10 +27,12 @@ fn run_with(metrics: Vec<Metric>, criteria: &[(&str, &str)]) -> Run {
         started_at: chrono::DateTime::from_timestamp(0, 0).unwrap(),
         finished_at: chrono::DateTime::from_timestamp(1, 0).unwrap(),
         partial: false,
+        shard: None,
         phases: vec![PhaseResult {
             name: "p".into(),
             kind: PhaseKind::Command,
             series: Vec::new(),
+            load_started_at: None,
             errors: vec![],
             metrics,
             criteria: criteria

@@ -61,6 +61,44 @@ pub struct HttpPhase {
     /// Absolute gates, metric → `"< 200ms"`.
     #[serde(default)]
     pub criteria: BTreeMap<String, Criterion>,
+    /// `auto` (default: HTTP/1.1, or HTTP/2 when an https server offers it
+    /// by ALPN), `"1.1"`, or `"2"` (HTTP/2 by ALPN over https; prior
+    /// knowledge, h2c, over http://).
+    #[serde(default)]
+    pub http_version: HttpVersion,
+    /// https: a PEM file of CA certificates trusted besides the system's
+    /// (relative to this file).
+    pub ca_file: Option<PathBuf>,
+    /// https: accept any certificate (a self-signed staging server). Off by
+    /// default; perfguard warns when it is on.
+    #[serde(default)]
+    pub insecure: bool,
+    /// Never written: set by `--shard` so that `{{ iteration }}` and
+    /// `{{ vu }}` stay unique across shards, `(stride, offset)`: shard I of N
+    /// numbers them `n * N + I`.
+    #[serde(skip, default = "unsharded")]
+    #[schemars(skip)]
+    pub numbering: (u64, u64),
+}
+
+fn unsharded() -> (u64, u64) {
+    (1, 0)
+}
+
+/// The HTTP version an HTTP phase speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum HttpVersion {
+    /// HTTP/1.1; over https, HTTP/2 when the server offers it (ALPN).
+    #[default]
+    #[serde(rename = "auto")]
+    Auto,
+    /// HTTP/1.1 only.
+    #[serde(rename = "1.1")]
+    Http1,
+    /// HTTP/2 only: negotiated by ALPN over https, prior knowledge (h2c)
+    /// over http://.
+    #[serde(rename = "2")]
+    Http2,
 }
 
 /// How load is generated.
@@ -696,8 +734,11 @@ impl Step {
                 let u = u.text();
                 if !u.contains("{{") {
                     check_url(u).map_err(|m| ("url".to_owned(), m))?;
-                } else if !u.starts_with("http://") && !u.starts_with("{{") {
-                    return err("url", format!("`{u}` is not an http:// URL"));
+                } else if !u.starts_with("http://")
+                    && !u.starts_with("https://")
+                    && !u.starts_with("{{")
+                {
+                    return err("url", format!("`{u}` is not an http:// or https:// URL"));
                 }
             }
         }
@@ -752,19 +793,15 @@ fn check_header(name: &str, value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Accepts `http://host[:port][/prefix]`; other schemes are refused by name.
+/// Accepts `http://` and `https://host[:port][/prefix]`; other schemes are
+/// refused by name.
 pub fn check_url(url: &str) -> Result<(), String> {
     let uri: http::Uri = url
         .parse()
         .map_err(|e| format!("`{url}` is not a URL: {e}"))?;
     match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => {
-            return Err(format!(
-                "`{url}`: https is not supported; perfguard load-tests services over plain http (loopback)"
-            ));
-        }
-        _ => return Err(format!("`{url}` is not an http:// URL")),
+        Some("http" | "https") => {}
+        _ => return Err(format!("`{url}` is not an http:// or https:// URL")),
     }
     if uri.host().is_none_or(str::is_empty) {
         return Err(format!("`{url}` has no host"));

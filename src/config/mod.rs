@@ -313,6 +313,9 @@ pub struct Config {
     pub slos: Vec<Slo>,
     pub notify: Notify,
     pub phases: Vec<PhaseConfig>,
+    /// The file's text as read: its hash ties shards to one configuration,
+    /// and errors found later are located in it.
+    pub text: String,
 }
 
 impl Config {
@@ -430,7 +433,32 @@ impl Config {
             slos,
             notify,
             phases,
+            text: text.to_owned(),
         })
+    }
+
+    /// SHA-256 of the configuration file's bytes, in hex: shards of one
+    /// suite merge only when they ran the same configuration.
+    pub fn hash(&self) -> String {
+        let digest = ring::digest::digest(&ring::digest::SHA256, self.text.as_bytes());
+        digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// An error about `key` (`phase[1].vus`) found after parsing, located
+    /// where the key is written (or its nearest written parent).
+    pub fn error_at(&self, key: &str, message: String) -> ConfigError {
+        let location = DeTable::parse(&self.text).ok().and_then(|doc| {
+            let spans = KeySpans::of(doc.get_ref());
+            spans
+                .nearest(key)
+                .map(|w| line_column(&self.text, w.key_or_header().start))
+        });
+        ConfigError {
+            path: self.path.clone(),
+            location,
+            key: Some(key.to_owned()),
+            message,
+        }
     }
 
     /// The directory relative paths in the configuration are resolved from.

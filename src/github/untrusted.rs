@@ -46,11 +46,11 @@ pub fn comparison(bytes: &[u8]) -> Result<Comparison, Refusal> {
     })?;
     bounded(&value, "", 0)?;
     match value.get("schema_version").and_then(Value::as_u64) {
-        Some(v) if v >= 1 && v <= u64::from(crate::results::SCHEMA_VERSION) => {}
+        Some(v) if v >= 1 && v <= u64::from(crate::compare::COMPARISON_SCHEMA_VERSION) => {}
         Some(v) => {
             return Err(format!(
                 "has schema_version {v}, which this perfguard does not read ({})",
-                crate::results::SCHEMA_VERSION
+                crate::compare::COMPARISON_SCHEMA_VERSION
             ));
         }
         None => return Err("has no schema_version: is it a comparison JSON?".into()),

@@ -46,10 +46,12 @@ fn run(sha: &str, day: i64, metrics: &[M], criteria: &[(&str, &str)]) -> Run {
         started_at: t,
         finished_at: t,
         partial: false,
+        shard: None,
         phases: vec![PhaseResult {
             name: "load".into(),
             kind: PhaseKind::Command,
             series: Vec::new(),
+            load_started_at: None,
             errors: vec![],
             metrics: metrics
                 .iter()

@@ -31,10 +31,12 @@ fn run(day: i64, wall: f64, errors: u64) -> Run {
         started_at: t,
         finished_at: t,
         partial: false,
+        shard: None,
         phases: vec![PhaseResult {
             name: "load|<b>".into(),
             kind: PhaseKind::Command,
             series: Vec::new(),
+            load_started_at: None,
             errors: vec![],
             metrics: vec![
                 Metric::new("wall", Unit::Ns, Direction::Lower, wall),

@@ -59,6 +59,7 @@ fn run(i: u32, f: f64, names: (&str, &str, &str)) -> Run {
         finished_at: chrono::DateTime::from_timestamp(1_763_700_060 + i64::from(i) * 3600, 0)
             .unwrap(),
         partial: false,
+        shard: None,
         phases: vec![
             PhaseResult {
                 name: "startup".into(),
@@ -75,6 +76,7 @@ fn run(i: u32, f: f64, names: (&str, &str, &str)) -> Run {
                     },
                 ],
                 criteria: Default::default(),
+                load_started_at: None,
                 series: vec![],
             },
             PhaseResult {
@@ -90,6 +92,7 @@ fn run(i: u32, f: f64, names: (&str, &str, &str)) -> Run {
                     Metric::new("cpu.mean", Unit::Ratio, Direction::Lower, 0.4),
                 ],
                 criteria: Default::default(),
+                load_started_at: None,
                 series: (0..3)
                     .map(|s| SeriesPoint {
                         second: s,
@@ -112,6 +115,7 @@ fn run(i: u32, f: f64, names: (&str, &str, &str)) -> Run {
                     })
                     .collect(),
                 criteria: Default::default(),
+                load_started_at: None,
                 series: vec![],
             },
         ],

@@ -1014,6 +1014,7 @@ mod github_tests {
             started_at: chrono::DateTime::UNIX_EPOCH,
             finished_at: chrono::DateTime::UNIX_EPOCH,
             partial: false,
+            shard: None,
             phases: vec![PhaseResult {
                 name: "p".into(),
                 kind: PhaseKind::Command,
@@ -1028,6 +1029,7 @@ mod github_tests {
                     .collect(),
                 criteria: Default::default(),
                 series: Vec::new(),
+                load_started_at: None,
             }],
         }
     }

@@ -30,10 +30,12 @@ fn run(phase: &str, wall: f64, mem: f64, ok_ratio: f64, sha: &str) -> Run {
         started_at: chrono::DateTime::from_timestamp(1_763_700_000, 0).unwrap(),
         finished_at: chrono::DateTime::from_timestamp(1_763_700_060, 0).unwrap(),
         partial: false,
+        shard: None,
         phases: vec![PhaseResult {
             name: phase.into(),
             kind: PhaseKind::Command,
             series: Vec::new(),
+            load_started_at: None,
             errors: vec![],
             metrics: vec![
                 Metric {

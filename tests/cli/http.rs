@@ -643,9 +643,14 @@ fn config_errors_name_the_key() {
             "does not fit",
         ),
         (
-            "vus = 1\nduration = \"1s\"\n[[phase.step]]\nurl = \"https://example.com/\"\n",
+            "vus = 1\nduration = \"1s\"\n[[phase.step]]\nurl = \"ftp://example.com/\"\n",
             "phase[0].step[0].url",
-            "https is not supported",
+            "not an http:// or https:// URL",
+        ),
+        (
+            "vus = 1\nduration = \"1s\"\nhttp_version = \"3\"\n[[phase.step]]\npath = \"/\"\n",
+            "phase[0].http_version",
+            "unknown variant `3`",
         ),
         (
             "vus = 1\nduration = \"1s\"\n[[phase.step]]\npath = \"/\"\nexpect = { status = 999 }\n",

@@ -46,7 +46,7 @@ fn run_writes_the_results_contract() {
         .assert()
         .success();
     let v = results(&dir.path().join("results.json"));
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     assert_eq!(v["suite"], "demo");
     for key in ["os", "arch", "cpu_model", "cores", "memory_bytes", "key"] {
         assert!(!v["environment"][key].is_null(), "environment.{key}");

@@ -6,6 +6,7 @@
 use super::client::{Client, FailureKind};
 use super::plan::{CompiledStep, Plan, Vars};
 use super::record::{ErrorKind, Outcome, Recorder, Series};
+use super::transport::Transport;
 use crate::config::http::{LoadModel, Stage};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -25,6 +26,9 @@ pub struct Shape {
     pub duration: Duration,
     pub iterations: Option<u64>,
     pub think: Option<Duration>,
+    /// `(stride, offset)`: the numbers templates see as `iteration` and `vu`
+    /// are `n * stride + offset` (shards keep them unique; else `(1, 0)`).
+    pub numbering: (u64, u64),
 }
 
 impl Shape {
@@ -45,6 +49,7 @@ impl Shape {
             duration,
             iterations,
             think,
+            numbering: (1, 0),
         }
     }
 
@@ -102,11 +107,13 @@ pub struct Shared {
     pub recorders: Vec<Mutex<Recorder>>,
     pub series: Mutex<Series>,
     pub started: Instant,
+    /// How the users' connections speak (HTTP version, TLS).
+    pub transport: Arc<Transport>,
     iterations: AtomicU64,
 }
 
 impl Shared {
-    pub fn new(plan: Plan, shape: Shape, shards: usize) -> Shared {
+    pub fn new(plan: Plan, shape: Shape, shards: usize, transport: Arc<Transport>) -> Shared {
         let steps = plan.step_names.len();
         Shared {
             recorders: (0..shards.max(1))
@@ -116,6 +123,7 @@ impl Shared {
             shape,
             series: Mutex::new(Series::default()),
             started: Instant::now(),
+            transport,
             iterations: AtomicU64::new(0),
         }
     }
@@ -226,7 +234,7 @@ async fn bounded(
 }
 
 async fn closed_user(shared: &Shared, vu: u64) {
-    let mut user = User::new(vu);
+    let mut user = User::new(vu, Arc::clone(&shared.transport));
     loop {
         if !shared.shape.stages.is_empty() {
             let active = shared.shape.target_at(shared.started.elapsed()).round();
@@ -277,7 +285,7 @@ async fn open_user(
     vu: u64,
     rx: Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<(u64, Instant)>>>,
 ) {
-    let mut user = User::new(vu);
+    let mut user = User::new(vu, Arc::clone(&shared.transport));
     loop {
         let next = rx.lock().await.recv().await;
         let Some((iteration, intended)) = next else {
@@ -297,10 +305,10 @@ struct User {
 }
 
 impl User {
-    fn new(vu: u64) -> User {
+    fn new(vu: u64, transport: Arc<Transport>) -> User {
         User {
             vu,
-            client: Client::default(),
+            client: Client::new(transport),
             rng: 0x9E37_79B9_7F4A_7C15 ^ (vu.wrapping_add(1)).wrapping_mul(0xBF58_476D_1CE4_E5B9),
             last_target: None,
         }
@@ -328,9 +336,10 @@ impl User {
             0
         };
         let scenario = shared.plan.pick(draw);
+        let (stride, offset) = shared.shape.numbering;
         let mut vars = Vars {
-            iteration,
-            vu: self.vu,
+            iteration: iteration * stride + offset,
+            vu: self.vu * stride + offset,
             ..Vars::default()
         };
         for (i, step) in scenario.steps.iter().enumerate() {
@@ -522,6 +531,7 @@ mod tests {
             duration,
             iterations: None,
             think: None,
+            numbering: (1, 0),
         }
     }
 

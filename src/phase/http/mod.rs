@@ -7,6 +7,7 @@ pub mod load;
 pub mod plan;
 pub mod record;
 pub mod service;
+pub mod transport;
 
 use super::progress::{LoadStatus, Progress};
 use crate::config::criteria_text;
@@ -69,6 +70,23 @@ async fn measure(
     progress: &mut dyn Progress,
     result: &mut PhaseResult,
 ) {
+    let transport = Arc::new(transport::Transport::new(
+        phase.http_version,
+        phase.ca_file.as_ref().map(|f| base_dir.join(f)),
+        phase.insecure,
+    ));
+    // TLS asked for by name is built now, so a bad `ca_file` fails the
+    // phase before anything starts.
+    let https = phase
+        .base_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
+    if (https || phase.ca_file.is_some())
+        && let Err(e) = transport.tls()
+    {
+        result.errors.push(error(e));
+        return;
+    }
     // The service: started here, or found by its pid file.
     let mut service = None;
     let root_pid = if let Some(cfg) = &phase.service {
@@ -81,8 +99,15 @@ async fn measure(
         };
         let base = phase.base_url.as_deref().unwrap_or_default();
         let timeout = cfg.ready_timeout.0;
-        if let Err(message) =
-            wait_ready(&mut s, base, cfg.ready.as_deref(), timeout, interrupt).await
+        if let Err(message) = wait_ready(
+            &mut s,
+            base,
+            cfg.ready.as_deref(),
+            timeout,
+            interrupt,
+            &transport,
+        )
+        .await
         {
             let tail = s.output_tail();
             let _ = s.stop(stop_grace(phase));
@@ -120,8 +145,14 @@ async fn measure(
     // The sampler's first reading, taken before any load.
     let baseline_memory = sampler.as_ref().map(Sampler::latest);
 
-    let shared = Arc::new(Shared::new(Plan::of(phase), shape(phase), 4 * threads()));
+    let shared = Arc::new(Shared::new(
+        Plan::of(phase),
+        shape(phase),
+        4 * threads(),
+        Arc::clone(&transport),
+    ));
     let load_started = Instant::now();
+    result.load_started_at = Some(chrono::Utc::now());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut load = tokio::spawn(load::run(Arc::clone(&shared), stop_rx));
     let mut tick = tokio::time::interval(Duration::from_millis(250));
@@ -258,15 +289,18 @@ fn shape(phase: &HttpPhase) -> Shape {
         LoadModel::Closed => phase.vus.map_or(0.0, f64::from),
         LoadModel::Open => phase.rate.unwrap_or(0.0),
     };
-    Shape::new(
-        model,
-        start,
-        &phase.stages,
-        phase.max_vus.unwrap_or(100),
-        phase.planned_duration().unwrap_or(ITERATIONS_CAP),
-        phase.iterations,
-        phase.think_time.map(|d| d.0),
-    )
+    Shape {
+        numbering: phase.numbering,
+        ..Shape::new(
+            model,
+            start,
+            &phase.stages,
+            phase.max_vus.unwrap_or(100),
+            phase.planned_duration().unwrap_or(ITERATIONS_CAP),
+            phase.iterations,
+            phase.think_time.map(|d| d.0),
+        )
+    }
 }
 
 fn status(shared: &Shared, started: Instant, planned: Duration, memory: Option<u64>) -> LoadStatus {
@@ -293,6 +327,7 @@ async fn wait_ready(
     ready: Option<&str>,
     timeout: Duration,
     interrupt: &Interrupt,
+    transport: &Arc<transport::Transport>,
 ) -> Result<(), String> {
     let base = base_url.trim_end_matches('/');
     let request = plan::get_request(&format!("{base}{}", ready.unwrap_or("/")))
@@ -315,7 +350,7 @@ async fn wait_ready(
                 "the service did not {what} within {timeout:?} (last: {last})"
             ));
         }
-        let mut client = client::Client::default();
+        let mut client = client::Client::new(Arc::clone(transport));
         match ready {
             Some(_) => match client.send(&request, false, Duration::from_secs(1)).await {
                 Ok(r) if (200..300).contains(&r.status) => return Ok(()),

@@ -154,6 +154,8 @@ enum BodyTemplate {
 pub struct Request {
     /// `host:port`, the connection it goes over.
     pub authority: String,
+    /// `https`: the connection is TLS.
+    pub tls: bool,
     /// Origin-form target: path and query.
     pub target: http::Uri,
     pub method: http::Method,
@@ -246,16 +248,18 @@ impl CompiledStep {
         let uri: http::Uri = url
             .parse()
             .map_err(|e| format!("`{url}` is not a valid URL: {e}"))?;
-        if uri.scheme_str() != Some("http") {
-            return Err(format!("`{url}` is not an http:// URL"));
-        }
+        let tls = match uri.scheme_str() {
+            Some("http") => false,
+            Some("https") => true,
+            _ => return Err(format!("`{url}` is not an http:// or https:// URL")),
+        };
         let Some(auth) = uri.authority() else {
             return Err(format!("`{url}` has no host"));
         };
         let authority = if auth.port().is_some() {
             auth.as_str().to_owned()
         } else {
-            format!("{}:80", auth.host())
+            format!("{}:{}", auth.host(), if tls { 443 } else { 80 })
         };
         let target: http::Uri = uri
             .path_and_query()
@@ -294,6 +298,7 @@ impl CompiledStep {
         }
         Ok(Request {
             authority,
+            tls,
             target,
             method: self.method.clone(),
             headers,

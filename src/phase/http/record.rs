@@ -279,31 +279,49 @@ pub fn encode(h: &Histogram<u64>) -> Option<String> {
     Some(base64::engine::general_purpose::STANDARD.encode(buf))
 }
 
+/// A histogram written by [`encode`] (HDR V2 compressed, base64).
+pub fn decode(text: &str) -> Result<Histogram<u64>, String> {
+    use hdrhistogram::serialization::Deserializer;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|e| format!("the histogram is not base64: {e}"))?;
+    Deserializer::new()
+        .deserialize(&mut bytes.as_slice())
+        .map_err(|e| format!("the histogram is not an HDR V2 histogram: {e:?}"))
+}
+
+/// The value a latency metric named `…latency.<suffix>` reads from `h`.
+pub fn latency_value(h: &Histogram<u64>, suffix: &str) -> Option<f64> {
+    Some(match suffix {
+        "p50" => h.value_at_quantile(0.50) as f64,
+        "p90" => h.value_at_quantile(0.90) as f64,
+        "p95" => h.value_at_quantile(0.95) as f64,
+        "p99" => h.value_at_quantile(0.99) as f64,
+        "max" => h.max() as f64,
+        "mean" => h.mean(),
+        _ => return None,
+    })
+}
+
 /// `latency.p50` … `latency.mean` under `prefix`, each carrying the histogram.
 pub fn latency_metrics(prefix: &str, h: &Histogram<u64>) -> Vec<Metric> {
     if h.is_empty() {
         return Vec::new();
     }
     let encoded = encode(h);
-    [
-        ("p50", h.value_at_quantile(0.50) as f64),
-        ("p90", h.value_at_quantile(0.90) as f64),
-        ("p95", h.value_at_quantile(0.95) as f64),
-        ("p99", h.value_at_quantile(0.99) as f64),
-        ("max", h.max() as f64),
-        ("mean", h.mean()),
-    ]
-    .into_iter()
-    .map(|(suffix, value)| Metric {
-        histogram: encoded.clone(),
-        ..Metric::new(
-            format!("{prefix}latency.{suffix}"),
-            Unit::Ns,
-            Direction::Lower,
-            value,
-        )
-    })
-    .collect()
+    ["p50", "p90", "p95", "p99", "max", "mean"]
+        .into_iter()
+        .map(|suffix| (suffix, latency_value(h, suffix).expect("a known suffix")))
+        .map(|(suffix, value)| Metric {
+            histogram: encoded.clone(),
+            ..Metric::new(
+                format!("{prefix}latency.{suffix}"),
+                Unit::Ns,
+                Direction::Lower,
+                value,
+            )
+        })
+        .collect()
 }
 
 /// The phase's request metrics from the merged recorder.
