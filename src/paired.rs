@@ -12,7 +12,7 @@ use crate::interrupt::Interrupt;
 use crate::phase::command::{self, Samples};
 use crate::phase::progress::Silent;
 use crate::process::{self, Capture, Executor, Exit, Invocation, ProcessError, TimedExecutor};
-use crate::results::{GitInfo, PhaseError, PhaseResult};
+use crate::results::{GitInfo, PhaseError, PhaseResult, Run};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -793,6 +793,60 @@ fn result_of(
     }
 }
 
+/// `rerun`'s phases with the pairs measured `first` in front of their own:
+/// what a paired confirmation judges. A rerun is as noisy as the run it
+/// checks; judged alone, a real change near a threshold would be dropped
+/// about as often as the first run found it, and judged together the two
+/// keep each other's pairs (sample i of base and head still from one round).
+/// Phases or metrics that `first` lacks, or whose samples do not pair, are
+/// the rerun's alone.
+pub fn pooled(first: &Run, rerun: &Run) -> Run {
+    let mut out = rerun.clone();
+    for phase in &mut out.phases {
+        let Some(before) = first.phase(&phase.name) else {
+            continue;
+        };
+        let earlier = |name: &str| {
+            before
+                .metric(name)
+                .filter(|m| m.samples_of.is_none() && !m.samples.is_empty())
+                .map(|m| m.samples.clone())
+        };
+        if phase.kind == crate::results::PhaseKind::Command {
+            // Every command metric derives from the four sample lists.
+            let both = |name: &str| -> Option<Vec<f64>> {
+                let mut all = earlier(name)?;
+                all.extend(&phase.metric(name)?.samples);
+                Some(all)
+            };
+            if let (Some(wall), Some(user), Some(sys), Some(rss)) =
+                (both("wall"), both("user"), both("sys"), both("memory.peak"))
+            {
+                phase.metrics = command::metrics(&Samples {
+                    wall,
+                    user,
+                    sys,
+                    rss,
+                });
+            }
+            continue;
+        }
+        for metric in &mut phase.metrics {
+            if metric.samples_of.is_some() || metric.samples.is_empty() {
+                continue;
+            }
+            if let Some(mut all) = earlier(&metric.name) {
+                all.extend(&metric.samples);
+                if let Some(value) = crate::stats::summary::median(&all) {
+                    metric.value = value;
+                    metric.samples = all;
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The base side's git block: the merge-base and the ref it came from.
 pub fn base_git(sha: &str, reference: &str) -> GitInfo {
     GitInfo {
@@ -828,6 +882,79 @@ mod tests {
         let [b, h] = paired_benchmarks(&blocks, &seen, [Vec::new(), Vec::new()]);
         assert_eq!(b.metrics[0].samples, [2.0]);
         assert_eq!(h.metrics[0].samples, [20.0]);
+    }
+
+    #[test]
+    fn a_confirmation_judges_the_first_pairs_and_the_reruns_together() {
+        use crate::phase::command::{Samples, metrics};
+        use crate::results::{Environment, PhaseResult, Run, SCHEMA_VERSION};
+        let t = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let run = |wall: Vec<f64>, block: Vec<f64>| Run {
+            schema_version: SCHEMA_VERSION,
+            suite: "s".into(),
+            environment: Environment {
+                key: "k".into(),
+                os: "Linux".into(),
+                arch: "x86_64".into(),
+                cpu_model: "cpu".into(),
+                cores: 2,
+                memory_bytes: 0,
+                runner: None,
+            },
+            git: None,
+            started_at: t,
+            finished_at: t,
+            partial: false,
+            shard: None,
+            phases: vec![
+                PhaseResult {
+                    metrics: metrics(&Samples {
+                        user: wall.clone(),
+                        sys: vec![0.0; wall.len()],
+                        rss: vec![1e6; wall.len()],
+                        wall,
+                    }),
+                    ..PhaseResult::new("cmd", PhaseKind::Command, Default::default())
+                },
+                PhaseResult {
+                    metrics: vec![Metric {
+                        value: crate::stats::summary::median(&block).unwrap(),
+                        samples: block,
+                        ..Metric::new("latency.p50", Unit::Ns, Direction::Lower, 0.0)
+                    }],
+                    ..PhaseResult::new("api", PhaseKind::Http, Default::default())
+                },
+            ],
+        };
+        let first = run(vec![10.0, 11.0, 12.0], vec![5.0, 6.0]);
+        let rerun = run(vec![20.0, 21.0], vec![7.0, 8.0, 9.0]);
+        let pooled = super::pooled(&first, &rerun);
+        let cmd = pooled.phase("cmd").unwrap();
+        assert_eq!(
+            cmd.metric("wall").unwrap().samples,
+            [10.0, 11.0, 12.0, 20.0, 21.0]
+        );
+        assert_eq!(cmd.metric("wall").unwrap().value, 12.0);
+        assert_eq!(cmd.metric("user").unwrap().samples.len(), 5);
+        // Derived metrics follow the pooled samples.
+        assert!((cmd.metric("wall.mean").unwrap().value - 14.8).abs() < 1e-9);
+        let api = pooled.phase("api").unwrap().metric("latency.p50").unwrap();
+        assert_eq!(api.samples, [5.0, 6.0, 7.0, 8.0, 9.0]);
+        assert_eq!(api.value, 7.0);
+        // A phase the first run lacks is the rerun's alone.
+        let only = run(vec![1.0, 2.0], vec![3.0]);
+        let mut lacking = first.clone();
+        lacking.phases.retain(|p| p.name != "api");
+        let pooled = super::pooled(&lacking, &only);
+        assert_eq!(
+            pooled
+                .phase("api")
+                .unwrap()
+                .metric("latency.p50")
+                .unwrap()
+                .samples,
+            [3.0]
+        );
     }
 
     #[test]

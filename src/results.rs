@@ -567,8 +567,21 @@ pub fn short_sha(sha: &str, n: usize) -> &str {
         .map_or(sha, |(end, _)| &sha[..end])
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory.
+/// Writes `bytes` to `path` through a temporary file in the same directory,
+/// renamed over `path`: a reader, or a perfguard killed half-way, never sees
+/// a half-written file. Not synced to disk: a results file is one job's
+/// output, and the machine going down takes the job with it; the baseline
+/// store, which outlives jobs, uses [`write_durable`].
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_through_temp(path, bytes, false)
+}
+
+/// [`write_atomic`], with the file synced to disk before the rename.
+pub fn write_durable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_through_temp(path, bytes, true)
+}
+
+fn write_through_temp(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
     use std::io::Write;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -582,7 +595,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        if sync {
+            f.sync_all()?;
+        }
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {

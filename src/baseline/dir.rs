@@ -7,7 +7,7 @@ use super::{
     BaselineError, Entry, Imported, Kind, SavedRun, Store, by_directory, check_owner, component,
     file_name, inspect, latest_path, plan_import, retention, runs_dir, sort_entries,
 };
-use crate::results::{Run, write_atomic};
+use crate::results::{Run, write_durable};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -112,7 +112,7 @@ impl DirStore {
                 }
             };
             if std::fs::read(latest).ok().as_deref() != Some(bytes.as_slice()) {
-                write_atomic(latest, &bytes)
+                write_durable(latest, &bytes)
                     .map_err(Self::io(format!("cannot write {}", latest.display())))?;
             }
         }
@@ -195,7 +195,7 @@ impl Store for DirStore {
         let new = Entry::parse(&dir, &name, None).expect("a .json name");
         // Written whole, then renamed: a reader never sees half a run.
         let file = abs.join(&name);
-        write_atomic(&file, json.as_bytes())
+        write_durable(&file, json.as_bytes())
             .map_err(Self::io(format!("cannot write {}", file.display())))?;
         entries.push(new.clone());
         sort_entries(&mut entries);
@@ -251,7 +251,7 @@ impl Store for DirStore {
                 let json =
                     serde_json::to_string_pretty(&runs[*index]).expect("results serialize") + "\n";
                 let file = self.root.join(&entry.path);
-                if let Err(e) = write_atomic(&file, json.as_bytes()) {
+                if let Err(e) = write_durable(&file, json.as_bytes()) {
                     for w in &written {
                         let _ = std::fs::remove_file(w);
                     }

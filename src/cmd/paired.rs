@@ -160,10 +160,12 @@ pub(super) fn measure(
     let first = compare::paired::compare_paired(&base_run, &head_run, &policy);
     let mut comparison = crate::confirm::confirm(first, policy.compare.confirm, |phases| {
         eprintln!("perfguard: confirming by rerunning {}", phases.join(", "));
-        // The rerun gets the first measurement's budget: a rerun capped at
-        // `runs` rounds would be less precise than the run it checks, and
-        // would drop a regression the first one measured well enough.
+        // The rerun gets the first measurement's budget and is judged with
+        // the first's pairs in front of its own (`pooled`): a fresh fluke in
+        // either half is outweighed, and a real change near a threshold is
+        // not dropped for being measured twice as noisily as it could be.
         let (b, h, _) = measure_pairs(phases, budget);
+        let (b, h) = (pm::pooled(&base_run, &b), pm::pooled(&head_run, &h));
         Ok::<_, Error>(compare::paired::compare_paired(&b, &h, &policy))
     })?;
     drop(worktree);

@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/types.h>
@@ -331,6 +332,10 @@ static void kill_running(int sig) {
 }
 
 int main(void) {
+    /* Ends with perfguard, even a perfguard killed mid-phase: no rounds
+     * run on for nobody. (Had it ended already, standard input is closed
+     * and the first read ends the launcher.) */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = kill_running;

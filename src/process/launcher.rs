@@ -23,8 +23,9 @@ fn wanted() -> bool {
     std::env::var_os(SPAWNER_VARIABLE).is_none_or(|v| v != "fork")
 }
 
-/// Starts the launcher and waits for its greeting; `None` where it cannot
-/// run (see the module's documentation).
+/// Starts the launcher; `None` where it cannot run (see the module's
+/// documentation). Its greeting is read later (`Connection::ready`): the
+/// launcher loads while perfguard goes on.
 #[cfg(target_os = "linux")]
 pub fn start() -> Option<Connection> {
     use std::io::Write;
@@ -95,7 +96,7 @@ pub fn start() -> Option<Connection> {
     // The Child handle goes; the connection's `Drop` kills and reaps by pid.
     let input = std::fs::File::from(OwnedFd::from(input));
     let output = std::fs::File::from(OwnedFd::from(output));
-    Connection::greeted_launcher(pid, input, output)
+    Some(Connection::launched(pid, input, output))
 }
 
 #[cfg(not(target_os = "linux"))]

@@ -302,6 +302,8 @@ pub struct Connection {
     /// The launcher's prepared programs by number (to word a run that could
     /// not start); `None` for perfguard's own spawner.
     launched: Option<Vec<String>>,
+    /// Its greeting is still to be read (see `ready`).
+    unheard: bool,
 }
 
 impl Connection {
@@ -369,6 +371,7 @@ impl Connection {
             output: BufReader::new(output),
             message: Vec::with_capacity(64),
             launched: None,
+            unheard: false,
         };
         let mut hello = [0u8; 8];
         if connection.output.read_exact(&mut hello).is_err() || &hello != HELLO {
@@ -377,22 +380,39 @@ impl Connection {
         Some(connection)
     }
 
-    /// The launcher (see `launcher`), once it has greeted.
-    pub(super) fn greeted_launcher(
-        pid: i32,
-        input: std::fs::File,
-        output: std::fs::File,
-    ) -> Option<Connection> {
-        let mut connection = Connection::greeted(pid, input, output)?;
-        connection.launched = Some(Vec::new());
-        Some(connection)
+    /// The launcher (see `launcher`), just started: its greeting is read by
+    /// `ready`, so that perfguard goes on while the launcher loads.
+    pub(super) fn launched(pid: i32, input: std::fs::File, output: std::fs::File) -> Connection {
+        Connection {
+            pid,
+            input,
+            output: BufReader::new(output),
+            message: Vec::with_capacity(64),
+            launched: Some(Vec::new()),
+            unheard: true,
+        }
+    }
+
+    /// The connection once its process has greeted; `None` (and the process
+    /// ended) when it does not speak this protocol.
+    pub fn ready(mut self) -> Option<Connection> {
+        if self.unheard {
+            let mut hello = [0u8; 8];
+            if self.output.read_exact(&mut hello).is_err() || &hello != HELLO {
+                return None; // Drop kills and reaps it.
+            }
+            self.unheard = false;
+        }
+        Some(self)
     }
 
     /// Starts the launcher, or else a spawner from perfguard's own
     /// executable, and waits for its greeting; `None` when neither runs (a
     /// library caller's or a test harness's executable is not perfguard).
     pub fn start() -> Option<Connection> {
-        super::launcher::start().or_else(Connection::start_spawner)
+        super::launcher::start()
+            .and_then(Connection::ready)
+            .or_else(Connection::start_spawner)
     }
 
     /// A spawner from perfguard's own executable; `None` when that is not a

@@ -107,7 +107,7 @@ impl TimedExecutor {
     /// caller whose executable is not perfguard).
     pub fn new(interrupt: Interrupt) -> Result<TimedExecutor, ProcessError> {
         let idle = IDLE_SPAWNER.lock().ok().and_then(|mut s| s.take());
-        match idle.or_else(Connection::start) {
+        match idle.and_then(Connection::ready).or_else(Connection::start) {
             Some(connection) => Ok(TimedExecutor {
                 watchdog: Watchdog::start(interrupt, Target::Spawner(connection.pid())),
                 backend: Backend::Spawner(Some(connection)),
@@ -121,7 +121,7 @@ impl TimedExecutor {
     /// it cannot start.
     #[cfg(test)]
     pub fn launched(interrupt: Interrupt) -> Option<TimedExecutor> {
-        let connection = super::launcher::start()?;
+        let connection = super::launcher::start()?.ready()?;
         Some(TimedExecutor {
             watchdog: Watchdog::start(interrupt, Target::Spawner(connection.pid())),
             backend: Backend::Spawner(Some(connection)),
