@@ -111,47 +111,25 @@ mod tests {
     use crate::compare::{Policy, compare};
     use crate::config::ThresholdsConfig;
     use crate::metrics::Unit;
-    use crate::results::{Direction, Environment, Metric, PhaseKind, PhaseResult, SCHEMA_VERSION};
+    use crate::results::{Direction, Metric, PhaseKind, PhaseResult};
     use std::collections::BTreeMap;
 
     fn run(phases: &[(&str, f64)]) -> Run {
-        let t = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
-        Run {
-            schema_version: SCHEMA_VERSION,
-            suite: "s".into(),
-            environment: Environment {
-                key: "k".into(),
-                os: "Linux".into(),
-                arch: "x86_64".into(),
-                cpu_model: "cpu".into(),
-                cores: 2,
-                memory_bytes: 0,
-                runner: None,
-            },
-            git: None,
-            started_at: t,
-            finished_at: t,
-            partial: false,
-            shard: None,
-            phases: phases
+        crate::results::test_run(
+            phases
                 .iter()
                 .map(|(name, center)| {
                     let samples: Vec<f64> = (0..20).map(|i| center + f64::from(i) * 0.01).collect();
                     PhaseResult {
-                        name: (*name).into(),
-                        kind: PhaseKind::Command,
-                        series: Vec::new(),
-                        load_started_at: None,
-                        errors: vec![],
                         metrics: vec![Metric {
                             samples: samples.clone(),
                             ..Metric::new("wall", Unit::Ns, Direction::Lower, samples[10])
                         }],
-                        criteria: BTreeMap::new(),
+                        ..PhaseResult::new(name, PhaseKind::Command, BTreeMap::new())
                     }
                 })
                 .collect(),
-        }
+        )
     }
 
     fn policy() -> Policy {

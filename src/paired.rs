@@ -887,26 +887,9 @@ mod tests {
     #[test]
     fn a_confirmation_judges_the_first_pairs_and_the_reruns_together() {
         use crate::phase::command::{Samples, metrics};
-        use crate::results::{Environment, PhaseResult, Run, SCHEMA_VERSION};
-        let t = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
-        let run = |wall: Vec<f64>, block: Vec<f64>| Run {
-            schema_version: SCHEMA_VERSION,
-            suite: "s".into(),
-            environment: Environment {
-                key: "k".into(),
-                os: "Linux".into(),
-                arch: "x86_64".into(),
-                cpu_model: "cpu".into(),
-                cores: 2,
-                memory_bytes: 0,
-                runner: None,
-            },
-            git: None,
-            started_at: t,
-            finished_at: t,
-            partial: false,
-            shard: None,
-            phases: vec![
+        use crate::results::PhaseResult;
+        let run = |wall: Vec<f64>, block: Vec<f64>| {
+            crate::results::test_run(vec![
                 PhaseResult {
                     metrics: metrics(&Samples {
                         user: wall.clone(),
@@ -924,7 +907,7 @@ mod tests {
                     }],
                     ..PhaseResult::new("api", PhaseKind::Http, Default::default())
                 },
-            ],
+            ])
         };
         let first = run(vec![10.0, 11.0, 12.0], vec![5.0, 6.0]);
         let rerun = run(vec![20.0, 21.0], vec![7.0, 8.0, 9.0]);

@@ -567,6 +567,32 @@ pub fn short_sha(sha: &str, n: usize) -> &str {
         .map_or(sha, |(end, _)| &sha[..end])
 }
 
+/// A run of suite `s` on environment `k`, at a fixed time, of `phases`: the
+/// tests' fixture for code that only needs the phases.
+#[cfg(test)]
+pub(crate) fn test_run(phases: Vec<PhaseResult>) -> Run {
+    let t = DateTime::from_timestamp(1_700_000_000, 0).expect("a valid time");
+    Run {
+        schema_version: SCHEMA_VERSION,
+        suite: "s".into(),
+        environment: Environment {
+            key: "k".into(),
+            os: "Linux".into(),
+            arch: "x86_64".into(),
+            cpu_model: "cpu".into(),
+            cores: 2,
+            memory_bytes: 0,
+            runner: None,
+        },
+        git: None,
+        started_at: t,
+        finished_at: t,
+        partial: false,
+        shard: None,
+        phases,
+    }
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same directory,
 /// renamed over `path`: a reader, or a perfguard killed half-way, never sees
 /// a half-written file. Not synced to disk: a results file is one job's

@@ -88,42 +88,18 @@ mod tests {
     use super::*;
     use crate::config::ThresholdsConfig;
     use crate::metrics::Unit;
-    use crate::results::{Environment, Metric, PhaseKind, PhaseResult, SCHEMA_VERSION};
+    use crate::results::{Metric, PhaseKind, PhaseResult};
     use std::collections::BTreeMap;
 
     fn run(samples: Vec<f64>) -> Run {
-        let t = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
-        Run {
-            schema_version: SCHEMA_VERSION,
-            suite: "s".into(),
-            environment: Environment {
-                key: "k".into(),
-                os: "Linux".into(),
-                arch: "x86_64".into(),
-                cpu_model: "cpu".into(),
-                cores: 2,
-                memory_bytes: 0,
-                runner: None,
-            },
-            git: None,
-            started_at: t,
-            finished_at: t,
-            partial: false,
-            shard: None,
-            phases: vec![PhaseResult {
-                name: "p".into(),
-                kind: PhaseKind::Command,
-                series: Vec::new(),
-                load_started_at: None,
-                errors: vec![],
-                metrics: vec![Metric {
-                    value: crate::stats::summary::median(&samples).unwrap(),
-                    samples,
-                    ..Metric::new("wall", Unit::Ns, Direction::Lower, 0.0)
-                }],
-                criteria: BTreeMap::new(),
+        crate::results::test_run(vec![PhaseResult {
+            metrics: vec![Metric {
+                value: crate::stats::summary::median(&samples).unwrap(),
+                samples,
+                ..Metric::new("wall", Unit::Ns, Direction::Lower, 0.0)
             }],
-        }
+            ..PhaseResult::new("p", PhaseKind::Command, BTreeMap::new())
+        }])
     }
 
     #[test]
