@@ -28,34 +28,12 @@ done
 
 work=$(mktemp -d)
 chmod 755 "$work"
-mkdir -p "$work/www"
-head -c 612 /dev/zero | tr '\0' 'x' > "$work/www/index.html"   # nginx's default page size
+source "$(dirname "$0")/nginx.sh"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
   -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
   -addext "basicConstraints=critical,CA:FALSE" \
   -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
-cat > "$work/nginx.conf" <<NGINX
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000000;
-  client_body_temp_path $work/body;
-  proxy_temp_path $work/proxy;
-  fastcgi_temp_path $work/fastcgi;
-  uwsgi_temp_path $work/uwsgi;
-  scgi_temp_path $work/scgi;
-  server {
-    listen 127.0.0.1:$PORT ssl http2;
-    ssl_certificate $work/cert.pem;
-    ssl_certificate_key $work/key.pem;
-    root $work/www;
-  }
-}
-NGINX
-nginx -e "$work/error.log" -c "$work/nginx.conf" -p "$work"
+start_nginx "$work" "$PORT" " ssl http2" "ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem;"
 trap 'kill "$(cat "$work/nginx.pid")" 2>/dev/null || true; rm -rf "$work"' EXIT
 URL="https://127.0.0.1:$PORT/index.html"
 for _ in $(seq 50); do curl -fsk "$URL" >/dev/null 2>&1 && break; sleep 0.1; done

@@ -24,28 +24,8 @@ done
 
 work=$(mktemp -d)
 chmod 755 "$work"
-mkdir -p "$work/www"
-head -c 612 /dev/zero | tr '\0' 'x' > "$work/www/index.html"
-cat > "$work/nginx.conf" <<NGINX
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000000;
-  client_body_temp_path $work/body;
-  proxy_temp_path $work/proxy;
-  fastcgi_temp_path $work/fastcgi;
-  uwsgi_temp_path $work/uwsgi;
-  scgi_temp_path $work/scgi;
-  server {
-    listen 127.0.0.1:$PORT;
-    root $work/www;
-  }
-}
-NGINX
-nginx -e "$work/error.log" -c "$work/nginx.conf" -p "$work"
+source "$(dirname "$0")/nginx.sh"
+start_nginx "$work" "$PORT"
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
