@@ -352,9 +352,12 @@ runs = 2
             .len(),
         3
     );
+    // A forked run starts with a copy of the spawner's own anonymous memory:
+    // about 1 MiB in a release build, several in this debug one (5.1 MiB
+    // seen), and still well under perfguard's own size.
     let peak = metric(&v, "true", "memory.peak")["value"].as_f64().unwrap();
     assert!(
-        peak > 0.0 && peak < 4.0 * 1024.0 * 1024.0,
+        peak > 0.0 && peak < 10.0 * 1024.0 * 1024.0,
         "`true` read {peak} bytes"
     );
     // The runs' parent was perfguard's own executable, not the launcher.
