@@ -19,6 +19,7 @@ static PROGRAM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/launcher"));
 pub const SPAWNER_VARIABLE: &str = "PERFGUARD_INTERNAL_SPAWNER";
 
 /// Whether the launcher is wanted at all.
+#[cfg(target_os = "linux")]
 fn wanted() -> bool {
     std::env::var_os(SPAWNER_VARIABLE).is_none_or(|v| v != "fork")
 }
@@ -101,6 +102,5 @@ pub fn start() -> Option<Connection> {
 
 #[cfg(not(target_os = "linux"))]
 pub fn start() -> Option<Connection> {
-    let _ = wanted;
     None
 }

@@ -290,15 +290,24 @@ runs = 3
     );
 }
 
+/// A phase that writes the executable of its runs' parent process (the
+/// launcher or perfguard's own spawner) to `parent`.
+const PARENT_PHASE: &str = r#"
+[[phase]]
+name = "parent"
+kind = "command"
+command = ["sh", "-c", "readlink /proc/$PPID/exe > parent"]
+warmup = 0
+runs = 1
+"#;
+
 #[test]
 fn the_forking_spawner_measures_where_the_launcher_does_not_run() {
     // perfguard forks its runs from its own spawner where the launcher
     // cannot start (not Linux, or a kernel that will not execute it); the
     // variable forces that path here.
     let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "perfguard.toml",
+    let config = [
         r#"
 [[phase]]
 name = "true"
@@ -313,20 +322,18 @@ kind = "command"
 command = ["sh", "-c", "echo first >&2; echo last words >&2; exit 3"]
 runs = 2
 
-[[phase]]
-name = "parent"
-kind = "command"
-command = ["sh", "-c", "readlink /proc/$PPID/exe > parent"]
-warmup = 0
-runs = 1
-
+"#,
+        PARENT_PHASE,
+        r#"
 [[phase]]
 name = "missing"
 kind = "command"
 command = ["perfguard-no-such-program"]
 runs = 2
 "#,
-    );
+    ]
+    .concat();
+    write(dir.path(), "perfguard.toml", &config);
     let out = perfguard(dir.path())
         .env("PERFGUARD_INTERNAL_SPAWNER", "fork")
         .args(["run", "-o", "r.json"])
@@ -371,18 +378,7 @@ runs = 2
 #[test]
 fn on_linux_runs_are_spawned_by_the_launcher() {
     let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "perfguard.toml",
-        r#"
-[[phase]]
-name = "parent"
-kind = "command"
-command = ["sh", "-c", "readlink /proc/$PPID/exe > parent"]
-warmup = 0
-runs = 1
-"#,
-    );
+    write(dir.path(), "perfguard.toml", PARENT_PHASE);
     run_ok(dir.path());
     let parent = std::fs::read_to_string(dir.path().join("parent")).unwrap();
     assert!(parent.starts_with("/memfd:perfguard-launcher"), "{parent}");
